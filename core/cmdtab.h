@@ -1,0 +1,30 @@
+/*
+ * cmdtab.h: the core's own command families. Each cmd_*.c registers its commands through
+ * dispatch_register (the same path module commands take) from its *_register function.
+ */
+#ifndef DF_CMDTAB_H
+#define DF_CMDTAB_H
+
+#include "dragonfly/module.h"
+
+void cmd_server_register(void);
+void cmd_client_register(void);
+void cmd_config_register(void);
+void cmd_keys_register(void);
+void cmd_expire_register(void);
+void cmd_scan_register(void);
+void cmd_multi_register(void);
+void cmd_debug_register(void);
+void cmd_memory_register(void);
+void cmd_command_register(void);
+void cmd_info_register(void);
+void cmd_dump_register(void);
+
+/* Register a table of core commands; aborts on a programming error (duplicate, bad flag). */
+void cmdtab_register(const dfm_command_t *cmds, int n);
+/* All of the above. */
+void commands_register_core(void);
+
+#define CMDTAB_COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+#endif

@@ -1,0 +1,119 @@
+/*
+ * config.h: every flag and config parameter (core and module ones) in one registry.
+ *
+ * Sources, applied in this order, later ones winning:
+ *   1. a redis.conf-style file given as the first positional argument
+ *      ("port 6379" lines, '#' comments, "quoted values", repeated "loadmodule" lines),
+ *   2. DFLY_<name> environment variables (DFLY_port=7000, DFLY_maxmemory_policy=...),
+ *   3. command-line flags: --name value, --name=value, -name; '-' and '_' are the same
+ *      (--maxmemory-policy = --maxmemory_policy); --flagfile FILE reads a file line by line,
+ *      each line either "--name=value" or redis.conf style "name value" (the same reader as 1).
+ * A DFLY_ variable whose name is never registered is ignored; an unknown flag or file line is
+ * an error reported by config_apply_pending() (modules may still register it before then).
+ * Sizes take units (4gb, 512mb, 1GB, 100k); booleans true/false/yes/no/1/0/on/off.
+ *
+ * Modules register parameters during their init, which happens after the core flags that
+ * choose the modules were read; so config_parse() records every (name, value) pair, applies
+ * the core's at once, and config_apply_pending() applies the rest after modules are loaded.
+ * Any name still unknown then, any bad value, or a flag of a feature not built yet fails with
+ * a message naming it.
+ *
+ * Main thread only, except config_get_* readers of immutable values.
+ */
+#ifndef DF_CONFIG_H
+#define DF_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+#include "dragonfly/module.h"
+
+#define DF_MAX_BINDS 16
+#define DF_MAX_LOADMODULES 64
+
+/* The core's parameters, filled by config_parse(). */
+typedef struct df_config {
+    int64_t port;
+    char *bind;          /* space separated addresses; "" (default) = all interfaces,
+                            i.e. 0.0.0.0 and :: */
+    char *unixsocket;
+    int64_t unixsocketperm;
+    int64_t threads;     /* proactor_threads / threads; 0 = number of CPUs */
+    int64_t num_shards;  /* 0 = one per thread */
+    int64_t maxclients;
+    char *requirepass;
+    int64_t dbnum;       /* databases */
+    int64_t timeout;     /* idle client timeout, seconds, 0 = none */
+    int64_t tcp_keepalive;
+    int64_t loglevel;    /* DFM_LOG_* index */
+    char *logfile;       /* "" = stderr */
+    char *pidfile;
+    char *dir;
+    int64_t hz;
+    int64_t proto_max_bulk_len;
+    int64_t client_query_buffer_limit;
+    int64_t maxmemory;
+    int64_t maxmemory_policy; /* index into config_maxmemory_policies */
+    int64_t enable_debug_command; /* 0 no, 1 yes, 2 local */
+    char *module_dir;
+    char *modules;          /* comma separated names, "" = all found */
+    char *modules_conf_dir;
+    int nloadmodules;
+    char *loadmodules[DF_MAX_LOADMODULES]; /* "path arg1 arg2" as given */
+    int64_t daemonize;
+    int64_t lazyfree_lazy_user_del;
+    int64_t active_expire_enabled;
+    int64_t slowlog_log_slower_than;
+    int64_t slowlog_max_len;
+    /* Stored and shown by CONFIG GET; snapshots do not act on them yet. */
+    char *save;          /* "3600 1 300 100 60 10000": <seconds> <changes> pairs, "" = off */
+    char *dbfilename;
+    int64_t cache_mode;
+    /* Features not built yet: the parameters are known so that a non-default value fails
+       with a clear message (see the table in config.c); they hold their defaults. */
+    int64_t tls_port;
+    char *tls_cert_file;
+    char *tls_key_file;
+    char *tls_ca_cert_file;
+    char *replicaof;
+    char *masterauth;
+    int64_t metrics_port;
+    int64_t appendonly;
+    int64_t cluster_enabled;
+} df_config_t;
+
+extern df_config_t g_config;
+extern const char *const config_maxmemory_policies[];
+extern const char *const config_loglevels[];
+
+/* Register the core's parameters with their defaults (fills g_config). */
+void config_init(void);
+/* Register one parameter; owner names the module for duplicate errors. 0 ok, -1 (err set,
+   caller frees). The storage receives the default at once (strings are strdup'd and owned by
+   the registry until config_free). For INT and SIZE, min == max == 0 means "no bounds". */
+int config_register(const dfm_config_t *c, const char *owner, char **err);
+/*
+ * Parse argv (and the config file, env, flagfiles). Returns 0 to go on, 1 if it printed
+ * --help or --version (caller exits 0), -1 on error with *err (malloc'd) naming the flag.
+ */
+int config_parse(int argc, char **argv, char **err);
+/* Apply recorded pairs whose parameter was registered late (by modules). -1 on error. */
+int config_apply_pending(char **err);
+/* CONFIG SET name value: -1 with *err for unknown/immutable/bad. */
+int config_set(const char *name, const char *value, char **err);
+/* CONFIG GET pattern: calls fn(name, value, arg) for each match (glob, case-insensitive),
+   names as Redis shows them (with '-'). */
+void config_get(const char *pattern, void (*fn)(const char *name, const char *value, void *arg),
+                void *arg);
+/* Print --help: every parameter with its default and help line. */
+void config_print_help(FILE *out);
+/* Parse helpers, exposed for tests and CONFIG SET: 0 ok, -1 bad. */
+int config_parse_size(const char *s, int64_t *out);
+int config_parse_bool(const char *s, int64_t *out);
+/* Free every parameter, string value and pending pair and reset g_config to zeroes, so that
+   config_init() may run again (tests). Call before modules owning storage are unloaded. */
+void config_free(void);
+/* The package version ("0.1.0"), as printed by --version. */
+const char *df_version_string(void);
+
+#endif

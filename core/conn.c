@@ -1,0 +1,400 @@
+/*
+ * conn.c: client connections: accept, read, parse, route, reply (see conn.h).
+ *
+ * Routing of one command (conn_execute):
+ *   - keyless commands run here, on the client's thread;
+ *   - commands whose keys are all in one shard owned by this thread run inline, unless a
+ *     transaction holds one of their keys (then they wait in that shard's queue);
+ *   - commands for one remote shard join the open batch for that shard (pipeline squashing:
+ *     consecutive commands for the same shard travel in one hop); anything else closes the
+ *     batch, sends it, and waits for it before running;
+ *   - commands whose keys span shards, or need every shard, become a transaction (tx.c).
+ */
+#include "conn.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "block.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "server.h"
+#include "tx.h"
+#include "util.h"
+
+#define CONN_IBUF_INIT (16 * 1024)
+#define CONN_READ_MIN 4096
+#define CONN_BATCH_MAX 128
+#define CONN_OBUF_FLUSH (64 * 1024)
+
+static _Atomic uint64_t conn_next_id = 1;
+
+static void conn_on_read(evutil_socket_t fd, short what, void *arg);
+static void conn_on_write(evutil_socket_t fd, short what, void *arg);
+static void conn_process(conn_t *c);
+
+static void conn_addr(int fd, int peer, char *buf, size_t cap, int is_unix) {
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    int r = peer ? getpeername(fd, (struct sockaddr *)&ss, &len)
+                 : getsockname(fd, (struct sockaddr *)&ss, &len);
+    if (r < 0 || is_unix) {
+        snprintf(buf, cap, "%s", is_unix ? (peer ? "/unixsocket:0" : g_config.unixsocket) : "?:0");
+        return;
+    }
+    char ip[INET6_ADDRSTRLEN];
+    if (ss.ss_family == AF_INET6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
+        snprintf(buf, cap, "%s:%d", ip, ntohs(a->sin6_port));
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
+        snprintf(buf, cap, "%s:%d", ip, ntohs(a->sin_port));
+    }
+}
+
+/* Called on w's thread with a listening socket that is readable. */
+void conn_accept(worker_t *w, int lfd, int is_unix) {
+    for (int i = 0; i < 64; i++) {
+        int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) return;
+        if (atomic_load(&g_nclients) >= g_config.maxclients) {
+            const char *msg = "-ERR max number of clients reached\r\n";
+            ssize_t n = write(fd, msg, strlen(msg));
+            (void)n;
+            close(fd);
+            w->stats.rejected_conns++;
+            continue;
+        }
+        if (!is_unix) {
+            int one = 1;
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            if (g_config.tcp_keepalive > 0)
+                setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+        }
+        conn_t *c = df_calloc(sizeof *c);
+        c->w = w;
+        c->fd = fd;
+        c->id = atomic_fetch_add(&conn_next_id, 1);
+        c->resp = 2;
+        c->authed = g_config.requirepass[0] == '\0';
+        c->flags = is_unix ? CONN_UNIX : 0;
+        c->ctime_ms = c->last_ms = util_now_ms();
+        conn_addr(fd, 1, c->addr, sizeof c->addr, is_unix);
+        conn_addr(fd, 0, c->laddr, sizeof c->laddr, is_unix);
+        resp_parser_init(&c->parser);
+        c->parser.max_bulk_len = g_config.proto_max_bulk_len;
+        c->ev_read = event_new(w->base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
+        c->ev_write = event_new(w->base, fd, EV_WRITE | EV_PERSIST, conn_on_write, c);
+        event_add(c->ev_read, NULL);
+        c->next = w->conns;
+        if (w->conns) w->conns->prev = c;
+        w->conns = c;
+        w->nconns++;
+        w->stats.conns_received++;
+        atomic_fetch_add(&g_nclients, 1);
+    }
+}
+
+static void conn_free(conn_t *c) {
+    worker_t *w = c->w;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        w->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    w->nconns--;
+    resp_parser_free(&c->parser);
+    df_free(c->ibuf);
+    rbuf_free(&c->obuf);
+    df_free(c->deferred_argv);
+    df_free(c->name);
+    df_free(c->lib_name);
+    df_free(c->lib_ver);
+    if (c->multi) multi_state_free(c->multi);
+    if (c->watch) server_unwatch_all(c);
+    df_free(c);
+}
+
+/* Close the socket now; free the struct once nothing in flight refers to it. */
+void conn_close(conn_t *c) {
+    if (c->flags & CONN_CLOSING) return;
+    c->flags |= CONN_CLOSING;
+    if (c->blocked) block_cancel(c);
+    event_free(c->ev_read);
+    event_free(c->ev_write);
+    c->ev_read = c->ev_write = NULL;
+    close(c->fd);
+    atomic_fetch_sub(&g_nclients, 1);
+    if (c->pending == 0 && !c->batch) conn_free(c);
+}
+
+void conn_flush(conn_t *c) {
+    while (c->opos < c->obuf.len) {
+        ssize_t n = write(c->fd, c->obuf.data + c->opos, c->obuf.len - c->opos);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN) {
+                if (!(c->flags & CONN_WRITE_WAIT)) {
+                    c->flags |= CONN_WRITE_WAIT;
+                    event_add(c->ev_write, NULL);
+                }
+                return;
+            }
+            conn_close(c);
+            return;
+        }
+        c->opos += (size_t)n;
+        c->w->stats.net_out += (uint64_t)n;
+    }
+    c->opos = c->obuf.len = 0;
+    if (c->obuf.cap > 256 * 1024) rbuf_free(&c->obuf);
+    if (c->flags & CONN_WRITE_WAIT) {
+        c->flags &= ~CONN_WRITE_WAIT;
+        event_del(c->ev_write);
+    }
+    if (c->flags & CONN_CLOSE_AFTER_REPLY) conn_close(c);
+}
+
+static void conn_on_write(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    conn_t *c = arg;
+    conn_flush(c);
+    if (!(c->flags & (CONN_CLOSING | CONN_WRITE_WAIT))) conn_resume(c);
+}
+
+/* The input buffer may move only when no parsed command still points into it. */
+static int conn_ibuf_movable(const conn_t *c) { return c->pending == 0 && c->batch == NULL; }
+
+/* Make room to read; returns bytes free at the tail (0 = cannot read now). */
+static size_t conn_ibuf_room(conn_t *c) {
+    if (conn_ibuf_movable(c) && c->ipos > 0) {
+        memmove(c->ibuf, c->ibuf + c->ipos, c->ilen - c->ipos);
+        c->ilen -= c->ipos;
+        c->ipos = 0;
+    }
+    size_t need = CONN_READ_MIN;
+    size_t want = resp_parser_need(&c->parser);
+    if (want > c->ilen - c->ipos) need = want - (c->ilen - c->ipos);
+    if (c->icap - c->ilen >= need || !conn_ibuf_movable(c)) return c->icap - c->ilen;
+    size_t cap = c->icap ? c->icap : CONN_IBUF_INIT;
+    while (cap - c->ilen < need) cap *= 2;
+    c->ibuf = df_realloc(c->ibuf, cap);
+    c->icap = cap;
+    return cap - c->ilen;
+}
+
+static void conn_pause_read(conn_t *c) {
+    if (!(c->flags & CONN_READ_PAUSED)) {
+        c->flags |= CONN_READ_PAUSED;
+        event_del(c->ev_read);
+    }
+}
+
+static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
+    (void)what;
+    conn_t *c = arg;
+    size_t room = conn_ibuf_room(c);
+    if (room == 0) {
+        conn_pause_read(c);
+        return;
+    }
+    ssize_t n = read(fd, c->ibuf + c->ilen, room);
+    if (n <= 0) {
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+        conn_close(c);
+        return;
+    }
+    c->ilen += (size_t)n;
+    c->w->stats.net_in += (uint64_t)n;
+    c->last_ms = server_now_ms();
+    if ((int64_t)(c->ilen - c->ipos) > g_config.client_query_buffer_limit) {
+        log_warning("closing client %s: query buffer limit reached", c->addr);
+        conn_close(c);
+        return;
+    }
+    if (c->pending || (c->flags & CONN_BLOCKED)) return;
+    conn_process(c);
+}
+
+void conn_ctx(conn_t *c, dfm_ctx_t *ctx, struct shard *s) {
+    memset(ctx, 0, sizeof *ctx);
+    ctx->out = &c->obuf;
+    ctx->shard = s;
+    ctx->conn = c;
+    ctx->resp = c->resp;
+    ctx->db = c->db;
+}
+
+static void conn_send_batch(conn_t *c) {
+    tx_t *t = c->batch;
+    c->batch = NULL;
+    tx_dispatch(t);
+}
+
+static void conn_defer(conn_t *c, int argc, const dfm_str_t *argv) {
+    if (argc > c->deferred_cap) {
+        c->deferred_cap = argc;
+        c->deferred_argv = df_realloc(c->deferred_argv, (size_t)argc * sizeof *argv);
+    }
+    memcpy(c->deferred_argv, argv, (size_t)argc * sizeof *argv);
+    c->deferred_argc = argc;
+}
+
+/* Parse and run commands until input runs out or something is in flight. */
+static void conn_process(conn_t *c) {
+    while (!c->pending && !(c->flags & (CONN_CLOSING | CONN_CLOSE_AFTER_REPLY | CONN_BLOCKED))) {
+        if (c->deferred_argc) {
+            int argc = c->deferred_argc;
+            c->deferred_argc = 0;
+            conn_execute(c, argc, c->deferred_argv);
+            continue;
+        }
+        if (c->ipos >= c->ilen) break;
+        size_t used = 0;
+        int r = resp_parse(&c->parser, c->ibuf + c->ipos, c->ilen - c->ipos, &used);
+        if (r == RESP_INCOMPLETE) {
+            break;
+        }
+        c->ipos += used;
+        if (r == RESP_ERROR) {
+            dfm_ctx_t ctx;
+            conn_ctx(c, &ctx, NULL);
+            if (c->batch) conn_send_batch(c);
+            reply_errorf(&ctx, "ERR %s", c->parser.err);
+            c->flags |= CONN_CLOSE_AFTER_REPLY;
+            break;
+        }
+        if (c->parser.argc > 0) conn_execute(c, c->parser.argc, c->parser.argv);
+        if (c->obuf.len - c->opos > CONN_OBUF_FLUSH && !c->batch) conn_flush(c);
+    }
+    if (c->flags & CONN_CLOSING) return;
+    if (c->batch && !c->pending) conn_send_batch(c);
+    if (!c->pending && !c->batch && c->ipos == c->ilen) c->ipos = c->ilen = 0;
+    if (!c->pending) conn_flush(c);
+}
+
+void conn_resume(conn_t *c) {
+    if (c->flags & CONN_CLOSING) {
+        if (c->pending == 0 && !c->batch) conn_free(c);
+        return;
+    }
+    if (c->pending) return;
+    if ((c->flags & CONN_READ_PAUSED) && !(c->flags & CONN_WRITE_WAIT)) {
+        c->flags &= ~CONN_READ_PAUSED;
+        event_add(c->ev_read, NULL);
+    }
+    conn_process(c);
+}
+
+/* Route a command that runs on exactly one shard. */
+static void conn_route_single(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *argv, int sid) {
+    shard_t *s = &g_shards[sid];
+    if (s->owner == c->w->id && !c->batch) {
+        if (!tx_must_wait(s, c->db, cmd, argc, argv)) {
+            server_call(c, cmd, argc, argv, s);
+            return;
+        }
+    }
+    if (c->batch && (tx_batch_shard(c->batch) != sid ||
+                     tx_batch_size(c->batch) >= CONN_BATCH_MAX)) {
+        conn_defer(c, argc, argv);
+        conn_send_batch(c);
+        return;
+    }
+    if (!c->batch) c->batch = tx_batch_new(c, sid);
+    tx_batch_add(c->batch, cmd, argc, argv);
+}
+
+void conn_execute(conn_t *c, int argc, dfm_str_t *argv) {
+    const cmd_t *cmd = server_prepare(c, argc, argv);
+    if (!cmd) return;
+    int kidx[8];
+    int nk = (cmd->flags & (CMD_CONN | CMD_ALL_SHARDS)) ? 0 : dispatch_keys(cmd, argc, argv, kidx, 8);
+    int sid = -1, multi = (cmd->flags & CMD_ALL_SHARDS) != 0;
+    for (int i = 0; i < nk && !multi; i++) {
+        int s = db_shard_of(argv[kidx[i]].ptr, argv[kidx[i]].len);
+        if (sid >= 0 && s != sid) multi = 1;
+        sid = s;
+    }
+    if (!multi && nk == 8) { /* more keys than we looked at: check them all */
+        int *all = df_malloc(sizeof(int) * (size_t)argc);
+        int n = dispatch_keys(cmd, argc, argv, all, argc);
+        for (int i = 0; i < n && !multi; i++)
+            multi = db_shard_of(argv[all[i]].ptr, argv[all[i]].len) != sid;
+        df_free(all);
+    }
+    if ((multi || sid < 0) && c->batch) { /* keep reply order: the batch goes first */
+        conn_defer(c, argc, argv);
+        conn_send_batch(c);
+        return;
+    }
+    if (multi) {
+        tx_run_multi(c, cmd, argc, argv, kidx, nk);
+        return;
+    }
+    if (sid < 0) {
+        server_call(c, cmd, argc, argv, NULL);
+        return;
+    }
+    conn_route_single(c, cmd, argc, argv, sid);
+}
+
+void conn_describe(conn_t *c, rbuf_t *out) {
+    char line[1024];
+    int64_t now = util_now_ms();
+    char flags[8] = "N";
+    if (c->flags & CONN_MULTI) strcpy(flags, "x");
+    if (c->flags & CONN_BLOCKED) strcpy(flags, "b");
+    int n = snprintf(line, sizeof line,
+                     "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
+                     "sub=0 psub=0 ssub=0 multi=%d qbuf=%zu qbuf-free=%zu argv-mem=0 "
+                     "multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=0 omem=0 tot-mem=%zu events=r "
+                     "cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s\n",
+                     (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
+                     (long long)((now - c->ctime_ms) / 1000), (long long)((now - c->last_ms) / 1000),
+                     flags, c->db, c->multi ? c->multi->n : -1, c->ilen - c->ipos,
+                     c->icap - c->ilen, c->icap, c->icap, c->obuf.len,
+                     c->icap + c->obuf.cap + sizeof *c,
+                     c->last_cmd ? (c->last_cmd->fullname ? c->last_cmd->fullname : c->last_cmd->name) : "NULL",
+                     c->resp, c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");
+    rbuf_append(out, line, (size_t)(n < (int)sizeof line ? n : (int)sizeof line - 1));
+}
+
+void conn_close_all(worker_t *w) {
+    conn_t *c = w->conns;
+    while (c) {
+        conn_t *next = c->next;
+        if (!(c->flags & CONN_CLOSING)) {
+            if (c->obuf.len > c->opos) {
+                ssize_t n = write(c->fd, c->obuf.data + c->opos, c->obuf.len - c->opos);
+                (void)n;
+            }
+            conn_close(c);
+        }
+        c = next;
+    }
+}
+
+void conn_cron(worker_t *w) {
+    if (g_config.timeout <= 0) return;
+    int64_t now = server_now_ms();
+    for (conn_t *c = w->conns, *next; c; c = next) {
+        next = c->next;
+        if (c->flags & (CONN_CLOSING | CONN_BLOCKED) || c->pending) continue;
+        if (now - c->last_ms > g_config.timeout * 1000) conn_close(c);
+    }
+}

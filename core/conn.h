@@ -1,0 +1,78 @@
+/*
+ * conn.h: client connections. A connection belongs to one worker for its whole life; only
+ * that thread touches it. It owns an input buffer (parsed in place, zero-copy), a RESP
+ * parser and an output buffer that collects every reply of one read so they go out in one
+ * write(). While a command is away on another shard (pending), the connection parses no
+ * further commands (replies keep their order) and its input buffer is never moved.
+ */
+#ifndef DF_CONN_H
+#define DF_CONN_H
+
+#include <stdint.h>
+
+#include "dispatch.h"
+#include "reply.h"
+#include "resp_parse.h"
+#include "worker.h"
+
+#define CONN_CLOSE_AFTER_REPLY (1u << 0)
+#define CONN_CLOSING (1u << 1)      /* fd closed; freed when nothing is pending */
+#define CONN_READ_PAUSED (1u << 2)
+#define CONN_BLOCKED (1u << 3)      /* parked by a blocking command */
+#define CONN_WRITE_WAIT (1u << 4)   /* output waits for EV_WRITE */
+#define CONN_UNIX (1u << 5)
+#define CONN_MULTI (1u << 6)        /* between MULTI and EXEC */
+#define CONN_DIRTY_EXEC (1u << 7)   /* a queueing error: EXEC must abort */
+#define CONN_IN_DISPATCH (1u << 8) /* a tx is being started: delivery must not resume */
+
+struct tx;
+struct multi_state;
+struct watch_state;
+struct block_wait;
+
+typedef struct conn {
+    struct conn *prev, *next;
+    worker_t *w;
+    int fd;
+    uint64_t id;
+    struct event *ev_read, *ev_write;
+    char *ibuf;
+    size_t ilen, icap, ipos;
+    resp_parser_t parser;
+    rbuf_t obuf;
+    size_t opos;
+    int resp, db, authed;
+    uint32_t flags;
+    int pending;            /* hops in flight (0 or 1) */
+    struct tx *batch;        /* commands gathered for one remote shard, not yet sent */
+    int deferred_argc;      /* a parsed command waiting for the batch to return */
+    dfm_str_t *deferred_argv;
+    int deferred_cap;
+    char *name;
+    char *lib_name, *lib_ver;
+    char addr[64], laddr[64];
+    int64_t ctime_ms, last_ms;
+    const cmd_t *last_cmd;
+    struct multi_state *multi;
+    struct watch_state *watch;
+    struct block_wait *blocked;
+    uint64_t cmds;
+} conn_t;
+
+void conn_accept(worker_t *w, int lfd, int is_unix);
+/* Execute one parsed command (routing to its shard). */
+void conn_execute(conn_t *c, int argc, dfm_str_t *argv);
+/* Continue after a hop returned or a block ended: process input, flush output. */
+void conn_resume(conn_t *c);
+void conn_close(conn_t *c);
+void conn_flush(conn_t *c);
+/* Close every client of this worker (shutdown): flush what is buffered first. */
+void conn_close_all(worker_t *w);
+/* The client's context for running a command on its own thread. */
+void conn_ctx(conn_t *c, dfm_ctx_t *ctx, struct shard *s);
+/* CLIENT LIST line for this client (appended to out). */
+void conn_describe(conn_t *c, rbuf_t *out);
+/* Idle timeouts etc., from the worker cron. */
+void conn_cron(worker_t *w);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * dispatch.h: the command table. Core commands and module commands register through the
+ * same call (dispatch_register, behind api->register_command); the table is frozen after
+ * start-up and then only read, by every thread, without locks.
+ *
+ * Names are case-insensitive. "parent|sub" registers a subcommand (CONFIG GET is
+ * "config|get"); the parent container is created on first use.
+ */
+#ifndef DF_DISPATCH_H
+#define DF_DISPATCH_H
+
+#include <stdint.h>
+#include "dragonfly/module.h"
+
+#define CMD_WRITE (1u << 0)
+#define CMD_READONLY (1u << 1)
+#define CMD_DENYOOM (1u << 2)
+#define CMD_FAST (1u << 3)
+#define CMD_ADMIN (1u << 4)
+#define CMD_PUBSUB (1u << 5)
+#define CMD_NOSCRIPT (1u << 6)
+#define CMD_BLOCKING (1u << 7)
+#define CMD_LOADING (1u << 8)
+#define CMD_STALE (1u << 9)
+#define CMD_SKIP_MONITOR (1u << 10)
+#define CMD_NO_AUTH (1u << 11)
+#define CMD_MAY_REPLICATE (1u << 12)
+#define CMD_ALLOW_BUSY (1u << 13)
+#define CMD_NO_MULTI (1u << 14)
+/* internal (core only) */
+#define CMD_ALL_SHARDS (1u << 20) /* runs its multi phases on every shard (FLUSHALL, KEYS) */
+#define CMD_CONN (1u << 21)       /* touches connection state: runs on the client's thread */
+#define CMD_MULTI_OK (1u << 22)   /* runs even inside MULTI (EXEC, DISCARD, ...) */
+
+#define CMD_MAX_WORKERS 256
+
+typedef struct cmd_stats {
+    uint64_t calls, usec, rejected, failed;
+} cmd_stats_t;
+
+typedef struct cmd {
+    char name[48];     /* lower case, "get" or "config|get" */
+    char *fullname;
+    int arity;
+    uint32_t flags;
+    int first_key, last_key, key_step, keynum_index;
+    const char *key_keyword;
+    const char *acl;
+    const char *summary, *since, *group, *complexity, *args_doc;
+    dfm_cmd_fn handler;
+    const dfm_multi_t *multi;
+    const char *module; /* owner: "core" or the module name */
+    struct cmd **subs;
+    int nsubs;
+    struct cmd *parent;
+    cmd_stats_t *stats; /* [CMD_MAX_WORKERS], each worker writes its own */
+} cmd_t;
+
+/* Register a command; owner names the module (for duplicate errors). 0 or -1 with *err. */
+int dispatch_register(const dfm_command_t *c, const char *owner, char **err);
+/* Build the lookup index. After this the table is read-only. */
+void dispatch_freeze(void);
+/* Find by name (any case). NULL if unknown. */
+const cmd_t *dispatch_lookup(const char *name, size_t len);
+/* Find a subcommand of a container (any case). */
+const cmd_t *dispatch_lookup_sub(const cmd_t *parent, const char *name, size_t len);
+/* Parse a flags string; -1 with *bad set to the unknown word. */
+int dispatch_parse_flags(const char *s, uint32_t *out, char *bad, size_t badcap);
+/*
+ * Key positions of a call: fills idx[] with argv indexes (up to max), returns the count, or
+ * -1 if the key spec cannot be applied (bad numkeys: the handler reports the error).
+ */
+int dispatch_keys(const cmd_t *c, int argc, const dfm_str_t *argv, int *idx, int max);
+/* Iterate all top-level commands. */
+int dispatch_count(void);
+const cmd_t *dispatch_at(int i);
+void dispatch_free(void);
+
+#endif

@@ -1,0 +1,509 @@
+/*
+ * server.c: start-up, listeners, the worker cron, running a command with its bookkeeping,
+ * and graceful shutdown (see server.h).
+ *
+ * Listeners: every worker gets its own SO_REUSEPORT socket per bind address, so the kernel
+ * spreads new connections over the threads and accept() never crosses threads. Before that,
+ * a plain bind (without SO_REUSEPORT) proves the port is free, so a stale server cannot
+ * silently take half of the connections.
+ */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "api.h"
+#include "block.h"
+#include "cmdtab.h"
+#include "config.h"
+#include "conn.h"
+#include "db.h"
+#include "log.h"
+#include "module_loader.h"
+#include "table.h"
+#include "tx.h"
+#include "util.h"
+
+server_state_t g_server;
+
+#define SERVER_MAX_ADDRS 16
+
+typedef struct listen_addr {
+    struct sockaddr_storage ss;
+    socklen_t len;
+    char text[128];
+} listen_addr_t;
+
+static listen_addr_t server_addrs[SERVER_MAX_ADDRS];
+static int server_naddrs;
+
+/* ------------------------------------------------------------------------------------ */
+/* Commands                                                                               */
+
+static void server_unknown(struct conn *c, int argc, dfm_str_t *argv) {
+    char args[512];
+    size_t n = 0;
+    args[0] = '\0';
+    for (int i = 1; i < argc && n < 128; i++) {
+        int w = snprintf(args + n, sizeof args - n, "'%.*s' ", (int)(argv[i].len < 128 - n ? argv[i].len : 128 - n), argv[i].ptr);
+        if (w < 0) break;
+        n += (size_t)w;
+        if (n >= sizeof args) n = sizeof args - 1;
+    }
+    dfm_ctx_t ctx;
+    conn_ctx(c, &ctx, NULL);
+    reply_errorf(&ctx, "ERR unknown command '%.*s', with args beginning with: %s",
+                 (int)(argv[0].len < 128 ? argv[0].len : 128), argv[0].ptr, args);
+}
+
+static void server_reject(struct conn *c, const char *msg) {
+    dfm_ctx_t ctx;
+    conn_ctx(c, &ctx, NULL);
+    reply_error(&ctx, msg);
+    if (c->flags & CONN_MULTI) c->flags |= CONN_DIRTY_EXEC;
+}
+
+/* Resolve "parent sub" for container commands. NULL after replying an error. */
+static const cmd_t *server_resolve_sub(struct conn *c, const cmd_t *cmd, int argc, dfm_str_t *argv) {
+    if (cmd->nsubs == 0 || cmd->handler || cmd->multi) return cmd;
+    if (argc < 2) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "ERR wrong number of arguments for '%s' command", cmd->name);
+        server_reject(c, msg);
+        return NULL;
+    }
+    const cmd_t *sub = dispatch_lookup_sub(cmd, argv[1].ptr, argv[1].len);
+    if (!sub) {
+        char up[48], name[160];
+        size_t i;
+        for (i = 0; cmd->name[i] && i < sizeof up - 1; i++) up[i] = (char)toupper((unsigned char)cmd->name[i]);
+        up[i] = '\0';
+        snprintf(name, sizeof name, "%.*s", (int)(argv[1].len < 128 ? argv[1].len : 128), argv[1].ptr);
+        char msg[400];
+        snprintf(msg, sizeof msg, "ERR unknown subcommand '%s'. Try %s HELP.", name, up);
+        dfm_ctx_t ctx;
+        conn_ctx(c, &ctx, NULL);
+        reply_error(&ctx, msg);
+        if (c->flags & CONN_MULTI) c->flags |= CONN_DIRTY_EXEC;
+        return NULL;
+    }
+    return sub;
+}
+
+/* Copy a command into the MULTI queue (argv and bytes in one block). */
+static void server_queue(struct conn *c, const cmd_t *cmd, int argc, dfm_str_t *argv) {
+    multi_state_t *m = c->multi;
+    if (m->n == m->cap) {
+        m->cap = m->cap ? m->cap * 2 : 8;
+        m->cmds = df_realloc(m->cmds, (size_t)m->cap * sizeof *m->cmds);
+    }
+    size_t bytes = (size_t)argc * sizeof(dfm_str_t);
+    for (int i = 0; i < argc; i++) bytes += argv[i].len + 1;
+    dfm_str_t *copy = df_malloc(bytes);
+    char *p = (char *)(copy + argc);
+    for (int i = 0; i < argc; i++) {
+        memcpy(p, argv[i].ptr, argv[i].len);
+        p[argv[i].len] = '\0';
+        copy[i].ptr = p;
+        copy[i].len = argv[i].len;
+        p += argv[i].len + 1;
+    }
+    m->cmds[m->n].cmd = cmd;
+    m->cmds[m->n].argc = argc;
+    m->cmds[m->n].argv = copy;
+    m->n++;
+    rbuf_append(&c->obuf, "+QUEUED\r\n", 9);
+}
+
+const cmd_t *server_prepare(struct conn *c, int argc, dfm_str_t *argv) {
+    const cmd_t *cmd = dispatch_lookup(argv[0].ptr, argv[0].len);
+    c->cmds++;
+    if (!cmd) {
+        server_unknown(c, argc, argv);
+        if (c->flags & CONN_MULTI) c->flags |= CONN_DIRTY_EXEC;
+        return NULL;
+    }
+    if (!(cmd = server_resolve_sub(c, cmd, argc, argv))) return NULL;
+    if ((cmd->arity > 0 && argc != cmd->arity) || argc < -cmd->arity) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "ERR wrong number of arguments for '%s' command",
+                 cmd->fullname ? cmd->fullname : cmd->name);
+        server_reject(c, msg);
+        return NULL;
+    }
+    if (!c->authed && !(cmd->flags & CMD_NO_AUTH)) {
+        server_reject(c, "NOAUTH Authentication required.");
+        return NULL;
+    }
+    if ((c->flags & CONN_MULTI) && !(cmd->flags & CMD_MULTI_OK)) {
+        if (cmd->flags & CMD_NO_MULTI) {
+            server_reject(c, "ERR Command not allowed inside a transaction");
+            return NULL;
+        }
+        server_queue(c, cmd, argc, argv);
+        return NULL;
+    }
+    c->last_cmd = cmd;
+    return cmd;
+}
+
+void server_call(struct conn *c, const cmd_t *cmd, int argc, dfm_str_t *argv, struct shard *s) {
+    dfm_ctx_t ctx;
+    conn_ctx(c, &ctx, s);
+    ctx.cmd = cmd;
+    int64_t t0 = util_mono_us();
+    if (cmd->multi) {
+        int kidx[256];
+        int nk = dispatch_keys(cmd, argc, argv, kidx, 256);
+        void *state = NULL;
+        for (int p = 0; p < cmd->multi->nphases && s; p++)
+            if (cmd->multi->phase(&ctx, p, &state, argc, argv, kidx, nk < 0 ? 0 : nk) < 0) break;
+        cmd->multi->reply(&ctx, &state, argc, argv);
+    } else {
+        cmd->handler(&ctx, argc, argv);
+    }
+    cmd_stats_t *st = &cmd->stats[c->w->id];
+    st->calls++;
+    st->usec += (uint64_t)(util_mono_us() - t0);
+    if (ctx.errors) st->failed++;
+}
+
+uint64_t server_total_commands(void) {
+    uint64_t n = 0;
+    for (int i = 0; i < dispatch_count(); i++) {
+        const cmd_t *c = dispatch_at(i);
+        for (int w = 0; w < g_nworkers; w++) n += c->stats[w].calls;
+        for (int s = 0; s < c->nsubs; s++)
+            for (int w = 0; w < g_nworkers; w++) n += c->subs[s]->stats[w].calls;
+    }
+    return n;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Listeners                                                                              */
+
+static int server_parse_addr(const char *text, int port, listen_addr_t *a) {
+    memset(a, 0, sizeof *a);
+    const char *t = text;
+    if (*t == '-') t++; /* redis.conf "-::*" means optional */
+    if (strcmp(t, "*") == 0) t = "0.0.0.0";
+    if (strcmp(t, "::*") == 0) t = "::";
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&a->ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&a->ss;
+    if (inet_pton(AF_INET, t, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)port);
+        a->len = sizeof *v4;
+    } else if (inet_pton(AF_INET6, t, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)port);
+        a->len = sizeof *v6;
+    } else if (strcmp(t, "localhost") == 0) {
+        return server_parse_addr("127.0.0.1", port, a);
+    } else {
+        return -1;
+    }
+    snprintf(a->text, sizeof a->text, "%s", t);
+    return 0;
+}
+
+static int server_socket(listen_addr_t *a, int reuseport) {
+    int fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (reuseport) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    if (a->ss.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&a->ss, a->len) < 0 || listen(fd, 511) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+static void server_on_accept(evutil_socket_t fd, short what, void *arg) {
+    (void)what;
+    worker_t *w = arg;
+    int is_unix = 0;
+    for (int i = 0; i < w->nlisteners; i++)
+        if (w->listen_fds[i] == fd) is_unix = i >= server_naddrs;
+    conn_accept(w, fd, is_unix);
+}
+
+static void server_add_listener(worker_t *w, int fd) {
+    w->listen_fds[w->nlisteners] = fd;
+    w->listeners[w->nlisteners] = event_new(w->base, fd, EV_READ | EV_PERSIST, server_on_accept, w);
+    event_add(w->listeners[w->nlisteners], NULL);
+    w->nlisteners++;
+}
+
+static int server_bind_unix(void) {
+    const char *path = g_config.unixsocket;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof sa.sun_path) {
+        log_error("unixsocket path too long: %s", path);
+        return -1;
+    }
+    strcpy(sa.sun_path, path);
+    unlink(path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 511) < 0) {
+        log_error("Could not create server unix socket %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (g_config.unixsocketperm) chmod(path, (mode_t)g_config.unixsocketperm);
+    server_add_listener(&g_workers[0], fd);
+    return 0;
+}
+
+/* Bind every address on every worker; -1 (logged) if any port is busy. */
+static int server_listen(void) {
+    char *binds = strdup(g_config.bind && g_config.bind[0] ? g_config.bind : "0.0.0.0 ::");
+    int rc = 0, port = (int)g_config.port;
+    for (char *save = NULL, *tok = strtok_r(binds, " ", &save); tok && rc == 0; tok = strtok_r(NULL, " ", &save)) {
+        listen_addr_t *a = &server_addrs[server_naddrs];
+        if (server_naddrs == SERVER_MAX_ADDRS || server_parse_addr(tok, port, a) < 0) {
+            log_error("Invalid bind address '%s'", tok);
+            rc = -1;
+            break;
+        }
+        int probe = server_socket(a, 0);
+        if (probe < 0) {
+            int optional = tok[0] == '-' || (errno == EAFNOSUPPORT && !(g_config.bind && g_config.bind[0]));
+            if (optional) continue;
+            log_error("Could not create server TCP listening socket %s:%d: bind: %s", a->text, port,
+                      strerror(errno));
+            rc = -1;
+            break;
+        }
+        close(probe);
+        for (int w = 0; w < g_nworkers; w++) {
+            int fd = server_socket(a, 1);
+            if (fd < 0) {
+                log_error("Could not listen on %s:%d: %s", a->text, port, strerror(errno));
+                rc = -1;
+                break;
+            }
+            server_add_listener(&g_workers[w], fd);
+        }
+        server_naddrs++;
+    }
+    free(binds);
+    if (rc == 0 && g_config.unixsocket && g_config.unixsocket[0]) rc = server_bind_unix();
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Workers                                                                                */
+
+void server_worker_init(worker_t *w) {
+    for (int s = 0; s < g_nshards; s++)
+        if (g_shards[s].owner == w->id) api_run_shard_init(s);
+    int64_t hz = g_config.hz > 0 ? g_config.hz : 10;
+    struct timeval tv = {.tv_sec = 0, .tv_usec = (suseconds_t)(1000000 / hz)};
+    event_add(w->ev_cron, &tv);
+}
+
+void server_worker_exit(worker_t *w) {
+    for (int s = 0; s < g_nshards; s++)
+        if (g_shards[s].owner == w->id) api_run_shard_exit(s);
+}
+
+static void server_worker_stop(void *arg) {
+    (void)arg;
+    worker_t *w = tl_worker;
+    if (w->stopping) return;
+    w->stopping = 1;
+    for (int i = 0; i < w->nlisteners; i++) {
+        event_del(w->listeners[i]);
+        close(w->listen_fds[i]);
+    }
+    conn_close_all(w);
+    event_base_loopexit(w->base, NULL);
+}
+
+void server_worker_cron(worker_t *w) {
+    int64_t now = util_now_ms();
+    if (w->id == 0) {
+        atomic_store(&g_server.now_ms, now);
+        atomic_store(&g_server.lru_clock, (unsigned)(now / 1000));
+        int64_t used = (int64_t)df_heap_allocated();
+        if (used > atomic_load(&g_server.peak_memory)) atomic_store(&g_server.peak_memory, used);
+    }
+    int64_t hz = g_config.hz > 0 ? g_config.hz : 10;
+    int64_t budget = 250000 / hz; /* 25% of the period */
+    if (g_config.active_expire_enabled) {
+        for (int s = 0; s < g_nshards; s++)
+            if (g_shards[s].owner == w->id) db_active_expire(&g_shards[s], budget);
+    }
+    conn_cron(w);
+    block_cron(w);
+}
+
+void server_request_shutdown(int exit_code) {
+    g_server.exit_code = exit_code;
+    kill(getpid(), SIGTERM);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Start-up                                                                               */
+
+static int server_setup_config(int argc, char **argv) {
+    char *err = NULL;
+    config_init();
+    int r = config_parse(argc, argv, &err);
+    if (r == 1) return 1;
+    if (r < 0) {
+        fprintf(stderr, "dragonfly: %s\n", err ? err : "bad configuration");
+        free(err);
+        return -1;
+    }
+    if (!g_config.modules_conf_dir || !g_config.modules_conf_dir[0]) {
+        free(g_config.modules_conf_dir);
+        g_config.modules_conf_dir = strdup(DF_SYSCONF_DIR "/dragonfly/modules.d");
+    }
+    if (g_config.threads <= 0) g_config.threads = sysconf(_SC_NPROCESSORS_ONLN);
+    if (g_config.threads > CMD_MAX_WORKERS) g_config.threads = CMD_MAX_WORKERS;
+    if (g_config.num_shards <= 0) g_config.num_shards = g_config.threads;
+    if (g_config.num_shards > 1024) g_config.num_shards = 1024;
+    log_set_level((int)g_config.loglevel);
+    if (log_open(g_config.logfile) < 0) {
+        fprintf(stderr, "dragonfly: cannot open log file %s: %s\n", g_config.logfile, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int server_setup_modules(char *argv0) {
+    char *err = NULL;
+    commands_register_core();
+    if (modules_load_all(argv0, &err) < 0 || config_apply_pending(&err) < 0) {
+        fprintf(stderr, "dragonfly: %s\n", err ? err : "module loading failed");
+        log_error("%s", err ? err : "module loading failed");
+        free(err);
+        return -1;
+    }
+    dispatch_freeze();
+    return 0;
+}
+
+static void server_banner(void) {
+    char mods[512] = "";
+    for (int i = 0; i < modules_count(); i++) {
+        size_t n = strlen(mods);
+        snprintf(mods + n, sizeof mods - n, "%s%s", i ? "," : "", modules_at(i)->name);
+    }
+    log_notice("dragonfly %s starting: pid=%d threads=%d shards=%d port=%d allocator=%s modules=[%s]",
+               DF_VERSION, g_server.pid, g_nworkers, g_nshards, (int)g_config.port,
+               df_allocator_name(), mods);
+}
+
+static void server_write_pidfile(void) {
+    if (!g_config.pidfile || !g_config.pidfile[0]) return;
+    FILE *f = fopen(g_config.pidfile, "w");
+    if (!f) {
+        log_warning("cannot write pidfile %s", g_config.pidfile);
+        return;
+    }
+    fprintf(f, "%d\n", g_server.pid);
+    fclose(f);
+}
+
+static void server_init_state(void) {
+    g_server.pid = getpid();
+    g_server.start_ms = util_now_ms();
+    atomic_store(&g_server.now_ms, g_server.start_ms);
+    atomic_store(&g_server.lru_clock, (unsigned)(g_server.start_ms / 1000));
+    for (int i = 0; i < 40; i++) g_server.run_id[i] = "0123456789abcdef"[util_rand64() & 15];
+    ssize_t n = readlink("/proc/self/exe", g_server.executable, sizeof g_server.executable - 1);
+    if (n > 0) g_server.executable[n] = '\0';
+    g_server.tcp_port = (int)g_config.port;
+    table_set_seed(util_seed64());
+}
+
+/* Block the signals the main thread waits for; workers inherit the mask. */
+static void server_signals(sigset_t *set) {
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+}
+
+static void server_wait_signals(sigset_t *set) {
+    for (;;) {
+        int sig = 0;
+        if (sigwait(set, &sig) != 0) continue;
+        if (sig == SIGHUP) {
+            log_reopen();
+            log_notice("received SIGHUP, log file reopened");
+            continue;
+        }
+        log_notice("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        atomic_store(&g_server.shutting_down, 1);
+        worker_broadcast(server_worker_stop, NULL);
+        return;
+    }
+}
+
+static void server_cleanup(void) {
+    if (g_config.pidfile && g_config.pidfile[0]) unlink(g_config.pidfile);
+    if (g_config.unixsocket && g_config.unixsocket[0]) unlink(g_config.unixsocket);
+}
+
+int server_main(int argc, char **argv) {
+    sigset_t set;
+    server_signals(&set);
+    int r = server_setup_config(argc, argv);
+    if (r != 0) return r > 0 ? 0 : 1;
+    server_init_state();
+    if (server_setup_modules(argv[0]) < 0) return 1;
+    db_init_shards((int)g_config.num_shards, (int)g_config.threads, (int)g_config.dbnum);
+    for (int i = 0; i < g_nshards; i++) tx_shard_init(&g_shards[i]);
+    if (workers_create((int)g_config.threads) < 0) return 1;
+    if (server_listen() < 0) return 1;
+    server_write_pidfile();
+    server_banner();
+    if (workers_start() < 0) return 1;
+    log_notice("Ready to accept connections");
+    server_wait_signals(&set);
+    workers_join();
+    server_cleanup();
+    log_notice("dragonfly is now ready to exit, bye bye...");
+    return g_server.exit_code;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Protocol modules: registered and remembered; their listeners come with that module.    */
+
+static const dfm_protocol_t *server_protocols[8];
+static int server_nprotocols;
+
+int server_add_protocol(const dfm_protocol_t *p) {
+    if (server_nprotocols == 8) return -1;
+    server_protocols[server_nprotocols++] = p;
+    return 0;
+}
+
+void server_proto_write(dfm_conn_t *c, const void *p, size_t len) {
+    (void)c;
+    (void)p;
+    (void)len;
+}
+
+void server_proto_close(dfm_conn_t *c) { (void)c; }

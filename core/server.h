@@ -1,0 +1,57 @@
+/*
+ * server.h: process-wide state and the life cycle: start-up (listeners, shards, workers),
+ * the per-worker cron, running one command with its bookkeeping, and graceful shutdown.
+ */
+#ifndef DF_SERVER_H
+#define DF_SERVER_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "dispatch.h"
+#include "worker.h"
+
+struct conn;
+struct shard;
+
+typedef struct server_state {
+    int64_t start_ms;
+    int pid;
+    char run_id[41];
+    char executable[1024];
+    char config_file[1024];
+    atomic_int shutting_down;
+    int exit_code;
+    _Atomic int64_t now_ms;   /* cached clock, refreshed by cron */
+    atomic_uint lru_clock;
+    _Atomic uint64_t stat_numcommands_base;
+    _Atomic int64_t peak_memory;
+    int tcp_port;
+} server_state_t;
+
+extern server_state_t g_server;
+
+int server_main(int argc, char **argv);
+/* Worker thread hooks (worker.c). */
+void server_worker_init(worker_t *w);
+void server_worker_exit(worker_t *w);
+void server_worker_cron(worker_t *w);
+
+/* Look up argv[0], check arity, auth and MULTI queueing; replies itself and returns NULL
+   when the command must not run. Client's thread. */
+const cmd_t *server_prepare(struct conn *c, int argc, dfm_str_t *argv);
+/* Run a command inline on the client's thread (shard: its keys' shard, local; or NULL). */
+void server_call(struct conn *c, const cmd_t *cmd, int argc, dfm_str_t *argv, struct shard *s);
+static inline int64_t server_now_ms(void) { return atomic_load_explicit(&g_server.now_ms, memory_order_relaxed); }
+static inline uint16_t server_lru_clock(void) { return (uint16_t)atomic_load_explicit(&g_server.lru_clock, memory_order_relaxed); }
+/* Ask the process to stop (SIGTERM, SHUTDOWN). */
+void server_request_shutdown(int exit_code);
+void server_unwatch_all(struct conn *c);
+
+/* Protocol listeners registered by modules. */
+int server_add_protocol(const dfm_protocol_t *p);
+void server_proto_write(dfm_conn_t *c, const void *p, size_t len);
+void server_proto_close(dfm_conn_t *c);
+uint64_t server_total_commands(void);
+
+#endif

@@ -1,0 +1,676 @@
+/*
+ * tx.c: the transaction engine (see tx.h): per-shard intent locks with a FIFO wait queue,
+ * and the op runner that carries a tx from shard thread to shard thread and back to the
+ * client.
+ */
+#include "tx.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "log.h"
+#include "reply.h"
+#include "server.h"
+#include "util.h"
+
+#define LOCK_BUCKETS 1024
+
+enum { OP_SHARD, OP_PHASE, OP_REPLY, OP_ORIGIN, OP_LOCK, OP_WATCHCHECK };
+
+typedef struct lock_node {
+    struct lock_node *next;
+    uint64_t hash;
+    int db;
+    int excl;   /* held exclusively */
+    int shared; /* shared holders */
+    size_t klen;
+    char key[];
+} lock_node_t;
+
+typedef struct tx_locks {
+    lock_node_t *buckets[LOCK_BUCKETS];
+    int nheld;        /* key lock nodes present */
+    int whole_shared; /* whole-shard shared holders */
+    int whole_excl;
+    tx_t *qhead, *qtail; /* waiting transactions (and single-shard batches) */
+    tx_t *retrying;      /* popped by shard_wake: goes back to the head if still blocked */
+    int waking, rewake;
+} tx_locks_t;
+
+typedef struct tx_op {
+    uint8_t kind;
+    uint8_t lock_first;
+    int16_t phase;
+    int shard;
+    int cmd;
+} tx_op_t;
+
+typedef struct tx_cmd {
+    const cmd_t *cmd;
+    int argc;
+    dfm_str_t *argv;
+    void *state;
+    int stopped;
+    int nk;
+    int *kidx;
+} tx_cmd_t;
+
+typedef struct tx_part {
+    int shard;
+    int locked;
+    int whole; /* 0 none, 1 shared, 2 exclusive */
+    int n, cap;
+    struct {
+        int db;
+        int excl;
+        const char *key;
+        size_t len;
+        lock_node_t *node;
+    } * keys;
+} tx_part_t;
+
+struct tx {
+    msg_t m;
+    tx_t *qnext;
+    int origin;
+    conn_t *c;
+    int db, resp;
+    int locking;
+    int is_exec;
+    int aborted; /* EXEC: a watched key changed */
+    int ncmds, capcmds;
+    tx_cmd_t *cmds;
+    int nops, capops, cur;
+    tx_op_t *ops;
+    int nparts;
+    tx_part_t *parts;
+    int batch_shard;
+    multi_state_t *ms; /* EXEC: the queued commands (owns their argument bytes) */
+    rbuf_t out;
+    int errors;
+    _Atomic int refs;
+    watch_state_t *watch;
+};
+
+static void tx_step(tx_t *t);
+
+/* ------------------------------------------------------------------------------------ */
+/* Locks                                                                                  */
+
+void tx_shard_init(shard_t *s) { s->locks = calloc(1, sizeof(tx_locks_t)); }
+
+void tx_shard_free(shard_t *s) {
+    free(s->locks);
+    s->locks = NULL;
+}
+
+static lock_node_t *lock_find(tx_locks_t *l, int db, const char *key, size_t len, uint64_t h) {
+    for (lock_node_t *n = l->buckets[h % LOCK_BUCKETS]; n; n = n->next)
+        if (n->hash == h && n->db == db && n->klen == len && memcmp(n->key, key, len) == 0)
+            return n;
+    return NULL;
+}
+
+/* 1 if the key may be taken in this mode now. */
+static int lock_key_free(tx_locks_t *l, int db, const char *key, size_t len, int excl) {
+    if (l->whole_excl || (excl && l->whole_shared)) return 0;
+    if (l->nheld == 0) return 1;
+    lock_node_t *n = lock_find(l, db, key, len, table_hash(key, len));
+    if (!n) return 1;
+    return excl ? (n->excl == 0 && n->shared == 0) : n->excl == 0;
+}
+
+static lock_node_t *lock_take(tx_locks_t *l, int db, const char *key, size_t len, int excl) {
+    uint64_t h = table_hash(key, len);
+    lock_node_t *n = lock_find(l, db, key, len, h);
+    if (!n) {
+        n = df_calloc(sizeof *n + len);
+        n->hash = h;
+        n->db = db;
+        n->klen = len;
+        memcpy(n->key, key, len);
+        n->next = l->buckets[h % LOCK_BUCKETS];
+        l->buckets[h % LOCK_BUCKETS] = n;
+        l->nheld++;
+    }
+    if (excl)
+        n->excl++;
+    else
+        n->shared++;
+    return n;
+}
+
+static void lock_drop(tx_locks_t *l, lock_node_t *n, int excl) {
+    if (excl)
+        n->excl--;
+    else
+        n->shared--;
+    if (n->excl || n->shared) return;
+    lock_node_t **pp = &l->buckets[n->hash % LOCK_BUCKETS];
+    while (*pp != n) pp = &(*pp)->next;
+    *pp = n->next;
+    l->nheld--;
+    df_free(n);
+}
+
+int tx_must_wait(shard_t *s, int db, const cmd_t *cmd, int argc, const dfm_str_t *argv) {
+    tx_locks_t *l = s->locks;
+    if (l->nheld == 0 && !l->whole_excl && !l->whole_shared) return 0;
+    int excl = (cmd->flags & CMD_WRITE) != 0;
+    if (l->whole_excl || (excl && l->whole_shared)) return 1;
+    int kidx[64];
+    int nk = dispatch_keys(cmd, argc, argv, kidx, 64);
+    for (int i = 0; i < nk; i++)
+        if (!lock_key_free(l, db, argv[kidx[i]].ptr, argv[kidx[i]].len, excl)) return 1;
+    return 0;
+}
+
+static int part_can_lock(tx_locks_t *l, tx_part_t *p) {
+    if (p->whole == 2) return l->nheld == 0 && !l->whole_excl && !l->whole_shared;
+    if (p->whole == 1) {
+        if (l->whole_excl) return 0;
+        if (l->nheld == 0) return 1;
+        for (int b = 0; b < LOCK_BUCKETS; b++)
+            for (lock_node_t *n = l->buckets[b]; n; n = n->next)
+                if (n->excl) return 0;
+        return 1;
+    }
+    for (int i = 0; i < p->n; i++)
+        if (!lock_key_free(l, p->keys[i].db, p->keys[i].key, p->keys[i].len, p->keys[i].excl))
+            return 0;
+    return 1;
+}
+
+static void part_lock(tx_locks_t *l, tx_part_t *p) {
+    if (p->whole == 2) l->whole_excl++;
+    if (p->whole == 1) l->whole_shared++;
+    for (int i = 0; i < p->n && !p->whole; i++)
+        p->keys[i].node = lock_take(l, p->keys[i].db, p->keys[i].key, p->keys[i].len,
+                                    p->keys[i].excl);
+    p->locked = 1;
+}
+
+static void shard_wake(shard_t *s);
+
+static void part_unlock(shard_t *s, tx_part_t *p) {
+    tx_locks_t *l = s->locks;
+    if (!p->locked) return;
+    if (p->whole == 2) l->whole_excl--;
+    if (p->whole == 1) l->whole_shared--;
+    for (int i = 0; i < p->n && !p->whole; i++) lock_drop(l, p->keys[i].node, p->keys[i].excl);
+    p->locked = 0;
+    shard_wake(s);
+}
+
+static void queue_push_front(tx_locks_t *l, tx_t *t) {
+    t->qnext = l->qhead;
+    l->qhead = t;
+    if (!l->qtail) l->qtail = t;
+}
+
+static void queue_push(tx_locks_t *l, tx_t *t) {
+    if (l->retrying == t) {
+        queue_push_front(l, t);
+        return;
+    }
+    t->qnext = NULL;
+    if (l->qtail)
+        l->qtail->qnext = t;
+    else
+        l->qhead = t;
+    l->qtail = t;
+}
+
+/* Locks were released on s: let waiting transactions retry, in FIFO order, stopping at the
+   first one still blocked. Not re-entered: a release during the loop just asks for another
+   round. */
+static void shard_wake(shard_t *s) {
+    tx_locks_t *l = s->locks;
+    if (l->waking) {
+        l->rewake = 1;
+        return;
+    }
+    l->waking = 1;
+    do {
+        l->rewake = 0;
+        while (l->qhead) {
+            tx_t *t = l->qhead;
+            l->qhead = t->qnext;
+            if (!l->qhead) l->qtail = NULL;
+            l->retrying = t;
+            tx_step(t);
+            l->retrying = NULL;
+            if (l->qhead == t) break; /* still blocked: it went back to the head */
+        }
+    } while (l->rewake && l->qhead);
+    l->waking = 0;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Building                                                                               */
+
+static tx_t *tx_new(conn_t *c) {
+    tx_t *t = df_calloc(sizeof *t);
+    t->origin = c->w->id;
+    t->c = c;
+    t->db = c->db;
+    t->resp = c->resp;
+    atomic_init(&t->refs, 1);
+    return t;
+}
+
+static tx_op_t *tx_add_op(tx_t *t, int kind, int shard, int cmd, int phase) {
+    if (t->nops == t->capops) {
+        t->capops = t->capops ? t->capops * 2 : 8;
+        t->ops = df_realloc(t->ops, (size_t)t->capops * sizeof *t->ops);
+    }
+    tx_op_t *op = &t->ops[t->nops++];
+    memset(op, 0, sizeof *op);
+    op->kind = (uint8_t)kind;
+    op->shard = shard;
+    op->cmd = cmd;
+    op->phase = (int16_t)phase;
+    return op;
+}
+
+static int tx_add_cmd(tx_t *t, const cmd_t *cmd, int argc, const dfm_str_t *argv, int copy_argv) {
+    if (t->ncmds == t->capcmds) {
+        t->capcmds = t->capcmds ? t->capcmds * 2 : 4;
+        t->cmds = df_realloc(t->cmds, (size_t)t->capcmds * sizeof *t->cmds);
+    }
+    tx_cmd_t *tc = &t->cmds[t->ncmds];
+    memset(tc, 0, sizeof *tc);
+    tc->cmd = cmd;
+    tc->argc = argc;
+    (void)copy_argv;
+    tc->argv = df_malloc((size_t)argc * sizeof *argv);
+    memcpy(tc->argv, argv, (size_t)argc * sizeof *argv);
+    return t->ncmds++;
+}
+
+static tx_part_t *tx_part(tx_t *t, int shard) {
+    for (int i = 0; i < t->nparts; i++)
+        if (t->parts[i].shard == shard) return &t->parts[i];
+    t->parts = df_realloc(t->parts, (size_t)(t->nparts + 1) * sizeof *t->parts);
+    tx_part_t *p = &t->parts[t->nparts++];
+    memset(p, 0, sizeof *p);
+    p->shard = shard;
+    return p;
+}
+
+static void part_add_key(tx_part_t *p, int db, const char *key, size_t len, int excl) {
+    for (int i = 0; i < p->n; i++) {
+        if (p->keys[i].db == db && p->keys[i].len == len && memcmp(p->keys[i].key, key, len) == 0) {
+            p->keys[i].excl |= excl;
+            return;
+        }
+    }
+    if (p->n == p->cap) {
+        p->cap = p->cap ? p->cap * 2 : 4;
+        p->keys = df_realloc(p->keys, (size_t)p->cap * sizeof *p->keys);
+    }
+    p->keys[p->n].db = db;
+    p->keys[p->n].excl = excl;
+    p->keys[p->n].key = key;
+    p->keys[p->n].len = len;
+    p->keys[p->n].node = NULL;
+    p->n++;
+}
+
+static int part_cmp(const void *a, const void *b) {
+    return ((const tx_part_t *)a)->shard - ((const tx_part_t *)b)->shard;
+}
+
+static void tx_free(tx_t *t) {
+    if (atomic_fetch_sub(&t->refs, 1) != 1) return;
+    for (int i = 0; i < t->ncmds; i++) {
+        df_free(t->cmds[i].kidx);
+        df_free(t->cmds[i].argv);
+    }
+    for (int i = 0; i < t->nparts; i++) df_free(t->parts[i].keys);
+    df_free(t->parts);
+    df_free(t->cmds);
+    df_free(t->ops);
+    rbuf_free(&t->out);
+    if (t->watch) watch_state_release(t->watch);
+    if (t->ms) multi_state_free(t->ms);
+    df_free(t);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Running                                                                                */
+
+static void tx_ctx(tx_t *t, dfm_ctx_t *ctx, shard_t *s, const cmd_t *cmd) {
+    memset(ctx, 0, sizeof *ctx);
+    ctx->out = &t->out;
+    ctx->shard = s;
+    ctx->resp = t->resp;
+    ctx->db = t->db;
+    ctx->cmd = cmd;
+    ctx->tx = t;
+}
+
+static void tx_count(const cmd_t *cmd, int64_t t0, int errors) {
+    cmd_stats_t *st = &cmd->stats[tl_worker->id];
+    st->calls++;
+    st->usec += (uint64_t)(util_mono_us() - t0);
+    if (errors) st->failed++;
+}
+
+static void tx_run_single(tx_t *t, tx_cmd_t *tc, shard_t *s) {
+    dfm_ctx_t ctx;
+    tx_ctx(t, &ctx, s, tc->cmd);
+    int64_t t0 = util_mono_us();
+    if (tc->cmd->multi) {
+        const dfm_multi_t *m = tc->cmd->multi;
+        int kidx[256];
+        int nk = dispatch_keys(tc->cmd, tc->argc, tc->argv, kidx, 256);
+        void *state = NULL;
+        for (int p = 0; p < m->nphases; p++)
+            if (m->phase(&ctx, p, &state, tc->argc, tc->argv, kidx, nk < 0 ? 0 : nk) < 0) break;
+        m->reply(&ctx, &state, tc->argc, tc->argv);
+    } else {
+        tc->cmd->handler(&ctx, tc->argc, tc->argv);
+    }
+    t->errors += ctx.errors;
+    tx_count(tc->cmd, t0, ctx.errors);
+}
+
+/* The keys of tc that live on shard `shard` (argv indexes). */
+static int tx_shard_keys(tx_cmd_t *tc, int shard, int *out) {
+    int n = 0;
+    for (int i = 0; i < tc->nk; i++)
+        if ((tc->cmd->flags & CMD_ALL_SHARDS) || db_shard_of(tc->argv[tc->kidx[i]].ptr, tc->argv[tc->kidx[i]].len) == shard)
+            out[n++] = tc->kidx[i];
+    return n;
+}
+
+static void tx_run_phase(tx_t *t, tx_op_t *op, shard_t *s) {
+    tx_cmd_t *tc = &t->cmds[op->cmd];
+    if (tc->stopped) return;
+    dfm_ctx_t ctx;
+    tx_ctx(t, &ctx, s, tc->cmd);
+    int *keys = df_malloc(sizeof(int) * (size_t)(tc->nk + 1));
+    int n = tx_shard_keys(tc, s->id, keys);
+    if (tc->cmd->multi->phase(&ctx, op->phase, &tc->state, tc->argc, tc->argv, keys, n) < 0)
+        tc->stopped = 1;
+    t->errors += ctx.errors;
+    df_free(keys);
+}
+
+static void tx_run_reply(tx_t *t, tx_op_t *op) {
+    tx_cmd_t *tc = &t->cmds[op->cmd];
+    dfm_ctx_t ctx;
+    tx_ctx(t, &ctx, NULL, tc->cmd);
+    int64_t t0 = util_mono_us();
+    tc->cmd->multi->reply(&ctx, &tc->state, tc->argc, tc->argv);
+    t->errors += ctx.errors;
+    tx_count(tc->cmd, t0, ctx.errors);
+}
+
+static void tx_run_origin(tx_t *t, tx_op_t *op) {
+    tx_cmd_t *tc = &t->cmds[op->cmd];
+    dfm_ctx_t ctx;
+    conn_ctx(t->c, &ctx, NULL);
+    ctx.out = &t->out;
+    ctx.tx = t;
+    ctx.db = t->db;
+    ctx.cmd = tc->cmd;
+    int64_t t0 = util_mono_us();
+    tc->cmd->handler(&ctx, tc->argc, tc->argv);
+    t->db = t->c->db; /* SELECT inside MULTI */
+    tx_count(tc->cmd, t0, ctx.errors);
+}
+
+static void tx_on_msg(msg_t *m) { tx_step((tx_t *)m); }
+
+typedef struct unlock_msg {
+    msg_t m;
+    tx_t *t;
+    int part;
+} unlock_msg_t;
+
+static void tx_on_unlock(msg_t *m) {
+    unlock_msg_t *u = (unlock_msg_t *)m;
+    tx_part_t *p = &u->t->parts[u->part];
+    part_unlock(&g_shards[p->shard], p);
+    tx_free(u->t);
+    df_free(u);
+}
+
+static void tx_deliver(msg_t *m);
+
+/* All ops done: release locks (inline for ours, by message for others), deliver. */
+static void tx_finish(tx_t *t) {
+    int me = tl_worker->id;
+    for (int i = 0; i < t->nparts; i++) {
+        tx_part_t *p = &t->parts[i];
+        if (!p->locked) continue;
+        if (g_shards[p->shard].owner == me) {
+            part_unlock(&g_shards[p->shard], p);
+            continue;
+        }
+        unlock_msg_t *u = df_malloc(sizeof *u);
+        u->m.fn = tx_on_unlock;
+        u->t = t;
+        u->part = i;
+        atomic_fetch_add(&t->refs, 1);
+        worker_send(g_shards[p->shard].owner, &u->m);
+    }
+    t->m.fn = tx_deliver;
+    if (t->origin == me)
+        tx_deliver(&t->m);
+    else
+        worker_send(t->origin, &t->m);
+}
+
+static void tx_deliver(msg_t *m) {
+    tx_t *t = (tx_t *)m;
+    conn_t *c = t->c;
+    if (!(c->flags & CONN_CLOSING)) rbuf_append(&c->obuf, t->out.data, t->out.len);
+    c->pending--;
+    if (t->is_exec) server_unwatch_all(c);
+    tx_free(t);
+    if (!(c->flags & CONN_IN_DISPATCH)) conn_resume(c);
+}
+
+/* Take the locks of op's shard, or queue; 0 = must wait (queued). */
+static int tx_lock_here(tx_t *t, shard_t *s) {
+    tx_part_t *p = tx_part(t, s->id);
+    if (p->locked) return 1;
+    tx_locks_t *l = s->locks;
+    if ((l->qhead && l->retrying != t) || !part_can_lock(l, p)) {
+        queue_push(l, t);
+        return 0;
+    }
+    part_lock(l, p);
+    if (t->watch) /* watched keys that expired since WATCH must abort the EXEC */
+        for (int i = 0; i < p->n; i++) db_find(s, p->keys[i].db, p->keys[i].key, p->keys[i].len);
+    return 1;
+}
+
+/* A single-shard op may need to wait for other transactions' locks. */
+static int tx_single_may_run(tx_t *t, tx_cmd_t *tc, shard_t *s) {
+    if (t->locking) return 1; /* holds its own locks */
+    if (!tx_must_wait(s, t->db, tc->cmd, tc->argc, tc->argv)) return 1;
+    queue_push(s->locks, t);
+    return 0;
+}
+
+static int tx_op_thread(tx_t *t, tx_op_t *op) {
+    if (op->kind == OP_REPLY || op->kind == OP_WATCHCHECK) return tl_worker->id;
+    if (op->kind == OP_ORIGIN) return t->origin;
+    return g_shards[op->shard].owner;
+}
+
+/* EXEC after taking every lock: a watched key that changed aborts with a null reply. */
+static void tx_check_watch(tx_t *t) {
+    if (!t->watch || !atomic_load(&t->watch->dirty)) return;
+    t->aborted = 1;
+    t->out.len = 0;
+    dfm_ctx_t ctx;
+    tx_ctx(t, &ctx, NULL, NULL);
+    reply_null_array(&ctx);
+}
+
+/* Run ops from t->cur on this thread until one belongs elsewhere or must wait. */
+static void tx_step(tx_t *t) {
+    while (t->cur < t->nops) {
+        tx_op_t *op = &t->ops[t->cur];
+        int where = tx_op_thread(t, op);
+        if (where != tl_worker->id) {
+            t->m.fn = tx_on_msg;
+            worker_send(where, &t->m);
+            return;
+        }
+        shard_t *s = op->shard >= 0 && op->kind != OP_REPLY && op->kind != OP_ORIGIN
+                         ? &g_shards[op->shard]
+                         : NULL;
+        if (s && (op->kind == OP_LOCK || op->lock_first) && !tx_lock_here(t, s)) return;
+        if (t->aborted && op->kind != OP_LOCK) {
+            t->cur++;
+            continue;
+        }
+        switch (op->kind) {
+        case OP_SHARD:
+            if (!tx_single_may_run(t, &t->cmds[op->cmd], s)) return;
+            tx_run_single(t, &t->cmds[op->cmd], s);
+            break;
+        case OP_PHASE: tx_run_phase(t, op, s); break;
+        case OP_REPLY: tx_run_reply(t, op); break;
+        case OP_ORIGIN: tx_run_origin(t, op); break;
+        case OP_WATCHCHECK: tx_check_watch(t); break;
+        default: break;
+        }
+        t->cur++;
+    }
+    tx_finish(t);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Entry points                                                                           */
+
+tx_t *tx_batch_new(conn_t *c, int shard) {
+    tx_t *t = tx_new(c);
+    t->batch_shard = shard;
+    return t;
+}
+
+int tx_batch_add(tx_t *t, const cmd_t *cmd, int argc, const dfm_str_t *argv) {
+    int i = tx_add_cmd(t, cmd, argc, argv, 1);
+    tx_add_op(t, OP_SHARD, t->batch_shard, i, 0);
+    return t->nops;
+}
+
+int tx_batch_shard(const tx_t *t) { return t->batch_shard; }
+int tx_batch_size(const tx_t *t) { return t->nops; }
+
+void tx_dispatch(tx_t *t) {
+    conn_t *c = t->c;
+    uint32_t was = c->flags & CONN_IN_DISPATCH;
+    c->pending++;
+    c->flags |= CONN_IN_DISPATCH;
+    tx_step(t);
+    c->flags = (c->flags & ~CONN_IN_DISPATCH) | was;
+}
+
+/* Fill the parts of a multi-shard command; returns the number of shards involved. */
+static void tx_plan_cmd(tx_t *t, int ci, int whole_mode) {
+    tx_cmd_t *tc = &t->cmds[ci];
+    int excl = (tc->cmd->flags & CMD_WRITE) != 0;
+    if (tc->cmd->flags & CMD_ALL_SHARDS) {
+        for (int s = 0; s < g_nshards; s++) {
+            tx_part_t *p = tx_part(t, s);
+            int w = excl ? 2 : 1;
+            if (whole_mode && p->whole < w) p->whole = w;
+        }
+        return;
+    }
+    for (int i = 0; i < tc->nk; i++) {
+        const dfm_str_t *k = &tc->argv[tc->kidx[i]];
+        tx_part_t *p = tx_part(t, db_shard_of(k->ptr, k->len));
+        part_add_key(p, t->db, k->ptr, k->len, excl);
+    }
+}
+
+static void tx_cmd_keys(tx_cmd_t *tc) {
+    tc->kidx = df_malloc(sizeof(int) * (size_t)(tc->argc + 1));
+    tc->nk = dispatch_keys(tc->cmd, tc->argc, tc->argv, tc->kidx, tc->argc + 1);
+    if (tc->nk < 0) tc->nk = 0;
+}
+
+/* Ops of one multi command over the sorted parts: phase 0 fused with locking. */
+static void tx_ops_for_multi(tx_t *t, int ci, int fuse_lock) {
+    tx_cmd_t *tc = &t->cmds[ci];
+    int *keys = df_malloc(sizeof(int) * (size_t)(tc->nk + 1));
+    for (int ph = 0; ph < tc->cmd->multi->nphases; ph++) {
+        for (int i = 0; i < t->nparts; i++) {
+            int s = t->parts[i].shard;
+            if (!(tc->cmd->flags & CMD_ALL_SHARDS) && tx_shard_keys(tc, s, keys) == 0) continue;
+            tx_op_t *op = tx_add_op(t, OP_PHASE, s, ci, ph);
+            op->lock_first = (uint8_t)(fuse_lock && ph == 0);
+        }
+    }
+    tx_add_op(t, OP_REPLY, -1, ci, 0);
+    df_free(keys);
+}
+
+void tx_run_multi(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *argv, const int *kidx,
+                  int nk) {
+    (void)kidx;
+    (void)nk;
+    tx_t *t = tx_new(c);
+    t->locking = 1;
+    int ci = tx_add_cmd(t, cmd, argc, argv, 1);
+    tx_cmd_keys(&t->cmds[ci]);
+    tx_plan_cmd(t, ci, 1);
+    qsort(t->parts, (size_t)t->nparts, sizeof *t->parts, part_cmp);
+    tx_ops_for_multi(t, ci, 1);
+    tx_dispatch(t);
+}
+
+/* Keyless commands inside EXEC that are not whole-keyspace run on the client's thread. */
+static void tx_ops_for_exec_cmd(tx_t *t, int ci) {
+    tx_cmd_t *tc = &t->cmds[ci];
+    if (tc->cmd->multi) {
+        tx_ops_for_multi(t, ci, 0);
+        return;
+    }
+    if (tc->nk == 0) {
+        tx_add_op(t, OP_ORIGIN, -1, ci, 0);
+        return;
+    }
+    const dfm_str_t *k = &tc->argv[tc->kidx[0]];
+    tx_add_op(t, OP_SHARD, db_shard_of(k->ptr, k->len), ci, 0);
+}
+
+void tx_run_exec(conn_t *c) {
+    multi_state_t *ms = c->multi;
+    tx_t *t = tx_new(c);
+    t->locking = 1;
+    t->is_exec = 1;
+    t->ms = ms;
+    c->multi = NULL;
+    for (int i = 0; ms && i < ms->n; i++) {
+        int ci = tx_add_cmd(t, ms->cmds[i].cmd, ms->cmds[i].argc, ms->cmds[i].argv, 1);
+        tx_cmd_keys(&t->cmds[ci]);
+        tx_plan_cmd(t, ci, 1);
+    }
+    watch_state_t *w = c->watch;
+    if (w) {
+        for (int i = 0; i < w->nkeys; i++)
+            part_add_key(tx_part(t, db_shard_of(w->keys[i].key, w->keys[i].len)), w->keys[i].db,
+                         w->keys[i].key, w->keys[i].len, 0);
+        t->watch = w;
+        atomic_fetch_add(&w->refs, 1);
+    }
+    qsort(t->parts, (size_t)t->nparts, sizeof *t->parts, part_cmp);
+    for (int i = 0; i < t->nparts; i++) tx_add_op(t, OP_LOCK, t->parts[i].shard, -1, 0);
+    tx_add_op(t, OP_WATCHCHECK, -1, -1, 0);
+    dfm_ctx_t ctx;
+    tx_ctx(t, &ctx, NULL, NULL);
+    reply_array(&ctx, t->ncmds);
+    for (int i = 0; i < t->ncmds; i++) tx_ops_for_exec_cmd(t, i);
+    tx_dispatch(t);
+}

@@ -1,0 +1,85 @@
+/*
+ * tx.h: running commands on shards: single-shard hops, multi-shard transactions, EXEC.
+ *
+ * Everything that leaves the client's thread is a tx: a list of ops, each run on the thread
+ * that owns the op's shard (consecutive ops on one thread run without a hop), followed by the
+ * delivery of the reply bytes to the client's thread.
+ *
+ * Isolation (DESIGN.md 2.4) is strict two-phase locking with ordered acquisition: a tx that
+ * spans shards takes intent locks on its keys shard by shard in ascending shard order
+ * (shared for reads, exclusive for writes; whole-shard locks for FLUSHALL/KEYS-like commands),
+ * may run its work on a shard as soon as it holds that shard's locks, and releases every lock
+ * only after its last op. Ordered acquisition means no deadlock; a FIFO wait queue per shard
+ * means no starvation. Uncontended transactions never wait. Single-shard commands take no
+ * locks (they run to completion on the owning thread); they only wait while a key they touch
+ * is locked by a transaction.
+ */
+#ifndef DF_TX_H
+#define DF_TX_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "conn.h"
+#include "db.h"
+#include "dispatch.h"
+#include "worker.h"
+
+typedef struct tx tx_t;
+
+/* Per-shard lock state (shard_t.locks). */
+void tx_shard_init(shard_t *s);
+void tx_shard_free(shard_t *s);
+/* 1 if a single-shard command must wait for a transaction's locks on s. Shard thread. */
+int tx_must_wait(shard_t *s, int db, const cmd_t *cmd, int argc, const dfm_str_t *argv);
+
+/* Run a single-shard command on shard `shard` (remote or locally waiting): batches for one
+   remote shard are gathered by the connection (tx_batch_*). */
+tx_t *tx_batch_new(conn_t *c, int shard);
+int tx_batch_add(tx_t *t, const cmd_t *cmd, int argc, const dfm_str_t *argv);
+int tx_batch_shard(const tx_t *t);
+int tx_batch_size(const tx_t *t);
+/* Send a tx on its way; the client is pending until delivery calls conn_resume(). */
+void tx_dispatch(tx_t *t);
+/* A command whose keys span shards (or all shards): lock, run phases, reply. */
+void tx_run_multi(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *argv, const int *kidx,
+                  int nk);
+/* EXEC of the client's queued commands (cmd_multi.c builds them). */
+void tx_run_exec(conn_t *c);
+/* The client went away: a pending tx drops its output on delivery. */
+
+
+/* MULTI state: queued commands with their own copies of the arguments. */
+typedef struct multi_cmd {
+    const cmd_t *cmd;
+    int argc;
+    dfm_str_t *argv; /* argv and the bytes live in one allocation */
+} multi_cmd_t;
+
+typedef struct multi_state {
+    int n, cap;
+    multi_cmd_t *cmds;
+} multi_state_t;
+
+/* WATCH state of a client: shared (refcounted) with the shards' watch tables, which set
+   `dirty` when a watched key changes. */
+typedef struct watch_state {
+    struct watch_state *self; /* WATCH passes its address as an argument */
+    _Atomic int dirty;
+    _Atomic int refs;
+    int nkeys, cap;
+    struct watch_key {
+        int db;
+        size_t len;
+        char *key;
+    } *keys;
+} watch_state_t;
+
+void multi_state_free(multi_state_t *m);
+void watch_state_release(watch_state_t *w);
+/* On shard s: register / unregister a client's watch on a key. */
+void watch_add(shard_t *s, int db, const char *key, size_t len, watch_state_t *w);
+void watch_remove(shard_t *s, int db, const char *key, size_t len, watch_state_t *w);
+void watch_shard_free(shard_t *s);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * util.h: small pure helpers shared by the core: number parsing and formatting with Redis's
+ * exact rules, clocks, and a fast per-thread PRNG.
+ */
+#ifndef DF_UTIL_H
+#define DF_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* Redis string2ll: strict, no spaces, no leading '+', no leading zeros, fits in long long. */
+int util_str2ll(const char *s, size_t len, long long *out);
+/* Parse a long double the way Redis does for INCRBYFLOAT (no spaces, not NaN). */
+int util_str2ld(const char *s, size_t len, long double *out);
+/* Parse a double like Redis's getDoubleFromObject ("inf", "-inf" ok, no NaN, no spaces). */
+int util_str2d(const char *s, size_t len, double *out);
+/* Write v in decimal; returns length. buf needs 21 bytes. */
+int util_ll2str(char *buf, size_t cap, long long v);
+/* Redis ld2string: humanfriendly uses %.17Lf and trims zeros, else %.17Lg. */
+int util_ld2str(char *buf, size_t cap, long double v, int humanfriendly);
+/* Redis's RESP double formatting (%.17g, "inf", "-inf", "nan"). */
+int util_d2str(char *buf, size_t cap, double v);
+
+static inline int64_t util_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+static inline int64_t util_now_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+static inline int64_t util_mono_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ASCII case-insensitive equality of a byte string with a NUL-terminated word. */
+int util_eq_nocase(const char *p, size_t len, const char *word);
+/* Lowercase copy into buf (NUL-terminated, truncated to cap-1). Returns length. */
+size_t util_lower(char *buf, size_t cap, const char *p, size_t len);
+
+/* xorshift64* per thread, seeded from getrandom. */
+uint64_t util_rand64(void);
+uint64_t util_seed64(void);
+
+#endif

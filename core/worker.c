@@ -1,0 +1,150 @@
+/*
+ * worker.c: worker threads, their inboxes and their periodic cron (see worker.h).
+ */
+#include "worker.h"
+
+#include <errno.h>
+#include <string.h>
+#include <event2/event.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "log.h"
+#include "server.h"
+
+worker_t *g_workers;
+int g_nworkers;
+_Thread_local worker_t *tl_worker;
+atomic_int g_nclients;
+
+/* Drain the inbox: take the whole stack at once, reverse it to arrival order, run each. */
+static void worker_drain(worker_t *w) {
+    for (;;) {
+        msg_t *m = atomic_exchange_explicit(&w->inbox, NULL, memory_order_acquire);
+        if (!m) return;
+        msg_t *rev = NULL;
+        while (m) {
+            msg_t *next = m->next;
+            m->next = rev;
+            rev = m;
+            m = next;
+        }
+        while (rev) {
+            msg_t *next = rev->next;
+            rev->fn(rev);
+            rev = next;
+        }
+    }
+}
+
+static void worker_on_inbox(evutil_socket_t fd, short what, void *arg) {
+    (void)what;
+    uint64_t v;
+    ssize_t n = read(fd, &v, sizeof v);
+    (void)n;
+    worker_drain(arg);
+}
+
+void worker_send(int target, msg_t *m) {
+    worker_t *w = &g_workers[target];
+    msg_t *head = atomic_load_explicit(&w->inbox, memory_order_relaxed);
+    do {
+        m->next = head;
+    } while (!atomic_compare_exchange_weak_explicit(&w->inbox, &head, m, memory_order_release,
+                                                    memory_order_relaxed));
+    if (head == NULL) {
+        uint64_t one = 1;
+        ssize_t n = write(w->efd, &one, sizeof one);
+        (void)n;
+    }
+    if (tl_worker) tl_worker->stats.hops++;
+}
+
+typedef struct bcast {
+    msg_t m;
+    void (*fn)(void *);
+    void *arg;
+} bcast_t;
+
+static void worker_bcast_run(msg_t *m) {
+    bcast_t *b = (bcast_t *)m;
+    b->fn(b->arg);
+    df_free(b);
+}
+
+void worker_broadcast(void (*fn)(void *arg), void *arg) {
+    for (int i = 0; i < g_nworkers; i++) {
+        bcast_t *b = df_calloc(sizeof *b);
+        b->m.fn = worker_bcast_run;
+        b->fn = fn;
+        b->arg = arg;
+        worker_send(i, &b->m);
+    }
+}
+
+static void worker_on_cron(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    server_worker_cron(arg);
+}
+
+int workers_create(int n) {
+    g_nworkers = n;
+    g_workers = calloc((size_t)n, sizeof *g_workers);
+    for (int i = 0; i < n; i++) {
+        worker_t *w = &g_workers[i];
+        w->id = i;
+        struct event_config *cfg = event_config_new();
+        event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
+        w->base = event_base_new_with_config(cfg);
+        event_config_free(cfg);
+        w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (!w->base || w->efd < 0) {
+            log_error("cannot create worker %d: %s", i, errno ? strerror(errno) : "libevent");
+            return -1;
+        }
+        atomic_init(&w->inbox, NULL);
+        w->ev_inbox = event_new(w->base, w->efd, EV_READ | EV_PERSIST, worker_on_inbox, w);
+        event_add(w->ev_inbox, NULL);
+        w->ev_cron = event_new(w->base, -1, EV_PERSIST, worker_on_cron, w);
+    }
+    return 0;
+}
+
+static void *worker_main(void *arg) {
+    worker_t *w = arg;
+    tl_worker = w;
+    server_worker_init(w);
+    event_base_dispatch(w->base);
+    server_worker_exit(w);
+    return NULL;
+}
+
+int workers_start(void) {
+    for (int i = 0; i < g_nworkers; i++) {
+        if (pthread_create(&g_workers[i].tid, NULL, worker_main, &g_workers[i]) != 0) {
+            log_error("pthread_create failed");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void workers_join(void) {
+    for (int i = 0; i < g_nworkers; i++) pthread_join(g_workers[i].tid, NULL);
+}
+
+void workers_destroy(void) {
+    for (int i = 0; i < g_nworkers; i++) {
+        worker_t *w = &g_workers[i];
+        event_free(w->ev_inbox);
+        event_free(w->ev_cron);
+        for (int j = 0; j < w->nlisteners; j++) event_free(w->listeners[j]);
+        event_base_free(w->base);
+        close(w->efd);
+    }
+    free(g_workers);
+    g_workers = NULL;
+}

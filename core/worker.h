@@ -1,0 +1,70 @@
+/*
+ * worker.h: the thread-per-core runtime.
+ *
+ * N worker threads each run one libevent event_base. Threads talk only through messages:
+ * worker_send() pushes onto the target's lock-free inbox (a Treiber stack the target drains
+ * and reverses, so each sender's messages stay FIFO) and rings the target's eventfd when the
+ * inbox was empty. A message is a msg_t embedded at the start of a bigger struct; its fn runs
+ * on the target thread and owns the message from then on (usually it sends it back).
+ *
+ * Shards are spread over workers (shard i belongs to worker i % N); each worker owns its
+ * connections and never touches another worker's shards or connections.
+ */
+#ifndef DF_WORKER_H
+#define DF_WORKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+struct event_base;
+struct event;
+struct conn;
+
+typedef struct msg msg_t;
+typedef void (*msg_fn)(msg_t *m);
+struct msg {
+    msg_t *next;
+    msg_fn fn;
+};
+
+typedef struct worker_stats {
+    uint64_t conns_received;
+    uint64_t commands;
+    uint64_t net_in, net_out;
+    uint64_t rejected_conns;
+    uint64_t hops;
+} worker_stats_t;
+
+typedef struct worker {
+    int id;
+    pthread_t tid;
+    struct event_base *base;
+    int efd;
+    struct event *ev_inbox;
+    struct event *ev_cron;
+    _Atomic(msg_t *) inbox;
+    int nlisteners;
+    struct event *listeners[34];
+    int listen_fds[34];
+    struct conn *conns; /* doubly linked list of this worker's clients */
+    int nconns;
+    worker_stats_t stats;
+    int stopping;
+} worker_t;
+
+extern worker_t *g_workers;
+extern int g_nworkers;
+extern _Thread_local worker_t *tl_worker;
+extern atomic_int g_nclients; /* all workers */
+
+int workers_create(int n);
+int workers_start(void);
+void workers_join(void);
+void workers_destroy(void);
+/* Queue m to run m->fn on worker `target`. Any thread. */
+void worker_send(int target, msg_t *m);
+/* Run fn(arg) on every worker (async, fire and forget; arg must outlive it). */
+void worker_broadcast(void (*fn)(void *arg), void *arg);
+
+#endif

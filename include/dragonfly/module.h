@@ -1,0 +1,316 @@
+/*
+ * dragonfly/module.h: the only header a dragonfly module includes.
+ *
+ * A module is a shared object that exports two symbols:
+ *
+ *   const dfm_descriptor_t dfm_module_descriptor;   (checked before any module code runs)
+ *   int dfm_module_init(dfm_module_t *self, const dfm_api_t *api, int argc, char **argv);
+ *
+ * The core dlopen()s the file, checks the descriptor (magic, size, ABI major equal, required minor
+ * <= the core's), resolves the modules it requires, then calls dfm_module_init once on the main
+ * thread. During init, and only then, the module registers commands, data types, config
+ * parameters, INFO sections, protocols and shard hooks. After start-up the tables are frozen.
+ *
+ * Threads: command handlers run on the thread that owns the shard of their keys and see only that
+ * shard. They must not block and must allocate through api->alloc/realloc/free (the accounted
+ * allocator). Keyless commands run on the client's own thread.
+ *
+ * Everything here carries the dfm_ / DFM_ prefix. Types are opaque or fixed-width.
+ *
+ * ABI changelog (append-only: new functions go at the end of dfm_api_t, the minor goes up):
+ *   2026-11-24  1.0  first version.
+ *   2026-11-24  1.1  blocking (block_on_keys, signal_key_ready), multi-shard phases docs.
+ */
+#ifndef DRAGONFLY_MODULE_H
+#define DRAGONFLY_MODULE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DFM_ABI_MAJOR 1
+#define DFM_ABI_MINOR 1
+#define DFM_MAGIC 0x44464d44u /* "DFMD" */
+
+#if defined(__GNUC__)
+#define DFM_EXPORT __attribute__((visibility("default")))
+#define DFM_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define DFM_EXPORT
+#define DFM_PRINTF(a, b)
+#endif
+
+/* ------------------------------------------------------------------------------------------ */
+/* Opaque handles                                                                               */
+
+typedef struct dfm_module dfm_module_t; /* the module being loaded */
+typedef struct dfm_ctx dfm_ctx_t;       /* one command execution: client, db, reply sink */
+typedef struct dfm_key dfm_key_t;       /* a key in the current shard; valid until the next
+                                           keyspace call that may insert or delete */
+typedef struct dfm_info dfm_info_t;     /* an INFO section being written */
+typedef struct dfm_conn dfm_conn_t;     /* a connection of a registered protocol */
+
+/* A byte string: argv entries, values. Not NUL-terminated in general. */
+typedef struct dfm_str {
+    const char *ptr;
+    size_t len;
+} dfm_str_t;
+
+/* ------------------------------------------------------------------------------------------ */
+/* Descriptor                                                                                   */
+
+#define DFM_MAX_REQUIRES 8
+
+typedef struct dfm_descriptor {
+    uint32_t magic;     /* DFM_MAGIC */
+    uint32_t size;      /* sizeof(dfm_descriptor_t) */
+    uint16_t abi_major; /* must equal the core's DFM_ABI_MAJOR */
+    uint16_t abi_minor; /* the lowest core minor this module needs */
+    const char *name;   /* "strings" */
+    const char *version;
+    const char *requires[DFM_MAX_REQUIRES]; /* names of modules (or exported APIs) needed */
+} dfm_descriptor_t;
+
+#define DFM_DESCRIPTOR(NAME, VERSION, ...)                                                      \
+    DFM_EXPORT const dfm_descriptor_t dfm_module_descriptor = {                                \
+        DFM_MAGIC, sizeof(dfm_descriptor_t), DFM_ABI_MAJOR, DFM_ABI_MINOR, NAME, VERSION,     \
+        {__VA_ARGS__}}
+
+struct dfm_api;
+typedef int (*dfm_init_fn)(dfm_module_t *self, const struct dfm_api *api, int argc, char **argv);
+/* The entry point every module defines (declared here so -Wmissing-prototypes is quiet). */
+DFM_EXPORT int dfm_module_init(dfm_module_t *self, const struct dfm_api *api, int argc,
+                               char **argv);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Commands                                                                                     */
+
+typedef void (*dfm_cmd_fn)(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
+
+/*
+ * Cross-shard commands. When a command's keys fall in more than one shard, the core locks
+ * every key (in a global shard order, so there is no deadlock), then for each phase calls
+ * `phase` once per shard on that shard's thread, shard after shard, with the indexes of the
+ * argv entries that are keys of that shard. *state starts NULL and is passed along; the
+ * module owns what it puts there. Only one thread touches *state at a time. A phase returns 0
+ * to go on or -1 to skip the remaining phases. Then `reply` runs on the client's thread and
+ * writes the reply (and frees *state). No other client sees the keys between the first phase
+ * and the reply. When all keys are in one shard the same calls happen inline, in order.
+ */
+typedef struct dfm_multi {
+    int nphases;
+    int (*phase)(dfm_ctx_t *ctx, int phase, void **state, int argc, const dfm_str_t *argv,
+                 const int *keys, int nkeys);
+    void (*reply)(dfm_ctx_t *ctx, void **state, int argc, const dfm_str_t *argv);
+} dfm_multi_t;
+
+typedef struct dfm_command {
+    const char *name;  /* lower case, e.g. "get"; subcommands are separate: "object|encoding" */
+    int arity;         /* Redis arity: N exact, -N at least N (the name counts) */
+    const char *flags; /* space separated: write readonly denyoom fast admin pubsub noscript
+                          blocking loading stale skip_monitor no_auth may_replicate
+                          allow_busy no_multi */
+    /* Key positions, as Redis's legacy (first, last, step); last = -1 means the last arg. */
+    int first_key, last_key, key_step;
+    /* keynum form: argv[keynum_index] holds the number of keys, which follow it. 0 = unused. */
+    int keynum_index;
+    /* keyword form: keys follow the first argument equal to this word (case-insensitive),
+       from the word up to the end with key_step, starting the search at first_key. */
+    const char *key_keyword;
+    const char *acl_categories; /* space separated, e.g. "@string @fast" (@write/@read are
+                                   added from flags) */
+    /* COMMAND DOCS */
+    const char *summary;
+    const char *since;
+    const char *group;
+    const char *complexity;
+    const char *args_doc; /* "key value [EX seconds|PX milliseconds] [NX|XX]" */
+    dfm_cmd_fn handler;       /* single-shard (or keyless) body; NULL if multi is set */
+    const dfm_multi_t *multi; /* set for commands whose keys may span shards */
+} dfm_command_t;
+
+/* ------------------------------------------------------------------------------------------ */
+/* Data types                                                                                   */
+
+typedef struct dfm_rdb dfm_rdb_t; /* an RDB stream being written or read (opaque) */
+
+typedef struct dfm_type {
+    const char *name;               /* what TYPE answers: "list" */
+    const char *const *encodings;   /* NULL-terminated names for OBJECT ENCODING */
+    const int *rdb_types;           /* Redis RDB type ids this type reads, -1 terminated */
+    /* Which encoding index (into encodings) an object has now. */
+    int (*encoding)(const void *obj);
+    void (*free)(void *obj);
+    void *(*copy)(const void *obj);
+    size_t (*mem_usage)(const void *obj);
+    /* RDB: save writes the payload after the type byte; returns the rdb type id used or -1. */
+    int (*rdb_save)(const void *obj, dfm_rdb_t *rdb);
+    void *(*rdb_load)(int rdb_type, dfm_rdb_t *rdb);
+    void (*digest)(const void *obj, unsigned char out[20]);
+} dfm_type_t;
+
+/* The predefined string type: its bytes live inside the key's entry. */
+#define DFM_TYPE_STRING 0
+#define DFM_TYPE_NONE (-1)
+
+/* ------------------------------------------------------------------------------------------ */
+/* Config parameters                                                                            */
+
+typedef enum { DFM_CONF_INT, DFM_CONF_BOOL, DFM_CONF_STRING, DFM_CONF_SIZE, DFM_CONF_ENUM } dfm_conf_kind_t;
+
+typedef struct dfm_config {
+    const char *name;   /* "list-max-listpack-size"; flags accept '-' or '_' */
+    dfm_conf_kind_t kind;
+    const char *default_value;
+    const char *help;
+    const char *const *enum_values; /* for DFM_CONF_ENUM, NULL-terminated */
+    int64_t min, max;               /* for INT and SIZE */
+    void *storage;                  /* int64_t* (INT, SIZE, BOOL, ENUM index) or char** */
+    int mutable_at_runtime;         /* CONFIG SET allowed */
+} dfm_config_t;
+
+/* ------------------------------------------------------------------------------------------ */
+/* Protocols (a listener bound to a port flag, e.g. memcached)                                  */
+
+typedef struct dfm_protocol {
+    const char *name;      /* "memcached" */
+    const char *port_flag; /* config parameter naming the port, registered by the module */
+    /* Parse and execute what is in buf; return bytes consumed (0 = need more, -1 = close). */
+    long (*on_data)(dfm_conn_t *conn, const char *buf, size_t len);
+    void *(*conn_new)(dfm_conn_t *conn);
+    void (*conn_free)(void *state);
+} dfm_protocol_t;
+
+/* ------------------------------------------------------------------------------------------ */
+/* Lookup flags, set flags                                                                      */
+
+#define DFM_LOOKUP_READ 0x1   /* counts keyspace hits/misses, touches LRU */
+#define DFM_LOOKUP_WRITE 0x2  /* about to modify */
+#define DFM_LOOKUP_NOTOUCH 0x4
+
+#define DFM_EXPIRE_KEEP (-2)  /* str_set: keep the existing TTL */
+#define DFM_EXPIRE_NONE (-1)  /* str_set: no TTL */
+
+#define DFM_LOG_DEBUG 0
+#define DFM_LOG_VERBOSE 1
+#define DFM_LOG_INFO 2
+#define DFM_LOG_NOTICE 3
+#define DFM_LOG_WARNING 4
+#define DFM_LOG_ERROR 5
+
+typedef void (*dfm_shard_hook_fn)(int shard_id);
+typedef void (*dfm_info_fn)(dfm_info_t *info);
+/* Blocking: called on the shard thread of `key` when it may be served; return 1 if the
+   client was served (a reply was written), 0 to keep waiting. */
+typedef int (*dfm_unblock_fn)(dfm_ctx_t *ctx, const dfm_str_t *key, int argc,
+                              const dfm_str_t *argv);
+
+/* ------------------------------------------------------------------------------------------ */
+/* The core's services. Test for a function with DFM_HAS(api, field) before calling anything
+ * newer than the minor you declared.                                                            */
+
+typedef struct dfm_api {
+    uint32_t size; /* sizeof(dfm_api_t) in the running core */
+    uint16_t abi_major;
+    uint16_t abi_minor;
+
+    /* --- registration: only inside dfm_module_init; return 0 or -1 (with a logged reason) */
+    int (*register_command)(dfm_module_t *m, const dfm_command_t *cmd);
+    int (*register_type)(dfm_module_t *m, const dfm_type_t *type, int *type_id);
+    int (*register_config)(dfm_module_t *m, const dfm_config_t *conf);
+    int (*register_info)(dfm_module_t *m, const char *section, dfm_info_fn fn);
+    int (*register_protocol)(dfm_module_t *m, const dfm_protocol_t *proto);
+    int (*register_shard_hooks)(dfm_module_t *m, dfm_shard_hook_fn init, dfm_shard_hook_fn exit);
+    int (*export_api)(dfm_module_t *m, const char *name, const void *table);
+    const void *(*import_api)(dfm_module_t *m, const char *name);
+    void (*log)(int level, const char *fmt, ...) DFM_PRINTF(2, 3);
+
+    /* --- accounted memory (any thread) */
+    void *(*alloc)(size_t n);
+    void *(*realloc)(void *p, size_t n);
+    void (*free)(void *p);
+    size_t (*usable_size)(void *p);
+
+    /* --- replies (RESP2 or RESP3 chosen by the client) */
+    void (*reply_ok)(dfm_ctx_t *ctx);
+    void (*reply_simple)(dfm_ctx_t *ctx, const char *s);
+    void (*reply_error)(dfm_ctx_t *ctx, const char *err); /* "ERR ..." / "WRONGTYPE ..." */
+    void (*reply_errorf)(dfm_ctx_t *ctx, const char *fmt, ...) DFM_PRINTF(2, 3);
+    void (*reply_int)(dfm_ctx_t *ctx, long long v);
+    void (*reply_bulk)(dfm_ctx_t *ctx, const void *p, size_t len);
+    void (*reply_cstr)(dfm_ctx_t *ctx, const char *s);  /* bulk string */
+    void (*reply_null)(dfm_ctx_t *ctx);                 /* $-1 / _ */
+    void (*reply_null_array)(dfm_ctx_t *ctx);           /* *-1 / _ */
+    void (*reply_array)(dfm_ctx_t *ctx, long n);
+    void (*reply_map)(dfm_ctx_t *ctx, long n);          /* RESP2: array of 2n */
+    void (*reply_set)(dfm_ctx_t *ctx, long n);          /* RESP2: array */
+    void (*reply_double)(dfm_ctx_t *ctx, double d);     /* RESP2: bulk */
+    void (*reply_bool)(dfm_ctx_t *ctx, int b);          /* RESP2: :0 / :1 */
+    void (*reply_verbatim)(dfm_ctx_t *ctx, const char *p, size_t len); /* RESP2: bulk */
+    void (*reply_wrongtype)(dfm_ctx_t *ctx);
+    void (*reply_syntax_error)(dfm_ctx_t *ctx);
+    int (*resp_version)(dfm_ctx_t *ctx);
+
+    /* --- argument parsing: on failure reply with Redis's error and return -1 */
+    int (*arg_ll)(dfm_ctx_t *ctx, const dfm_str_t *a, long long *out);
+    int (*arg_double)(dfm_ctx_t *ctx, const dfm_str_t *a, double *out);
+    int (*arg_eq)(const dfm_str_t *a, const char *word); /* case-insensitive compare */
+    /* pure parsers, no reply: 0 ok, -1 bad */
+    int (*str_to_ll)(const char *p, size_t len, long long *out);
+    int (*str_to_ld)(const char *p, size_t len, long double *out);
+    int (*ll_to_str)(char *buf, size_t cap, long long v);
+    int (*ld_to_str)(char *buf, size_t cap, long double v, int humanfriendly);
+
+    /* --- keyspace of the current shard and db (shard thread only) */
+    dfm_key_t *(*lookup)(dfm_ctx_t *ctx, const dfm_str_t *key, int flags);
+    int (*key_type)(const dfm_key_t *k); /* DFM_TYPE_STRING or a registered type id */
+    void (*str_value)(const dfm_key_t *k, dfm_str_t *out); /* string type only */
+    /* Create or overwrite key with a string value. expire_ms: absolute unix ms,
+       DFM_EXPIRE_NONE, or DFM_EXPIRE_KEEP. Encoding (int/embstr/raw) is chosen here. */
+    dfm_key_t *(*str_set)(dfm_ctx_t *ctx, const dfm_str_t *key, const void *val, size_t len,
+                          int64_t expire_ms);
+    /* Resize a string value in place (new bytes are zero), return a writable pointer to its
+       bytes; the key keeps its TTL; encoding becomes raw. *k may move. */
+    char *(*str_resize)(dfm_ctx_t *ctx, dfm_key_t **k, size_t newlen);
+    void *(*obj_value)(const dfm_key_t *k); /* module types */
+    dfm_key_t *(*obj_set)(dfm_ctx_t *ctx, const dfm_str_t *key, int type_id, void *obj,
+                          int64_t expire_ms); /* takes ownership of obj */
+    void (*key_delete)(dfm_ctx_t *ctx, dfm_key_t *k);
+    int64_t (*expire_get)(const dfm_key_t *k); /* absolute unix ms or -1 */
+    void (*expire_set)(dfm_ctx_t *ctx, dfm_key_t **k, int64_t at_ms); /* -1 removes */
+    /* A write happened: WATCH, keyspace stats, blocked clients. */
+    void (*signal_modified)(dfm_ctx_t *ctx, const dfm_str_t *key);
+    void (*notify)(dfm_ctx_t *ctx, const char *event, const dfm_str_t *key, int type_class);
+    int64_t (*now_ms)(void);
+    int (*shard_id)(dfm_ctx_t *ctx);
+    int (*db_index)(dfm_ctx_t *ctx);
+    /* Module data types: access by id */
+    const char *(*type_name)(int type_id);
+
+    /* --- INFO sections */
+    void (*info_field)(dfm_info_t *info, const char *name, const char *fmt, ...) DFM_PRINTF(3, 4);
+
+    /* --- protocols */
+    void (*conn_write)(dfm_conn_t *c, const void *p, size_t len);
+    void (*conn_close)(dfm_conn_t *c);
+
+    /* ---- 1.1 ---- */
+    /* Park the client on keys (argv indexes) until `on_ready` serves it or timeout_ms passes
+       (0 = forever); on timeout the core replies null array (RESP2 *-1). Call from a handler
+       that found nothing to serve; the handler must not reply itself. */
+    void (*block_on_keys)(dfm_ctx_t *ctx, const int *keys, int nkeys, int64_t timeout_ms,
+                          dfm_unblock_fn on_ready);
+    /* A key may now satisfy blocked clients (e.g. after a push). Shard thread. */
+    void (*signal_key_ready)(dfm_ctx_t *ctx, const dfm_str_t *key);
+} dfm_api_t;
+
+#define DFM_HAS(api, field)                                                                     \
+    ((api)->size >= offsetof(dfm_api_t, field) + sizeof((api)->field) && (api)->field != NULL)
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DRAGONFLY_MODULE_H */
