@@ -11,7 +11,13 @@
 /* Called by api->block_on_keys from a handler running on shard s. */
 void block_on_keys(dfm_ctx_t *ctx, const int *keys, int nkeys, int64_t timeout_ms,
                    dfm_unblock_fn on_ready);
-/* A key of shard s may now serve waiters. */
+/* The command asked to block (ctx->block): attach the wait to the client. Client's thread. */
+void block_attach(conn_t *c, void *wait);
+/* Free a wait that was never attached (the client went away). */
+void block_drop(void *wait);
+/* Serve waiters of keys signalled during the last command on shard s. Shard thread. */
+void block_process_ready(shard_t *s);
+/* A key of shard s may now serve waiters (queued until block_process_ready). */
 void block_signal_key(shard_t *s, int db, const char *key, size_t len);
 /* The client is closing: forget its wait. Client's thread. */
 void block_cancel(conn_t *c);

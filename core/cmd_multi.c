@@ -295,7 +295,7 @@ static void exec_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
 }
 
 static const dfm_command_t multi_cmds[] = {
-    {.name = "multi", .arity = 1, .flags = "noscript loading stale fast allow_busy @conn",
+    {.name = "multi", .arity = 1, .flags = "noscript loading stale fast allow_busy @conn @multiok",
      .acl_categories = "@fast @transaction", .summary = "Starts a transaction.", .since = "1.2.0",
      .group = "transactions", .complexity = "O(1)", .handler = multi_cmd},
     {.name = "exec", .arity = 1, .flags = "noscript loading stale skip_monitor @conn @multiok",

@@ -237,6 +237,8 @@ void conn_ctx(conn_t *c, dfm_ctx_t *ctx, struct shard *s) {
     ctx->conn = c;
     ctx->resp = c->resp;
     ctx->db = c->db;
+    ctx->client = c;
+    ctx->client_worker = c->w->id;
 }
 
 static void conn_send_batch(conn_t *c) {

@@ -43,6 +43,11 @@ struct dfm_ctx {
     int errors;            /* error replies written (for MULTI and stats) */
     int blocked;           /* the handler parked the client (block_on_keys) */
     void *tx;              /* struct tx when running inside a transaction */
+    struct conn *client;   /* the client this runs for (touch only on client_worker) */
+    int client_worker;
+    void *block;           /* a block_wait the command asked for (block.c) */
+    int argc;              /* the command's arguments (for block_on_keys) */
+    const dfm_str_t *argv;
 };
 
 void reply_ok(dfm_ctx_t *ctx);

@@ -163,6 +163,8 @@ void server_call(struct conn *c, const cmd_t *cmd, int argc, dfm_str_t *argv, st
     dfm_ctx_t ctx;
     conn_ctx(c, &ctx, s);
     ctx.cmd = cmd;
+    ctx.argc = argc;
+    ctx.argv = argv;
     int64_t t0 = util_mono_us();
     if (cmd->multi) {
         int kidx[256];
@@ -178,6 +180,8 @@ void server_call(struct conn *c, const cmd_t *cmd, int argc, dfm_str_t *argv, st
     st->calls++;
     st->usec += (uint64_t)(util_mono_us() - t0);
     if (ctx.errors) st->failed++;
+    if (__builtin_expect(ctx.block != NULL, 0)) block_attach(c, ctx.block);
+    if (s && s->block) block_process_ready(s);
 }
 
 uint64_t server_total_commands(void) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "block.h"
 #include "log.h"
 #include "reply.h"
 #include "server.h"
@@ -89,11 +90,13 @@ struct tx {
     multi_state_t *ms; /* EXEC: the queued commands (owns their argument bytes) */
     rbuf_t out;
     int errors;
+    void *block; /* a blocking command's wait, attached on delivery */
     _Atomic int refs;
     watch_state_t *watch;
 };
 
 static void tx_step(tx_t *t);
+static void tx_after(tx_t *t, dfm_ctx_t *ctx, shard_t *s);
 
 /* ------------------------------------------------------------------------------------ */
 /* Locks                                                                                  */
@@ -349,6 +352,8 @@ static void tx_ctx(tx_t *t, dfm_ctx_t *ctx, shard_t *s, const cmd_t *cmd) {
     ctx->db = t->db;
     ctx->cmd = cmd;
     ctx->tx = t;
+    ctx->client = t->c;
+    ctx->client_worker = t->origin;
 }
 
 static void tx_count(const cmd_t *cmd, int64_t t0, int errors) {
@@ -361,6 +366,8 @@ static void tx_count(const cmd_t *cmd, int64_t t0, int errors) {
 static void tx_run_single(tx_t *t, tx_cmd_t *tc, shard_t *s) {
     dfm_ctx_t ctx;
     tx_ctx(t, &ctx, s, tc->cmd);
+    ctx.argc = tc->argc;
+    ctx.argv = tc->argv;
     int64_t t0 = util_mono_us();
     if (tc->cmd->multi) {
         const dfm_multi_t *m = tc->cmd->multi;
@@ -375,6 +382,7 @@ static void tx_run_single(tx_t *t, tx_cmd_t *tc, shard_t *s) {
     }
     t->errors += ctx.errors;
     tx_count(tc->cmd, t0, ctx.errors);
+    tx_after(t, &ctx, s);
 }
 
 /* The keys of tc that live on shard `shard` (argv indexes). */
@@ -391,22 +399,28 @@ static void tx_run_phase(tx_t *t, tx_op_t *op, shard_t *s) {
     if (tc->stopped) return;
     dfm_ctx_t ctx;
     tx_ctx(t, &ctx, s, tc->cmd);
+    ctx.argc = tc->argc;
+    ctx.argv = tc->argv;
     int *keys = df_malloc(sizeof(int) * (size_t)(tc->nk + 1));
     int n = tx_shard_keys(tc, s->id, keys);
     if (tc->cmd->multi->phase(&ctx, op->phase, &tc->state, tc->argc, tc->argv, keys, n) < 0)
         tc->stopped = 1;
     t->errors += ctx.errors;
     df_free(keys);
+    tx_after(t, &ctx, s);
 }
 
 static void tx_run_reply(tx_t *t, tx_op_t *op) {
     tx_cmd_t *tc = &t->cmds[op->cmd];
     dfm_ctx_t ctx;
     tx_ctx(t, &ctx, NULL, tc->cmd);
+    ctx.argc = tc->argc;
+    ctx.argv = tc->argv;
     int64_t t0 = util_mono_us();
     tc->cmd->multi->reply(&ctx, &tc->state, tc->argc, tc->argv);
     t->errors += ctx.errors;
     tx_count(tc->cmd, t0, ctx.errors);
+    tx_after(t, &ctx, NULL);
 }
 
 static void tx_run_origin(tx_t *t, tx_op_t *op) {
@@ -465,10 +479,26 @@ static void tx_finish(tx_t *t) {
         worker_send(t->origin, &t->m);
 }
 
+int tx_is_exec(const void *tx) { return ((const tx_t *)tx)->is_exec; }
+
+/* After a command ran on shard s inside t: keep a block request, serve woken waiters. */
+static void tx_after(tx_t *t, dfm_ctx_t *ctx, shard_t *s) {
+    if (ctx->block) t->block = ctx->block;
+    if (s && s->block) block_process_ready(s);
+}
+
 static void tx_deliver(msg_t *m) {
     tx_t *t = (tx_t *)m;
     conn_t *c = t->c;
     if (!(c->flags & CONN_CLOSING)) rbuf_append(&c->obuf, t->out.data, t->out.len);
+    if (t->block) {
+        if (c->flags & CONN_CLOSING) {
+            block_drop(t->block);
+        } else {
+            block_attach(c, t->block);
+        }
+        t->block = NULL;
+    }
     c->pending--;
     if (t->is_exec) server_unwatch_all(c);
     tx_free(t);

@@ -44,6 +44,8 @@ void tx_dispatch(tx_t *t);
 /* A command whose keys span shards (or all shards): lock, run phases, reply. */
 void tx_run_multi(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *argv, const int *kidx,
                   int nk);
+/* 1 if this tx is an EXEC (blocking commands do not block inside it). */
+int tx_is_exec(const void *tx);
 /* EXEC of the client's queued commands (cmd_multi.c builds them). */
 void tx_run_exec(conn_t *c);
 /* The client went away: a pending tx drops its output on delivery. */
