@@ -11,8 +11,8 @@
 
 #include "cmdtab.h"
 #include "db.h"
+#include "dispatch.h"
 #include "reply.h"
-#include "server.h"
 #include "util.h"
 
 #define EXP_NX 0x1

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "glob.h"
 
@@ -37,7 +38,6 @@
 #define DF_VERSION "0.1.0"
 #endif
 
-extern char **environ;
 
 #define CONFIG__MAX_DEPTH 8     /* nested flagfile / include */
 
@@ -97,6 +97,7 @@ static config__pair_t *config__pending;
 static size_t config__npending, config__pending_cap;
 static int config__inited;
 static int config__next_source = 1;
+static char *config__file_abs; /* the config file given at start-up, absolute; or NULL */
 
 /* Alternative names: flags from Dragonfly and Redis that mean one of ours. */
 static const struct {
@@ -612,6 +613,8 @@ void config_free(void)
     memset(&g_config, 0, sizeof(g_config));
     config__inited = 0;
     config__next_source = 1;
+    free(config__file_abs);
+    config__file_abs = NULL;
 }
 
 const char *df_version_string(void)
@@ -1103,6 +1106,19 @@ static int config__load_argv(int argc, char **argv, char **err)
     return 0;
 }
 
+static void config__remember_file(const char *path)
+{
+    char *abs = realpath(path, NULL);
+
+    free(config__file_abs);
+    config__file_abs = abs ? abs : config__strdup(path);
+}
+
+const char *config_file_path(void)
+{
+    return config__file_abs ? config__file_abs : "";
+}
+
 /* config_parse: see config.h. The config file (argv[1] if it is not a flag) comes first,
    then DFLY_ variables, then argv in order (flagfiles read where they appear). */
 int config_parse(int argc, char **argv, char **err)
@@ -1118,8 +1134,11 @@ int config_parse(int argc, char **argv, char **err)
             return 1;
         }
     }
-    if (argc > 1 && argv[1][0] != '-' && config__load_file(argv[1], 0, err) < 0)
-        return -1;
+    if (argc > 1 && argv[1][0] != '-') {
+        if (config__load_file(argv[1], 0, err) < 0)
+            return -1;
+        config__remember_file(argv[1]);
+    }
     if (config__load_env(err) < 0)
         return -1;
     return config__load_argv(argc, argv, err);
@@ -1240,4 +1259,111 @@ void config_print_help(FILE *out)
         fprintf(out, "  --%-26s %s (%s, default %s)\n", p->d.name, p->d.help,
                 config__kind_name(p), def);
     }
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* CONFIG REWRITE                                                                            */
+
+/* Is this redis.conf line about parameter p? (first word, '-'/'_' and case folded) */
+static config__param_t *config__line_param(const char *line)
+{
+    char name[128];
+    size_t n = strcspn(line + strspn(line, " \t"), " \t\r\n");
+    const char *w = line + strspn(line, " \t");
+
+    if (*w == '#' || *w == '-' || n == 0 || n >= sizeof(name))
+        return NULL;
+    memcpy(name, w, n);
+    name[n] = '\0';
+    return config__find(name);
+}
+
+/* Write "name value" for p, quoting the value when it is empty or has spaces. */
+static void config__write_param(FILE *f, const config__param_t *p)
+{
+    char buf[32];
+    const char *v = config__format(p, buf, sizeof(buf));
+
+    if (*v == '\0' || strpbrk(v, " \t\"'\\") != NULL) {
+        fprintf(f, "%s \"", p->d.name);
+        for (; *v; v++)
+            fprintf(f, (*v == '"' || *v == '\\') ? "\\%c" : "%c", *v);
+        fprintf(f, "\"\n");
+        return;
+    }
+    fprintf(f, "%s %s\n", p->d.name, v);
+}
+
+/* Has p's current value moved away from its default? */
+static bool config__changed(const config__param_t *p)
+{
+    char buf[32];
+    int64_t d;
+
+    if (p->d.kind == DFM_CONF_STRING)
+        return strcmp(config__format(p, buf, sizeof(buf)), p->d.default_value) != 0;
+    if (config__parse_number(p, p->d.default_value, &d) != CONFIG__OK)
+        return true;
+    return *(const int64_t *)p->d.storage != d;
+}
+
+/*
+ * config_rewrite: see config.h. Lines naming a mutable parameter get its current value (the
+ * first such line; repeats are dropped), other lines are kept as they are, and mutable
+ * parameters that differ from their default but had no line are appended. Written to a
+ * temporary file in the same directory, then renamed over the original.
+ */
+int config_rewrite(char **err)
+{
+    FILE *in, *out;
+    char *tmp = NULL, *line = NULL;
+    size_t cap = 0;
+    bool *seen;
+
+    if (config__file_abs == NULL)
+        return config__errf(err, "ERR The server is running without a config file");
+    in = fopen(config__file_abs, "r");
+    if (asprintf(&tmp, "%s.rewrite.tmp", config__file_abs) < 0 || (out = fopen(tmp, "w")) == NULL) {
+        config__errf(err, "ERR Rewriting config file: %s", strerror(errno));
+        if (in)
+            fclose(in);
+        free(tmp);
+        return -1;
+    }
+    seen = calloc(config__nparams + 1, sizeof(*seen));
+    while (in && getline(&line, &cap, in) >= 0) {
+        config__param_t *p = config__line_param(line);
+        size_t idx = 0;
+        while (p && idx < config__nparams && config__params[idx] != p)
+            idx++;
+        if (p == NULL || !p->d.mutable_at_runtime || (p->flags & CONFIG__F_HIDDEN) ||
+            p->d.storage == NULL) {
+            fputs(line, out);
+            if (line[0] && line[strlen(line) - 1] != '\n')
+                fputc('\n', out);
+            continue;
+        }
+        if (!seen[idx])
+            config__write_param(out, p);
+        seen[idx] = true;
+    }
+    for (size_t i = 0; i < config__nparams; i++) {
+        config__param_t *p = config__params[i];
+        if (seen[i] || !p->d.mutable_at_runtime || (p->flags & CONFIG__F_HIDDEN) ||
+            p->d.storage == NULL || p->unsupported != NULL || !config__changed(p))
+            continue;
+        config__write_param(out, p);
+    }
+    free(seen);
+    free(line);
+    if (in)
+        fclose(in);
+    if (fclose(out) != 0 || rename(tmp, config__file_abs) != 0) {
+        config__errf(err, "ERR Rewriting config file: %s", strerror(errno));
+        unlink(tmp);
+        free(tmp);
+        return -1;
+    }
+    free(tmp);
+    return 0;
 }

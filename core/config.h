@@ -113,6 +113,11 @@ int config_parse_bool(const char *s, int64_t *out);
 /* Free every parameter, string value and pending pair and reset g_config to zeroes, so that
    config_init() may run again (tests). Call before modules owning storage are unloaded. */
 void config_free(void);
+/* The config file given as the first argument (absolute path), or "" when there is none. */
+const char *config_file_path(void);
+/* CONFIG REWRITE: write the current values of mutable parameters into the config file.
+   0, or -1 with *err (malloc'd, Redis's wording, "ERR ..."). Main or any single thread. */
+int config_rewrite(char **err);
 /* The package version ("0.1.0"), as printed by --version. */
 const char *df_version_string(void);
 

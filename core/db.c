@@ -9,6 +9,8 @@
 #include "alloc.h"
 #include "dragonfly/module.h"
 #include "util.h"
+#include "worker.h"
+#include <event2/event.h>
 
 shard_t *g_shards;
 int g_nshards;
@@ -188,12 +190,54 @@ void db_set_expire(shard_t *s, int db, table_slot_t *slot, int64_t at_ms) {
 
 size_t db_size(shard_t *s, int db) { return table_size(s->dbs[db].t); }
 
+/* Tables emptied by FLUSHDB/FLUSHALL are freed a slice at a time from the owner's loop. */
+typedef struct db_grave {
+    struct db_grave *next;
+    table_t *t;
+    uint64_t cursor;
+} db_grave_t;
+
+static _Thread_local db_grave_t *db_graves;
+static _Thread_local struct event *db_reaper;
+
+static void db_reap(evutil_socket_t fd, short what, void *arg) {
+    (void)fd, (void)what, (void)arg;
+    int64_t until = util_mono_us() + 500;
+    while (db_graves && util_mono_us() < until) {
+        db_grave_t *g = db_graves;
+        if (table_free_step(g->t, &g->cursor, 4, db_free_entry_cb, NULL)) {
+            db_graves = g->next;
+            free(g);
+        }
+    }
+    if (db_graves) {
+        struct timeval tv = {0, 200};
+        evtimer_add(db_reaper, &tv);
+    } else {
+        df_purge();
+    }
+}
+
+static void db_bury(table_t *t) {
+    if (table_size(t) < 1024 || !tl_worker) {
+        table_free(t, db_free_entry_cb, NULL);
+        return;
+    }
+    db_grave_t *g = calloc(1, sizeof *g);
+    g->t = t;
+    g->next = db_graves;
+    db_graves = g;
+    if (!db_reaper) db_reaper = evtimer_new(tl_worker->base, db_reap, NULL);
+    struct timeval tv = {0, 0};
+    evtimer_add(db_reaper, &tv);
+}
+
 size_t db_flush(shard_t *s, int db) {
     size_t n = 0;
     for (int i = 0; i < s->ndbs; i++) {
         if (db >= 0 && i != db) continue;
         n += table_size(s->dbs[i].t);
-        table_free(s->dbs[i].t, db_free_entry_cb, NULL);
+        db_bury(s->dbs[i].t);
         s->dbs[i].t = table_new();
         s->dbs[i].nexpires = 0;
         s->dbs[i].expire_cursor = 0;

@@ -1,4 +1,528 @@
-/* info.c: to be filled. */
+/*
+ * info.c: INFO [section ...], with Redis 7.0's sections, field names and order, plus
+ * dragonfly's own fields (dragonfly_version, proactor_threads, num_shards), and the
+ * error-reply counters behind INFO errorstats.
+ *
+ * Per-shard numbers (keys, expires, hits, misses, expired and evicted keys) live in the
+ * shards and may be read only by their owner threads, so INFO is an "@allshards" command: its
+ * phase runs on every shard's thread and adds that shard's numbers into the state; the reply
+ * (on any thread) formats everything, reading only the state, atomics and process-wide
+ * counters. One function per section.
+ */
 #include "info.h"
 
-void cmd_info_register(void) {}
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "api.h"
+#include "block.h"
+#include "cmdtab.h"
+#include "config.h"
+#include "db.h"
+#include "dispatch.h"
+#include "module_loader.h"
+#include "server.h"
+#include "util.h"
+#include "worker.h"
+
+/* ------------------------------------------------------------------------------------ */
+/* Error counters                                                                         */
+
+#define INFO_MAX_ERRORS 128
+
+static struct {
+    char code[32];
+    _Atomic uint64_t count;
+} info_errors[INFO_MAX_ERRORS];
+static atomic_int info_nerrors;
+static _Atomic uint64_t info_total_errors;
+static pthread_mutex_t info_errors_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Index of code in info_errors, or -1. Entries are published before info_nerrors grows. */
+static int info_error_find(const char *code, size_t len) {
+    int n = atomic_load_explicit(&info_nerrors, memory_order_acquire);
+    for (int i = 0; i < n; i++)
+        if (strlen(info_errors[i].code) == len && memcmp(info_errors[i].code, code, len) == 0) return i;
+    return -1;
+}
+
+void info_count_error(const char *err) {
+    atomic_fetch_add_explicit(&info_total_errors, 1, memory_order_relaxed);
+    size_t len = strcspn(err, " ");
+    if (len == 0 || len >= sizeof info_errors[0].code) return;
+    int i = info_error_find(err, len);
+    if (i < 0) {
+        pthread_mutex_lock(&info_errors_lock);
+        i = info_error_find(err, len);
+        int n = atomic_load(&info_nerrors);
+        if (i < 0 && n < INFO_MAX_ERRORS) {
+            memcpy(info_errors[n].code, err, len);
+            info_errors[n].code[len] = '\0';
+            atomic_store(&info_errors[n].count, 0);
+            atomic_store_explicit(&info_nerrors, n + 1, memory_order_release);
+            i = n;
+        }
+        pthread_mutex_unlock(&info_errors_lock);
+        if (i < 0) return;
+    }
+    atomic_fetch_add_explicit(&info_errors[i].count, 1, memory_order_relaxed);
+}
+
+void info_reset_errors(void) {
+    int n = atomic_load(&info_nerrors);
+    for (int i = 0; i < n; i++) atomic_store(&info_errors[i].count, 0);
+    atomic_store(&info_total_errors, 0);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Formatting helpers                                                                     */
+
+void info_bytes_human(char *buf, size_t cap, uint64_t n) {
+    static const char units[] = "BKMGTPE";
+    double d = (double)n;
+    int u = 0;
+    while (d >= 1024 && u < 6) {
+        d /= 1024;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, cap, "%lluB", (unsigned long long)n);
+    else
+        snprintf(buf, cap, "%.2f%c", d, units[u]);
+}
+
+/* Append one "name:value\r\n" line. */
+static void DFM_PRINTF(2, 3) info_line(rbuf_t *b, const char *fmt, ...) {
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if (n >= (int)sizeof line) n = (int)sizeof line - 1;
+    rbuf_append(b, line, (size_t)n);
+    rbuf_append(b, "\r\n", 2);
+}
+
+/* Start a section: a blank line between sections, then "# Title". */
+static void info_title(rbuf_t *b, const char *title) {
+    if (b->len) rbuf_append(b, "\r\n", 2);
+    info_line(b, "# %s", title);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* What the shards report                                                                 */
+
+typedef struct info_state {
+    uint64_t hits, misses, expired, evicted;
+    int64_t ttl_weighted; /* sum over shards of avg_ttl_ms * expires */
+    int ndbs;
+    uint64_t *keys, *expires;
+} info_state_t;
+
+static info_state_t *info_state_new(void) {
+    info_state_t *st = df_calloc(sizeof *st);
+    st->ndbs = g_nshards ? g_shards[0].ndbs : 0;
+    st->keys = df_calloc(sizeof(uint64_t) * (size_t)(st->ndbs + 1));
+    st->expires = df_calloc(sizeof(uint64_t) * (size_t)(st->ndbs + 1));
+    return st;
+}
+
+static void info_state_free(info_state_t *st) {
+    if (!st) return;
+    df_free(st->keys);
+    df_free(st->expires);
+    df_free(st);
+}
+
+/* Phase: runs on each shard's thread; adds the shard's numbers to *state. */
+static int info_phase(dfm_ctx_t *ctx, int phase, void **state, int argc, const dfm_str_t *argv,
+                      const int *keys, int nkeys) {
+    (void)phase, (void)argc, (void)argv, (void)keys, (void)nkeys;
+    if (!*state) *state = info_state_new();
+    info_state_t *st = *state;
+    shard_t *s = ctx->shard;
+    st->hits += s->stats.hits;
+    st->misses += s->stats.misses;
+    st->expired += s->stats.expired;
+    st->evicted += s->stats.evicted;
+    size_t exp_total = 0;
+    for (int d = 0; d < s->ndbs && d < st->ndbs; d++) {
+        st->keys[d] += db_size(s, d);
+        st->expires[d] += s->dbs[d].nexpires;
+        exp_total += s->dbs[d].nexpires;
+    }
+    st->ttl_weighted += s->stats.avg_ttl_ms * (int64_t)exp_total;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Sections                                                                               */
+
+static void info_server(rbuf_t *b) {
+    struct utsname un;
+    uname(&un);
+    int64_t now_us = util_now_us();
+    int64_t up = (now_us / 1000 - g_server.start_ms) / 1000;
+    info_title(b, "Server");
+    info_line(b, "redis_version:7.0.15");
+    info_line(b, "dragonfly_version:%s", DF_VERSION);
+    info_line(b, "redis_git_sha1:00000000");
+    info_line(b, "redis_git_dirty:0");
+    info_line(b, "redis_build_id:0");
+    info_line(b, "redis_mode:standalone");
+    info_line(b, "os:%s %s %s", un.sysname, un.release, un.machine);
+    info_line(b, "arch_bits:%d", (int)(sizeof(void *) * 8));
+    info_line(b, "monotonic_clock:POSIX clock_gettime");
+    info_line(b, "multiplexing_api:epoll");
+    info_line(b, "atomicvar_api:c11-builtin");
+    info_line(b, "gcc_version:%d.%d.%d", __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__);
+    info_line(b, "process_id:%d", g_server.pid);
+    info_line(b, "process_supervised:no");
+    info_line(b, "run_id:%s", g_server.run_id);
+    info_line(b, "tcp_port:%d", g_server.tcp_port);
+    info_line(b, "server_time_usec:%lld", (long long)now_us);
+    info_line(b, "uptime_in_seconds:%lld", (long long)up);
+    info_line(b, "uptime_in_days:%lld", (long long)(up / 86400));
+    info_line(b, "hz:%lld", (long long)g_config.hz);
+    info_line(b, "configured_hz:%lld", (long long)g_config.hz);
+    info_line(b, "lru_clock:%u", (unsigned)(atomic_load(&g_server.lru_clock) & 0xffffff));
+    info_line(b, "executable:%s", g_server.executable);
+    info_line(b, "config_file:%s", config_file_path());
+    info_line(b, "io_threads_active:0");
+    info_line(b, "proactor_threads:%d", g_nworkers);
+    info_line(b, "num_shards:%d", g_nshards);
+}
+
+static void info_clients(rbuf_t *b) {
+    info_title(b, "Clients");
+    info_line(b, "connected_clients:%d", atomic_load(&g_nclients));
+    info_line(b, "cluster_connections:0");
+    info_line(b, "maxclients:%lld", (long long)g_config.maxclients);
+    info_line(b, "client_recent_max_input_buffer:0");
+    info_line(b, "client_recent_max_output_buffer:0");
+    info_line(b, "blocked_clients:%ld", block_count());
+    info_line(b, "tracking_clients:0");
+    info_line(b, "clients_in_timeout_table:0");
+}
+
+static void info_memory_usage(rbuf_t *b) {
+    char h[32];
+    size_t used = df_heap_allocated(), rss = df_rss_bytes();
+    int64_t peak = atomic_load(&g_server.peak_memory);
+    if ((int64_t)used > peak) peak = (int64_t)used;
+    int64_t data = df_total_allocated();
+    if (data < 0) data = 0;
+    info_line(b, "used_memory:%zu", used);
+    info_bytes_human(h, sizeof h, used);
+    info_line(b, "used_memory_human:%s", h);
+    info_line(b, "used_memory_rss:%zu", rss);
+    info_bytes_human(h, sizeof h, rss);
+    info_line(b, "used_memory_rss_human:%s", h);
+    info_line(b, "used_memory_peak:%lld", (long long)peak);
+    info_bytes_human(h, sizeof h, (uint64_t)peak);
+    info_line(b, "used_memory_peak_human:%s", h);
+    info_line(b, "used_memory_peak_perc:%.2f%%", peak ? 100.0 * (double)used / (double)peak : 100.0);
+    info_line(b, "used_memory_overhead:%zu", used > (size_t)data ? used - (size_t)data : 0);
+    info_line(b, "used_memory_startup:0");
+    info_line(b, "used_memory_dataset:%lld", (long long)data);
+    info_line(b, "used_memory_dataset_perc:%.2f%%", used ? 100.0 * (double)data / (double)used : 0.0);
+}
+
+static void info_memory(rbuf_t *b) {
+    char h[32];
+    info_title(b, "Memory");
+    info_memory_usage(b);
+    size_t used = df_heap_allocated(), rss = df_rss_bytes();
+    long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+    uint64_t total = pages > 0 && psz > 0 ? (uint64_t)pages * (uint64_t)psz : 0;
+    info_line(b, "total_system_memory:%llu", (unsigned long long)total);
+    info_bytes_human(h, sizeof h, total);
+    info_line(b, "total_system_memory_human:%s", h);
+    info_line(b, "maxmemory:%lld", (long long)g_config.maxmemory);
+    info_bytes_human(h, sizeof h, (uint64_t)g_config.maxmemory);
+    info_line(b, "maxmemory_human:%s", h);
+    info_line(b, "maxmemory_policy:%s", config_maxmemory_policies[g_config.maxmemory_policy]);
+    info_line(b, "mem_fragmentation_ratio:%.2f", used ? (double)rss / (double)used : 0.0);
+    info_line(b, "mem_fragmentation_bytes:%lld", (long long)rss - (long long)used);
+    info_line(b, "mem_not_counted_for_evict:0");
+    info_line(b, "mem_replication_backlog:0");
+    info_line(b, "mem_clients_slaves:0");
+    info_line(b, "mem_clients_normal:0");
+    info_line(b, "mem_aof_buffer:0");
+    info_line(b, "mem_allocator:%s", df_allocator_name());
+    info_line(b, "active_defrag_running:0");
+    info_line(b, "lazyfree_pending_objects:0");
+    info_line(b, "lazyfreed_objects:0");
+}
+
+static void info_persistence(rbuf_t *b) {
+    info_title(b, "Persistence");
+    info_line(b, "loading:0");
+    info_line(b, "async_loading:0");
+    info_line(b, "current_cow_peak:0");
+    info_line(b, "current_cow_size:0");
+    info_line(b, "current_cow_size_age:0");
+    info_line(b, "current_fork_perc:0.00");
+    info_line(b, "current_save_keys_processed:0");
+    info_line(b, "current_save_keys_total:0");
+    info_line(b, "rdb_changes_since_last_save:0");
+    info_line(b, "rdb_bgsave_in_progress:0");
+    info_line(b, "rdb_last_save_time:%lld", (long long)(g_server.start_ms / 1000));
+    info_line(b, "rdb_last_bgsave_status:ok");
+    info_line(b, "rdb_last_bgsave_time_sec:-1");
+    info_line(b, "rdb_current_bgsave_time_sec:-1");
+    info_line(b, "rdb_saves:0");
+    info_line(b, "rdb_last_cow_size:0");
+    info_line(b, "rdb_last_load_keys_expired:0");
+    info_line(b, "rdb_last_load_keys_loaded:0");
+    info_line(b, "aof_enabled:0");
+    info_line(b, "aof_rewrite_in_progress:0");
+    info_line(b, "aof_rewrite_scheduled:0");
+    info_line(b, "aof_last_rewrite_time_sec:-1");
+    info_line(b, "aof_current_rewrite_time_sec:-1");
+    info_line(b, "aof_last_bgrewrite_status:ok");
+    info_line(b, "aof_rewrites:0");
+    info_line(b, "aof_last_write_status:ok");
+}
+
+static void info_stats(rbuf_t *b, const info_state_t *st) {
+    worker_stats_t sum = {0};
+    for (int i = 0; i < g_nworkers; i++) {
+        const worker_stats_t *w = &g_workers[i].stats;
+        sum.conns_received += w->conns_received;
+        sum.net_in += w->net_in;
+        sum.net_out += w->net_out;
+        sum.rejected_conns += w->rejected_conns;
+    }
+    info_title(b, "Stats");
+    info_line(b, "total_connections_received:%llu", (unsigned long long)sum.conns_received);
+    info_line(b, "total_commands_processed:%llu", (unsigned long long)server_total_commands());
+    info_line(b, "instantaneous_ops_per_sec:0");
+    info_line(b, "total_net_input_bytes:%llu", (unsigned long long)sum.net_in);
+    info_line(b, "total_net_output_bytes:%llu", (unsigned long long)sum.net_out);
+    info_line(b, "instantaneous_input_kbps:0.00");
+    info_line(b, "instantaneous_output_kbps:0.00");
+    info_line(b, "rejected_connections:%llu", (unsigned long long)sum.rejected_conns);
+    info_line(b, "sync_full:0");
+    info_line(b, "sync_partial_ok:0");
+    info_line(b, "sync_partial_err:0");
+    info_line(b, "expired_keys:%llu", (unsigned long long)st->expired);
+    info_line(b, "expired_stale_perc:0.00");
+    info_line(b, "expired_time_cap_reached_count:0");
+    info_line(b, "evicted_keys:%llu", (unsigned long long)st->evicted);
+    info_line(b, "evicted_clients:0");
+    info_line(b, "keyspace_hits:%llu", (unsigned long long)st->hits);
+    info_line(b, "keyspace_misses:%llu", (unsigned long long)st->misses);
+    info_line(b, "pubsub_channels:0");
+    info_line(b, "pubsub_patterns:0");
+    info_line(b, "latest_fork_usec:0");
+    info_line(b, "total_forks:0");
+    info_line(b, "unexpected_error_replies:0");
+    info_line(b, "total_error_replies:%llu", (unsigned long long)atomic_load(&info_total_errors));
+}
+
+/* A 40-hex replication id, fixed for the life of the process. */
+static char info_replid_buf[41];
+static pthread_once_t info_replid_once = PTHREAD_ONCE_INIT;
+
+static void info_replid_init(void) {
+    for (int i = 0; i < 40; i++) info_replid_buf[i] = "0123456789abcdef"[util_rand64() & 15];
+}
+
+static const char *info_replid(void) {
+    pthread_once(&info_replid_once, info_replid_init);
+    return info_replid_buf;
+}
+
+static void info_replication(rbuf_t *b) {
+    info_title(b, "Replication");
+    info_line(b, "role:master");
+    info_line(b, "connected_slaves:0");
+    info_line(b, "master_failover_state:no-failover");
+    info_line(b, "master_replid:%s", info_replid());
+    info_line(b, "master_replid2:0000000000000000000000000000000000000000");
+    info_line(b, "master_repl_offset:0");
+    info_line(b, "second_repl_offset:-1");
+    info_line(b, "repl_backlog_active:0");
+    info_line(b, "repl_backlog_size:1048576");
+    info_line(b, "repl_backlog_first_byte_offset:0");
+    info_line(b, "repl_backlog_histlen:0");
+}
+
+static double info_tv(struct timeval tv) { return (double)tv.tv_sec + (double)tv.tv_usec / 1e6; }
+
+static void info_cpu(rbuf_t *b) {
+    struct rusage self, children, thread;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &children);
+    getrusage(RUSAGE_THREAD, &thread);
+    info_title(b, "CPU");
+    info_line(b, "used_cpu_sys:%.6f", info_tv(self.ru_stime));
+    info_line(b, "used_cpu_user:%.6f", info_tv(self.ru_utime));
+    info_line(b, "used_cpu_sys_children:%.6f", info_tv(children.ru_stime));
+    info_line(b, "used_cpu_user_children:%.6f", info_tv(children.ru_utime));
+    info_line(b, "used_cpu_sys_main_thread:%.6f", info_tv(thread.ru_stime));
+    info_line(b, "used_cpu_user_main_thread:%.6f", info_tv(thread.ru_utime));
+}
+
+static void info_modules(rbuf_t *b) {
+    info_title(b, "Modules");
+    for (int i = 0; i < modules_count(); i++) {
+        const dfm_module_t *m = modules_at(i);
+        int x = 0, y = 0, z = 0;
+        sscanf(m->version ? m->version : "0", "%d.%d.%d", &x, &y, &z);
+        info_line(b, "module:name=%s,ver=%d,api=%d,filters=0,usedby=[],using=[],options=[]",
+                  m->name, x * 10000 + y * 100 + z, DFM_ABI_MAJOR);
+    }
+}
+
+static void info_cmdstat(rbuf_t *b, const cmd_t *c) {
+    cmd_stats_t t = {0};
+    for (int w = 0; w < g_nworkers; w++) {
+        t.calls += c->stats[w].calls;
+        t.usec += c->stats[w].usec;
+        t.rejected += c->stats[w].rejected;
+        t.failed += c->stats[w].failed;
+    }
+    if (!t.calls && !t.rejected && !t.failed) return;
+    info_line(b, "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,failed_calls=%llu",
+              c->fullname ? c->fullname : c->name, (unsigned long long)t.calls,
+              (unsigned long long)t.usec, t.calls ? (double)t.usec / (double)t.calls : 0.0,
+              (unsigned long long)t.rejected, (unsigned long long)t.failed);
+}
+
+static void info_commandstats(rbuf_t *b) {
+    info_title(b, "Commandstats");
+    for (int i = 0; i < dispatch_count(); i++) {
+        const cmd_t *c = dispatch_at(i);
+        info_cmdstat(b, c);
+        for (int s = 0; s < c->nsubs; s++) info_cmdstat(b, c->subs[s]);
+    }
+}
+
+static void info_errorstats(rbuf_t *b) {
+    info_title(b, "Errorstats");
+    int n = atomic_load_explicit(&info_nerrors, memory_order_acquire);
+    for (int i = 0; i < n; i++) {
+        uint64_t v = atomic_load(&info_errors[i].count);
+        if (v) info_line(b, "errorstat_%s:count=%llu", info_errors[i].code, (unsigned long long)v);
+    }
+}
+
+static void info_keyspace(rbuf_t *b, const info_state_t *st) {
+    uint64_t exp_total = 0;
+    for (int d = 0; d < st->ndbs; d++) exp_total += st->expires[d];
+    int64_t avg = exp_total ? st->ttl_weighted / (int64_t)exp_total : 0;
+    info_title(b, "Keyspace");
+    for (int d = 0; d < st->ndbs; d++) {
+        if (!st->keys[d]) continue;
+        info_line(b, "db%d:keys=%llu,expires=%llu,avg_ttl=%lld", d, (unsigned long long)st->keys[d],
+                  (unsigned long long)st->expires[d], st->expires[d] ? (long long)avg : 0LL);
+    }
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Section selection and the reply                                                        */
+
+enum {
+    INFO_SERVER = 1 << 0, INFO_CLIENTS = 1 << 1, INFO_MEMORY = 1 << 2, INFO_PERSISTENCE = 1 << 3,
+    INFO_STATS = 1 << 4, INFO_REPLICATION = 1 << 5, INFO_CPU = 1 << 6, INFO_MODULES = 1 << 7,
+    INFO_COMMANDSTATS = 1 << 8, INFO_ERRORSTATS = 1 << 9, INFO_CLUSTER = 1 << 10,
+    INFO_KEYSPACE = 1 << 11,
+    INFO_DEFAULT = INFO_SERVER | INFO_CLIENTS | INFO_MEMORY | INFO_PERSISTENCE | INFO_STATS |
+                   INFO_REPLICATION | INFO_CPU | INFO_MODULES | INFO_ERRORSTATS | INFO_CLUSTER |
+                   INFO_KEYSPACE,
+    INFO_ALL = INFO_DEFAULT | INFO_COMMANDSTATS,
+};
+
+static const struct {
+    const char *name;
+    int bit;
+} info_names[] = {
+    {"server", INFO_SERVER},           {"clients", INFO_CLIENTS},   {"memory", INFO_MEMORY},
+    {"persistence", INFO_PERSISTENCE}, {"stats", INFO_STATS},       {"replication", INFO_REPLICATION},
+    {"cpu", INFO_CPU},                 {"modules", INFO_MODULES},   {"commandstats", INFO_COMMANDSTATS},
+    {"errorstats", INFO_ERRORSTATS},   {"cluster", INFO_CLUSTER},   {"keyspace", INFO_KEYSPACE},
+    {"default", INFO_DEFAULT},         {"all", INFO_ALL},           {"everything", INFO_ALL},
+};
+
+/* Bits of the core sections asked for; *everything set for "everything" (module sections). */
+static int info_select(int argc, const dfm_str_t *argv, int *everything) {
+    int bits = argc > 1 ? 0 : INFO_DEFAULT;
+    *everything = 0;
+    for (int i = 1; i < argc; i++) {
+        if (util_eq_nocase(argv[i].ptr, argv[i].len, "everything")) *everything = 1;
+        for (size_t k = 0; k < sizeof info_names / sizeof info_names[0]; k++)
+            if (util_eq_nocase(argv[i].ptr, argv[i].len, info_names[k].name)) bits |= info_names[k].bit;
+    }
+    return bits;
+}
+
+/* Module-registered sections named explicitly (or all of them for "everything"). */
+static void info_module_sections(rbuf_t *b, int argc, const dfm_str_t *argv, int everything) {
+    if (everything) {
+        api_info_sections(b, NULL, 1);
+        return;
+    }
+    for (int i = 1; i < argc; i++) {
+        char name[64];
+        if (argv[i].len >= sizeof name) continue;
+        util_lower(name, sizeof name, argv[i].ptr, argv[i].len);
+        if (api_info_has_section(name)) api_info_sections(b, name, 0);
+    }
+}
+
+/* The whole text for the selected sections (st: the shards' numbers). */
+static void info_generate(rbuf_t *b, int argc, const dfm_str_t *argv, const info_state_t *st) {
+    int everything, bits = info_select(argc, argv, &everything);
+    if (bits & INFO_SERVER) info_server(b);
+    if (bits & INFO_CLIENTS) info_clients(b);
+    if (bits & INFO_MEMORY) info_memory(b);
+    if (bits & INFO_PERSISTENCE) info_persistence(b);
+    if (bits & INFO_STATS) info_stats(b, st);
+    if (bits & INFO_REPLICATION) info_replication(b);
+    if (bits & INFO_CPU) info_cpu(b);
+    if (bits & INFO_MODULES) info_modules(b);
+    if (bits & INFO_COMMANDSTATS) info_commandstats(b);
+    if (bits & INFO_ERRORSTATS) info_errorstats(b);
+    if (bits & INFO_CLUSTER) {
+        info_title(b, "Cluster");
+        info_line(b, "cluster_enabled:0");
+    }
+    if (bits & INFO_KEYSPACE) info_keyspace(b, st);
+    info_module_sections(b, argc, argv, everything);
+}
+
+/* Reply: runs once after every shard's phase, on any thread. Frees the state. */
+static void info_reply(dfm_ctx_t *ctx, void **state, int argc, const dfm_str_t *argv) {
+    info_state_t *st = *state ? *state : info_state_new();
+    rbuf_t b = {0};
+    info_generate(&b, argc, argv, st);
+    size_t skip = (b.len >= 2 && b.data[0] == '\r') ? 2 : 0; /* a module section came first */
+    reply_verbatim(ctx, b.data ? b.data + skip : "", b.len - skip);
+    rbuf_free(&b);
+    info_state_free(st);
+    *state = NULL;
+}
+
+static const dfm_multi_t info_multi = {1, info_phase, info_reply};
+
+static const dfm_command_t info_cmds[] = {
+    {.name = "info", .arity = -1, .flags = "loading stale @allshards",
+     .acl_categories = "@slow @dangerous",
+     .summary = "Returns information and statistics about the server.", .since = "1.0.0",
+     .group = "server", .complexity = "O(1)", .args_doc = "[section [section ...]]",
+     .multi = &info_multi},
+};
+
+void cmd_info_register(void) { cmdtab_register(info_cmds, CMDTAB_COUNT(info_cmds)); }

@@ -37,11 +37,11 @@ static int file_exists(const char *p) {
 
 /* The bundled module directory: flag, else build tree next to the binary, else installed. */
 static void module_dir(const char *argv0, char *out, size_t cap) {
+    char exe[PATH_MAX];
     if (g_config.module_dir && g_config.module_dir[0]) {
         snprintf(out, cap, "%s", g_config.module_dir);
         return;
     }
-    char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     (void)argv0;
     if (n > 0) {
@@ -49,9 +49,9 @@ static void module_dir(const char *argv0, char *out, size_t cap) {
         char *slash = strrchr(exe, '/');
         if (slash) {
             *slash = '\0';
-            char probe[PATH_MAX + 32];
+            char probe[PATH_MAX + 64];
             snprintf(probe, sizeof probe, "%s/modules", exe);
-            char mk[PATH_MAX + 48];
+            char mk[PATH_MAX + 64];
             snprintf(mk, sizeof mk, "%s/Makefile", exe);
             struct stat st;
             if (stat(probe, &st) == 0 && S_ISDIR(st.st_mode) && file_exists(mk)) {
@@ -110,7 +110,7 @@ static void modules_scan_dir(const char *dir) {
     }
     closedir(d);
     for (int i = 0; i < n; i++) {
-        char path[PATH_MAX];
+        char path[PATH_MAX + 300];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         int dup = 0;
         for (int j = 0; j < nmods; j++) {
@@ -148,7 +148,7 @@ static int modules_manifests(const char *dir, char **err) {
     while ((de = readdir(d)) && rc == 0) {
         size_t l = strlen(de->d_name);
         if (l < 5 || strcmp(de->d_name + l - 4, ".ini") != 0) continue;
-        char file[PATH_MAX];
+        char file[PATH_MAX + 300];
         snprintf(file, sizeof file, "%s/%s", dir, de->d_name);
         manifest_t m = {.enabled = 1};
         int r = ini_parse(file, manifest_cb, &m);
@@ -238,7 +238,7 @@ static int module_init_one(dfm_module_t *m, char **err) {
 }
 
 int modules_load_all(const char *argv0, char **err) {
-    char dir[PATH_MAX];
+    char dir[PATH_MAX + 64];
     int explicit_only = g_config.nloadmodules > 0 && !(g_config.modules && g_config.modules[0]);
     for (int i = 0; i < g_config.nloadmodules; i++) {
         char path[PATH_MAX];

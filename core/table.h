@@ -73,6 +73,12 @@ table_slot_t *table_random(table_t *t, uint64_t rnd);
 /* Bucket versions for snapshots. */
 uint64_t table_next_version(table_t *t);
 
+/* Free a detached table a few segments at a time (see table.c); 1 when done. */
+int table_free_step(table_t *t, uint64_t *cursor, size_t max_segs,
+                    void (*free_entry)(entry_t *e, void *arg), void *arg);
+/* The version of the bucket holding an occupied slot (snapshots). */
+uint32_t table_bucket_version(table_t *t, const table_slot_t *slot);
+
 /* Remove everything, calling free_entry for each; the table stays usable. */
 void table_clear(table_t *t, void (*free_entry)(entry_t *e, void *arg), void *arg);
 
