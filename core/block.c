@@ -144,18 +144,20 @@ static void entry_remove_at(block_entry_t **pp, block_entry_t *e, int i) {
 
 static void block_finish(block_wait_t *w);
 
-/* Try to serve waiters of one key, FIFO. Stops at the first that could not be served. */
+/* Try to serve waiters of one key, FIFO. Stops at the first that could not be served. The
+   entry is looked up again after each serve: finishing a wait may unregister it inline. */
 static void block_serve_key(shard_t *s, int db, const char *key, size_t len) {
     block_table_t *t = s->block;
     if (!t) return;
-    block_entry_t **pp = entry_slot(t, db, key, len, table_hash(key, len));
-    block_entry_t *e = *pp;
+    uint64_t h = table_hash(key, len);
     int i = 0;
-    while (e && i < e->n) {
+    for (;;) {
+        block_entry_t **pp = entry_slot(t, db, key, len, h);
+        block_entry_t *e = *pp;
+        if (!e || i >= e->n) return;
         block_wait_t *w = e->waits[i];
         if (atomic_load(&w->state) == W_DONE) {
             entry_remove_at(pp, e, i);
-            if (!*pp || *pp != e) return; /* the entry went away */
             continue;
         }
         if (!wait_claim(w)) {
@@ -173,9 +175,8 @@ static void block_serve_key(shard_t *s, int db, const char *key, size_t len) {
         }
         atomic_store(&w->state, W_DONE);
         atomic_fetch_add(&w->refs, 1);
-        block_finish(w);
         entry_remove_at(pp, e, i);
-        if (!*pp || *pp != e) return;
+        block_finish(w);
     }
 }
 

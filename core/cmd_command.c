@@ -335,10 +335,13 @@ static void doc_wrap(docarg_t *dst, docarg_t *args, int n) {
     memset(dst, 0, sizeof *dst);
     dst->key_spec_index = -1;
     dst->type = "block";
-    for (int i = 0; i < n; i++) {
+    int nested = 0;
+    for (int i = 0; i < n; i++) nested |= args[i].nsubs > 0 || args[i].optional;
+    for (int i = 0; i < n && !nested; i++) {
         size_t l = strlen(dst->name);
         snprintf(dst->name + l, sizeof dst->name - l, "%s%s", i ? "_" : "", args[i].name);
     }
+    if (nested) snprintf(dst->name, sizeof dst->name, "arguments");
     dst->subs = args;
     dst->nsubs = n;
 }

@@ -56,10 +56,12 @@ static table_slot_t *keys_lookup_read(dfm_ctx_t *ctx, const dfm_str_t *k, int to
     return slot;
 }
 
-/* Parse a database index as Redis's getIntFromObject does; -1 if not an int. */
+/* Parse a database index as Redis's getIntFromObject does: -1 if not an integer, -2 if it
+   does not fit in an int. */
 static int keys_parse_int(const dfm_str_t *a, int *out) {
     long long v;
-    if (util_str2ll(a->ptr, a->len, &v) < 0 || v < INT_MIN || v > INT_MAX) return -1;
+    if (util_str2ll(a->ptr, a->len, &v) < 0) return -1;
+    if (v < INT_MIN || v > INT_MAX) return -2;
     *out = (int)v;
     return 0;
 }
@@ -269,8 +271,11 @@ static const char *copy_parse(int argc, const dfm_str_t *argv, int srcdb, int *d
         if (util_eq_nocase(argv[i].ptr, argv[i].len, "replace")) {
             *replace = 1;
         } else if (util_eq_nocase(argv[i].ptr, argv[i].len, "db") && i + 1 < argc) {
-            if (keys_parse_int(&argv[++i], dstdb) < 0) return KEYS_NOTINT;
-            if (!keys_db_valid(*dstdb)) return KEYS_DBRANGE;
+            long long db;
+            if (util_str2ll(argv[i + 1].ptr, argv[i + 1].len, &db) < 0) return KEYS_NOTINT;
+            if (!keys_db_valid(db < 0 || db > INT_MAX ? -1 : (int)db)) return KEYS_DBRANGE;
+            *dstdb = (int)db;
+            i++;
         } else {
             return "ERR syntax error";
         }
@@ -327,9 +332,11 @@ static const dfm_multi_t copy_multi = {2, copy_phase, copy_reply};
 static void move_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     (void)argc;
     shard_t *s = ctx->shard;
-    int dst;
-    if (keys_parse_int(&argv[2], &dst) < 0) {
-        reply_error(ctx, KEYS_NOTINT);
+    int dst, r = keys_parse_int(&argv[2], &dst);
+    if (r < 0) {
+        reply_error(ctx, r == -1 ? KEYS_NOTINT
+                                 : "ERR value is out of range, value must between -2147483648 "
+                                   "and 2147483647");
         return;
     }
     if (!keys_db_valid(dst)) {
@@ -530,7 +537,7 @@ static void object_help_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
         "    Return the number of references of the value associated with the specified",
         "    <key>.",
         "HELP",
-        "    Print this help.",
+        "    Prints this help.",
     };
     long n = (long)(sizeof lines / sizeof lines[0]);
     reply_array(ctx, n);

@@ -17,6 +17,7 @@
  * return at once. The matching keys travel in the phase state as ready-made RESP bulks.
  */
 #include <ctype.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -134,9 +135,9 @@ static void scan_visit(void *arg, table_slot_t *slot) {
  * for sparse tables) or the table ends; at its end the position moves to the next shard.
  */
 static void scan_shard(scan_state_t *st, table_t *t) {
-    long buckets = 0;
+    long buckets = 0, max_buckets = st->count > LONG_MAX / 10 ? LONG_MAX : st->count * 10;
     st->now = util_now_ms();
-    while (st->visited < st->count && buckets++ < st->count * 10) {
+    while (st->visited < st->count && buckets++ < max_buckets) {
         st->tcur = table_scan(t, st->tcur, scan_visit, st);
         if (st->tcur == 0) {
             st->done = ++st->shard >= g_nshards;

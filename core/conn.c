@@ -269,6 +269,7 @@ static void conn_process(conn_t *c) {
         size_t used = 0;
         int r = resp_parse(&c->parser, c->ibuf + c->ipos, c->ilen - c->ipos, &used);
         if (r == RESP_INCOMPLETE) {
+            c->ipos += used; /* empty lines skipped ahead of a partial command */
             break;
         }
         c->ipos += used;

@@ -367,14 +367,16 @@ static const dfm_type_t *dump__type_for_rdb(int rdb_type, int *id) {
 }
 
 /*
- * Decode a verified payload (footer included in len) into a new entry for key with expiry
+ * Decode a verified payload (len includes the footer) into a new entry for key with expiry
  * at_ms (-1: none). Returns NULL on bad data. The caller owns the entry.
  */
 static entry_t *dump__load_entry(const dfm_str_t *key, const void *p, size_t len,
                                  int64_t at_ms) {
     dfm_rdb_t r;
     int id = 0;
-    rdb_reader_init(&r, p, len - 10);
+    /* Redis reads the value from the whole payload, footer included, so a value that
+       overruns its body into the footer still loads there; do the same. */
+    rdb_reader_init(&r, p, len);
     int type = rdb_load_type(&r);
     if (type == RDB_TYPE_STRING) {
         size_t n;

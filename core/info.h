@@ -11,7 +11,6 @@
 
 #include "reply.h"
 
-void cmd_info_register(void);
 
 /*
  * Count one error reply for INFO errorstats and total_error_replies. err is the reply text

@@ -22,6 +22,7 @@ typedef struct rbuf {
 void rbuf_grow(rbuf_t *b, size_t need); /* ensure cap >= len + need */
 void rbuf_free(rbuf_t *b);
 static inline void rbuf_append(rbuf_t *b, const void *p, size_t n) {
+    if (n == 0) return;
     if (b->cap - b->len < n) rbuf_grow(b, n);
     memcpy(b->data + b->len, p, n);
     b->len += n;

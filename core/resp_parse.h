@@ -28,7 +28,7 @@
 #define RESP_ERROR (-1)
 
 #define RESP_INLINE_MAX (64 * 1024)  /* PROTO_INLINE_MAX_SIZE */
-#define RESP_MBULK_MAX (1024 * 1024) /* multibulk count limit */
+#define RESP_MBULK_MAX 2147483647 /* multibulk count limit: INT_MAX, as Redis 7.0 */
 
 typedef struct resp_arg_off {
     size_t off, len;

@@ -167,12 +167,14 @@ void server_call(struct conn *c, const cmd_t *cmd, int argc, dfm_str_t *argv, st
     ctx.argv = argv;
     int64_t t0 = util_mono_us();
     if (cmd->multi) {
-        int kidx[256];
-        int nk = dispatch_keys(cmd, argc, argv, kidx, 256);
+        int stack[64];
+        int *kidx = argc <= 64 ? stack : df_malloc(sizeof(int) * (size_t)argc);
+        int nk = dispatch_keys(cmd, argc, argv, kidx, argc);
         void *state = NULL;
         for (int p = 0; p < cmd->multi->nphases && s; p++)
             if (cmd->multi->phase(&ctx, p, &state, argc, argv, kidx, nk < 0 ? 0 : nk) < 0) break;
         cmd->multi->reply(&ctx, &state, argc, argv);
+        if (kidx != stack) df_free(kidx);
     } else {
         cmd->handler(&ctx, argc, argv);
     }
@@ -470,6 +472,21 @@ static void server_cleanup(void) {
     if (g_config.unixsocket && g_config.unixsocket[0]) unlink(g_config.unixsocket);
 }
 
+/* Free everything at exit so leak checkers see only real leaks. Workers have stopped. */
+static void server_free_all(void) {
+    for (int i = 0; i < g_nshards; i++) {
+        watch_shard_free(&g_shards[i]);
+        block_shard_free(&g_shards[i]);
+        tx_shard_free(&g_shards[i]);
+    }
+    db_free_shards();
+    workers_destroy();
+    dispatch_free();
+    api_free();
+    modules_unload_all();
+    config_free();
+}
+
 int server_main(int argc, char **argv) {
     sigset_t set;
     server_signals(&set);
@@ -488,6 +505,7 @@ int server_main(int argc, char **argv) {
     server_wait_signals(&set);
     workers_join();
     server_cleanup();
+    server_free_all();
     log_notice("dragonfly is now ready to exit, bye bye...");
     return g_server.exit_code;
 }

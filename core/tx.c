@@ -371,12 +371,13 @@ static void tx_run_single(tx_t *t, tx_cmd_t *tc, shard_t *s) {
     int64_t t0 = util_mono_us();
     if (tc->cmd->multi) {
         const dfm_multi_t *m = tc->cmd->multi;
-        int kidx[256];
-        int nk = dispatch_keys(tc->cmd, tc->argc, tc->argv, kidx, 256);
+        int *kidx = df_malloc(sizeof(int) * (size_t)tc->argc);
+        int nk = dispatch_keys(tc->cmd, tc->argc, tc->argv, kidx, tc->argc);
         void *state = NULL;
         for (int p = 0; p < m->nphases; p++)
             if (m->phase(&ctx, p, &state, tc->argc, tc->argv, kidx, nk < 0 ? 0 : nk) < 0) break;
         m->reply(&ctx, &state, tc->argc, tc->argv);
+        df_free(kidx);
     } else {
         tc->cmd->handler(&ctx, tc->argc, tc->argv);
     }
@@ -655,7 +656,7 @@ void tx_run_multi(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *argv, const 
     int ci = tx_add_cmd(t, cmd, argc, argv, 1);
     tx_cmd_keys(&t->cmds[ci]);
     tx_plan_cmd(t, ci, 1);
-    qsort(t->parts, (size_t)t->nparts, sizeof *t->parts, part_cmp);
+    if (t->nparts) qsort(t->parts, (size_t)t->nparts, sizeof *t->parts, part_cmp);
     tx_ops_for_multi(t, ci, 1);
     tx_dispatch(t);
 }
@@ -695,7 +696,7 @@ void tx_run_exec(conn_t *c) {
         t->watch = w;
         atomic_fetch_add(&w->refs, 1);
     }
-    qsort(t->parts, (size_t)t->nparts, sizeof *t->parts, part_cmp);
+    if (t->nparts) qsort(t->parts, (size_t)t->nparts, sizeof *t->parts, part_cmp);
     for (int i = 0; i < t->nparts; i++) tx_add_op(t, OP_LOCK, t->parts[i].shard, -1, 0);
     tx_add_op(t, OP_WATCHCHECK, -1, -1, 0);
     dfm_ctx_t ctx;

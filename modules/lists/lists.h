@@ -38,6 +38,9 @@ void lst_changed(dfm_ctx_t *ctx, const dfm_str_t *key, dfm_key_t *k, ql_t *l,
    may change). *out->ptr must be released with lst_api->free. 0 if l is empty. */
 int lst_pop_copy(ql_t *l, int where, dfm_str_t *out);
 
+/* Normalise a Redis index (negative counts from the tail); -1 when it is out of range. */
+long long lst_index(long long index, size_t len);
+
 /* Byte-wise equality of two strings. */
 static inline int lst_str_eq(const dfm_str_t *a, const dfm_str_t *b) {
     return a->len == b->len && (a->len == 0 || memcmp(a->ptr, b->ptr, a->len) == 0);

@@ -48,7 +48,7 @@ void lst_cmd_lrange(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
         lst_api->reply_bulk(ctx, v.ptr, v.len);
 }
 
-/* Normalise a Redis index (negative from the tail); -1 when it is out of range. */
+/* See lists.h. */
 long long lst_index(long long index, size_t len) {
     if (index < 0) index += (long long)len;
     return index < 0 || index >= (long long)len ? -1 : index;
