@@ -17,6 +17,7 @@
 #include "config.h"
 #include "db.h"
 #include "dispatch.h"
+#include "dump.h"
 #include "log.h"
 #include "module_loader.h"
 #include "server.h"
@@ -392,4 +393,10 @@ const dfm_api_t g_api = {
     .conn_close = api_conn_close,
     .block_on_keys = block_on_keys,
     .signal_key_ready = api_signal_key_ready,
+    .rdb_save_len = rdb_save_len,
+    .rdb_save_string = rdb_save_string,
+    .rdb_save_raw = rdb_save_raw,
+    .rdb_load_len = rdb_load_len,
+    .rdb_load_string = rdb_load_string,
+    .rdb_load_raw = rdb_load_raw,
 };

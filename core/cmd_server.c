@@ -192,6 +192,8 @@ static void reset_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     if (c->watch) server_unwatch_all(c);
     c->db = 0;
     c->resp = 2;
+    df_free(c->name);
+    c->name = NULL;
     c->authed = g_config.requirepass[0] == '\0';
     rbuf_append(ctx->out, "+RESET\r\n", 8);
 }

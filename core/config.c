@@ -34,6 +34,9 @@
 #include "glob.h"
 
 /* DF_VERSION comes from the build (Makefile.am passes PACKAGE_VERSION). */
+#ifndef DF_MODULES_CONF_DIR
+#define DF_MODULES_CONF_DIR "/etc/dragonfly/modules.d"
+#endif
 #ifndef DF_VERSION
 #define DF_VERSION "0.1.0"
 #endif
@@ -414,7 +417,7 @@ static const config__def_t config__core[] = {
               "allow DEBUG: no, yes, or local (unix socket and loopback only)"),
     CONFIG__STR("module_dir", "", module_dir, 0, "directory of the bundled modules"),
     CONFIG__STR("modules", "", modules, 0, "comma separated modules to load; empty: all found"),
-    CONFIG__STR("modules_conf_dir", "", modules_conf_dir, 0, "directory of module manifests"),
+    CONFIG__STR("modules_conf_dir", DF_MODULES_CONF_DIR, modules_conf_dir, 0, "directory of module manifests"),
     {.d = {.name = "loadmodule", .kind = DFM_CONF_STRING, .default_value = "",
            .help = "load a module: \"path [args...]\"; repeatable"},
      .flags = CONFIG__F_LIST | CONFIG__F_HIDDEN},

@@ -323,6 +323,11 @@ static void conn_route_single(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *
 }
 
 void conn_execute(conn_t *c, int argc, dfm_str_t *argv) {
+    if (c->batch && !server_peek(c, argc, argv)) { /* its error must follow the batch */
+        conn_defer(c, argc, argv);
+        conn_send_batch(c);
+        return;
+    }
     const cmd_t *cmd = server_prepare(c, argc, argv);
     if (!cmd) return;
     int kidx[8];
@@ -343,6 +348,13 @@ void conn_execute(conn_t *c, int argc, dfm_str_t *argv) {
     if ((multi || sid < 0) && c->batch) { /* keep reply order: the batch goes first */
         conn_defer(c, argc, argv);
         conn_send_batch(c);
+        return;
+    }
+    if (multi && !cmd->multi && !(cmd->flags & CMD_ALL_SHARDS)) {
+        /* A handler without cross-shard phases can only see one shard. */
+        dfm_ctx_t ctx;
+        conn_ctx(c, &ctx, NULL);
+        reply_error(&ctx, "CROSSSLOT Keys in request don't hash to the same slot");
         return;
     }
     if (multi) {

@@ -80,6 +80,16 @@ static dfm_module_t *module_add(const char *path, const char *args) {
     return m;
 }
 
+/* Paths that a manifest switched off (enabled = no): the module-dir scan skips them. */
+static char *disabled[MODULES_MAX];
+static int ndisabled;
+
+static int path_disabled(const char *path) {
+    for (int i = 0; i < ndisabled; i++)
+        if (strcmp(disabled[i], path) == 0) return 1;
+    return 0;
+}
+
 static int name_selected(const char *file) {
     const char *sel = g_config.modules;
     if (!sel || !*sel) return 1;
@@ -117,7 +127,7 @@ static void modules_scan_dir(const char *dir) {
             const char *b = strrchr(mods[j]->path, '/');
             dup |= strcmp(b ? b + 1 : mods[j]->path, names[i]) == 0;
         }
-        if (!dup) module_add(path, NULL);
+        if (!dup && !path_disabled(path)) module_add(path, NULL);
         free(names[i]);
     }
 }
@@ -158,6 +168,8 @@ static int modules_manifests(const char *dir, char **err) {
             rc = -1;
         } else if (m.enabled) {
             module_add(m.path, m.args[0] ? m.args : NULL);
+        } else if (ndisabled < MODULES_MAX) {
+            disabled[ndisabled++] = strdup(m.path);
         }
     }
     closedir(d);
@@ -248,9 +260,11 @@ int modules_load_all(const char *argv0, char **err) {
         module_add(path, sp ? sp + 1 : NULL);
     }
     (void)explicit_only;
+    /* Manifests before the directory scan: their args and enabled= win for files that also
+       sit in the module directory (a distro package ships both). */
+    if (modules_manifests(g_config.modules_conf_dir, err) < 0) return -1;
     module_dir(argv0, dir, sizeof dir);
     modules_scan_dir(dir);
-    if (modules_manifests(g_config.modules_conf_dir, err) < 0) return -1;
     for (int i = 0; i < nmods; i++) {
         if (module_open(mods[i], err) < 0) return -1;
         for (int j = 0; j < i; j++) {
@@ -279,6 +293,8 @@ void modules_unload_all(void) {
         free(m);
     }
     nmods = 0;
+    for (int i = 0; i < ndisabled; i++) free(disabled[i]);
+    ndisabled = 0;
 }
 
 const char *api_module_name(const dfm_module_t *m) { return m->name ? m->name : m->path; }

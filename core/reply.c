@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "alloc.h"
+#include "info.h"
 #include "util.h"
 
 void rbuf_grow(rbuf_t *b, size_t need) {
@@ -55,6 +56,7 @@ void reply_error(dfm_ctx_t *ctx, const char *err) {
     for (size_t i = 0; i < n; i++) b->data[b->len++] = (err[i] == '\r' || err[i] == '\n') ? ' ' : err[i];
     rbuf_append(b, "\r\n", 2);
     ctx->errors++;
+    info_count_error(err);
 }
 
 void reply_errorf(dfm_ctx_t *ctx, const char *fmt, ...) {

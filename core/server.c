@@ -127,6 +127,19 @@ static void server_queue(struct conn *c, const cmd_t *cmd, int argc, dfm_str_t *
     rbuf_append(&c->obuf, "+QUEUED\r\n", 9);
 }
 
+/* The command argv would run, or NULL if server_prepare would answer it itself (error,
+   QUEUED): no reply, no side effect. Lets a pipeline keep reply order around a batch. */
+const cmd_t *server_peek(struct conn *c, int argc, const dfm_str_t *argv) {
+    const cmd_t *cmd = dispatch_lookup(argv[0].ptr, argv[0].len);
+    if (!cmd) return NULL;
+    if (cmd->nsubs && !cmd->handler && !cmd->multi)
+        cmd = argc < 2 ? NULL : dispatch_lookup_sub(cmd, argv[1].ptr, argv[1].len);
+    if (!cmd || (cmd->arity > 0 && argc != cmd->arity) || argc < -cmd->arity) return NULL;
+    if (!c->authed && !(cmd->flags & CMD_NO_AUTH)) return NULL;
+    if ((c->flags & CONN_MULTI) && !(cmd->flags & CMD_MULTI_OK)) return NULL;
+    return cmd;
+}
+
 const cmd_t *server_prepare(struct conn *c, int argc, dfm_str_t *argv) {
     const cmd_t *cmd = dispatch_lookup(argv[0].ptr, argv[0].len);
     c->cmds++;
@@ -137,6 +150,7 @@ const cmd_t *server_prepare(struct conn *c, int argc, dfm_str_t *argv) {
     }
     if (!(cmd = server_resolve_sub(c, cmd, argc, argv))) return NULL;
     if ((cmd->arity > 0 && argc != cmd->arity) || argc < -cmd->arity) {
+        cmd->stats[c->w->id].rejected++;
         char msg[160];
         snprintf(msg, sizeof msg, "ERR wrong number of arguments for '%s' command",
                  cmd->fullname ? cmd->fullname : cmd->name);
@@ -144,11 +158,13 @@ const cmd_t *server_prepare(struct conn *c, int argc, dfm_str_t *argv) {
         return NULL;
     }
     if (!c->authed && !(cmd->flags & CMD_NO_AUTH)) {
+        cmd->stats[c->w->id].rejected++;
         server_reject(c, "NOAUTH Authentication required.");
         return NULL;
     }
     if ((c->flags & CONN_MULTI) && !(cmd->flags & CMD_MULTI_OK)) {
         if (cmd->flags & CMD_NO_MULTI) {
+            cmd->stats[c->w->id].rejected++;
             server_reject(c, "ERR Command not allowed inside a transaction");
             return NULL;
         }
@@ -377,10 +393,6 @@ static int server_setup_config(int argc, char **argv) {
         fprintf(stderr, "dragonfly: %s\n", err ? err : "bad configuration");
         free(err);
         return -1;
-    }
-    if (!g_config.modules_conf_dir || !g_config.modules_conf_dir[0]) {
-        free(g_config.modules_conf_dir);
-        g_config.modules_conf_dir = strdup(DF_SYSCONF_DIR "/dragonfly/modules.d");
     }
     if (g_config.threads <= 0) g_config.threads = sysconf(_SC_NPROCESSORS_ONLN);
     if (g_config.threads > CMD_MAX_WORKERS) g_config.threads = CMD_MAX_WORKERS;

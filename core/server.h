@@ -40,6 +40,7 @@ void server_worker_cron(worker_t *w);
 /* Look up argv[0], check arity, auth and MULTI queueing; replies itself and returns NULL
    when the command must not run. Client's thread. */
 const cmd_t *server_prepare(struct conn *c, int argc, dfm_str_t *argv);
+const cmd_t *server_peek(struct conn *c, int argc, const dfm_str_t *argv);
 /* Run a command inline on the client's thread (shard: its keys' shard, local; or NULL). */
 void server_call(struct conn *c, const cmd_t *cmd, int argc, dfm_str_t *argv, struct shard *s);
 static inline int64_t server_now_ms(void) { return atomic_load_explicit(&g_server.now_ms, memory_order_relaxed); }

@@ -17,7 +17,7 @@
 
 #define LOCK_BUCKETS 1024
 
-enum { OP_SHARD, OP_PHASE, OP_REPLY, OP_ORIGIN, OP_LOCK, OP_WATCHCHECK };
+enum { OP_SHARD, OP_PHASE, OP_REPLY, OP_ORIGIN, OP_LOCK, OP_WATCHCHECK, OP_CROSSSLOT };
 
 typedef struct lock_node {
     struct lock_node *next;
@@ -530,7 +530,8 @@ static int tx_single_may_run(tx_t *t, tx_cmd_t *tc, shard_t *s) {
 }
 
 static int tx_op_thread(tx_t *t, tx_op_t *op) {
-    if (op->kind == OP_REPLY || op->kind == OP_WATCHCHECK) return tl_worker->id;
+    if (op->kind == OP_REPLY || op->kind == OP_WATCHCHECK || op->kind == OP_CROSSSLOT)
+        return tl_worker->id;
     if (op->kind == OP_ORIGIN) return t->origin;
     return g_shards[op->shard].owner;
 }
@@ -572,6 +573,12 @@ static void tx_step(tx_t *t) {
         case OP_REPLY: tx_run_reply(t, op); break;
         case OP_ORIGIN: tx_run_origin(t, op); break;
         case OP_WATCHCHECK: tx_check_watch(t); break;
+        case OP_CROSSSLOT: {
+            dfm_ctx_t ctx;
+            tx_ctx(t, &ctx, NULL, NULL);
+            reply_error(&ctx, "CROSSSLOT Keys in request don't hash to the same slot");
+            break;
+        }
         default: break;
         }
         t->cur++;
@@ -673,7 +680,14 @@ static void tx_ops_for_exec_cmd(tx_t *t, int ci) {
         return;
     }
     const dfm_str_t *k = &tc->argv[tc->kidx[0]];
-    tx_add_op(t, OP_SHARD, db_shard_of(k->ptr, k->len), ci, 0);
+    int sid = db_shard_of(k->ptr, k->len);
+    for (int i = 1; i < tc->nk; i++) {
+        if (db_shard_of(tc->argv[tc->kidx[i]].ptr, tc->argv[tc->kidx[i]].len) != sid) {
+            tx_add_op(t, OP_CROSSSLOT, -1, ci, 0);
+            return;
+        }
+    }
+    tx_add_op(t, OP_SHARD, sid, ci, 0);
 }
 
 void tx_run_exec(conn_t *c) {

@@ -20,6 +20,7 @@
  * ABI changelog (append-only: new functions go at the end of dfm_api_t, the minor goes up):
  *   2026-11-24  1.0  first version.
  *   2026-11-24  1.1  blocking (block_on_keys, signal_key_ready), multi-shard phases docs.
+ *   2026-11-24  1.2  RDB encoding helpers for data types' rdb_save/rdb_load.
  */
 #ifndef DRAGONFLY_MODULE_H
 #define DRAGONFLY_MODULE_H
@@ -32,7 +33,7 @@ extern "C" {
 #endif
 
 #define DFM_ABI_MAJOR 1
-#define DFM_ABI_MINOR 1
+#define DFM_ABI_MINOR 2
 #define DFM_MAGIC 0x44464d44u /* "DFMD" */
 
 #if defined(__GNUC__)
@@ -305,6 +306,18 @@ typedef struct dfm_api {
                           dfm_unblock_fn on_ready);
     /* A key may now satisfy blocked clients (e.g. after a push). Shard thread. */
     void (*signal_key_ready)(dfm_ctx_t *ctx, const dfm_str_t *key);
+
+    /* ---- 1.2 ---- */
+    /* RDB value encoding, Redis's formats, for dfm_type_t.rdb_save / rdb_load (DUMP,
+       RESTORE, snapshots). Savers append; loaders return -1 / NULL on malformed input (and
+       every later load on the same stream fails too). */
+    void (*rdb_save_len)(dfm_rdb_t *rdb, uint64_t len);
+    void (*rdb_save_string)(dfm_rdb_t *rdb, const void *p, size_t len);
+    void (*rdb_save_raw)(dfm_rdb_t *rdb, const void *p, size_t len);
+    int (*rdb_load_len)(dfm_rdb_t *rdb, uint64_t *len);
+    /* Returns an api->alloc'd buffer (NUL-terminated; free with api->free). */
+    char *(*rdb_load_string)(dfm_rdb_t *rdb, size_t *len);
+    int (*rdb_load_raw)(dfm_rdb_t *rdb, void *buf, size_t len);
 } dfm_api_t;
 
 #define DFM_HAS(api, field)                                                                     \
