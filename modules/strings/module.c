@@ -186,8 +186,6 @@ static const dfm_command_t str_commands[] = {
     {.name = NULL},
 };
 
-DFM_EXPORT int dfm_module_init(dfm_module_t *self, const dfm_api_t *api, int argc, char **argv);
-
 /* Called once by the core on the main thread: keep the API, register the type and commands. */
 DFM_EXPORT int dfm_module_init(dfm_module_t *self, const dfm_api_t *api, int argc, char **argv) {
     (void)argc;
