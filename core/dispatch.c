@@ -198,6 +198,8 @@ int dispatch_keys(const cmd_t *c, int argc, const dfm_str_t *argv, int *idx, int
             nk <= 0 || nk > argc - c->keynum_index - 1)
             return -1;
         int n = 0;
+        /* A destination before the count (ZUNIONSTORE dst numkeys k...) is a key too. */
+        if (c->first_key > 0 && c->first_key < c->keynum_index && n < max) idx[n++] = c->first_key;
         for (int k = c->keynum_index + 1; k <= c->keynum_index + nk && n < max; k++) idx[n++] = k;
         return n;
     }

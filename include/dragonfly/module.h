@@ -116,7 +116,9 @@ typedef struct dfm_command {
                           allow_busy no_multi */
     /* Key positions, as Redis's legacy (first, last, step); last = -1 means the last arg. */
     int first_key, last_key, key_step;
-    /* keynum form: argv[keynum_index] holds the number of keys, which follow it. 0 = unused. */
+    /* keynum form: argv[keynum_index] holds the number of keys, which follow it. 0 = unused.
+       With first_key set below keynum_index, argv[first_key] is a key too (a destination:
+       ZUNIONSTORE dst numkeys k1 k2 -> first_key 1, keynum_index 2). */
     int keynum_index;
     /* keyword form: keys follow the first argument equal to this word (case-insensitive),
        from the word up to the end with key_step, starting the search at first_key. */
