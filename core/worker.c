@@ -52,9 +52,10 @@ void worker_send(int target, msg_t *m) {
     msg_t *head = atomic_load_explicit(&w->inbox, memory_order_relaxed);
     do {
         m->next = head;
-    } while (!atomic_compare_exchange_weak_explicit(&w->inbox, &head, m, memory_order_release,
-                                                    memory_order_relaxed));
-    if (head == NULL) {
+    } while (!atomic_compare_exchange_weak(&w->inbox, &head, m));
+    /* Pairs with worker_loop: either the target sees the message before it sleeps, or we
+       see it sleeping and wake it (both sides use sequentially consistent operations). */
+    if (head == NULL && atomic_load(&w->sleeping)) {
         uint64_t one = 1;
         ssize_t n = write(w->efd, &one, sizeof one);
         (void)n;
@@ -106,6 +107,7 @@ int workers_create(int n) {
             return -1;
         }
         atomic_init(&w->inbox, NULL);
+        atomic_init(&w->sleeping, 1);
         w->ev_inbox = event_new(w->base, w->efd, EV_READ | EV_PERSIST, worker_on_inbox, w);
         event_add(w->ev_inbox, NULL);
         w->ev_cron = event_new(w->base, -1, EV_PERSIST, worker_on_cron, w);
@@ -113,11 +115,28 @@ int workers_create(int n) {
     return 0;
 }
 
+/* The event loop, one batch of events at a time, with the inbox drained in between. */
+static void worker_loop(worker_t *w) {
+    while (!w->stopping) {
+        worker_drain(w);
+        atomic_store(&w->sleeping, 1);
+        if (atomic_load(&w->inbox) != NULL) {
+            atomic_store(&w->sleeping, 0);
+            continue;
+        }
+        event_base_loop(w->base, EVLOOP_ONCE);
+        atomic_store(&w->sleeping, 0);
+    }
+    /* Let closing clients' last messages and the loop exit run. */
+    worker_drain(w);
+    event_base_loop(w->base, EVLOOP_NONBLOCK);
+}
+
 static void *worker_main(void *arg) {
     worker_t *w = arg;
     tl_worker = w;
     server_worker_init(w);
-    event_base_dispatch(w->base);
+    worker_loop(w);
     server_worker_exit(w);
     return NULL;
 }

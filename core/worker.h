@@ -3,8 +3,9 @@
  *
  * N worker threads each run one libevent event_base. Threads talk only through messages:
  * worker_send() pushes onto the target's lock-free inbox (a Treiber stack the target drains
- * and reverses, so each sender's messages stay FIFO) and rings the target's eventfd when the
- * inbox was empty. A message is a msg_t embedded at the start of a bigger struct; its fn runs
+ * and reverses, so each sender's messages stay FIFO). A worker drains its inbox after every
+ * batch of events, so a sender rings the target's eventfd only when the inbox was empty and
+ * the target says it is going to sleep: under load, hops cost no system call. A message is a msg_t embedded at the start of a bigger struct; its fn runs
  * on the target thread and owns the message from then on (usually it sends it back).
  *
  * Shards are spread over workers (shard i belongs to worker i % N); each worker owns its
@@ -44,6 +45,7 @@ typedef struct worker {
     struct event *ev_inbox;
     struct event *ev_cron;
     _Atomic(msg_t *) inbox;
+    atomic_int sleeping; /* about to wait in epoll: senders must ring the eventfd */
     int nlisteners;
     struct event *listeners[34];
     int listen_fds[34];
