@@ -35,7 +35,7 @@
 #define CMD_MAX_WORKERS 256
 
 typedef struct cmd_stats {
-    uint64_t calls, usec, rejected, failed;
+    uint64_t calls, usec /* in util_cycles() units */, rejected, failed;
 } cmd_stats_t;
 
 typedef struct cmd {

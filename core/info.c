@@ -397,7 +397,8 @@ static void info_cmdstat(rbuf_t *b, const cmd_t *c) {
     if (!t.calls && !t.rejected && !t.failed) return;
     info_line(b, "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,failed_calls=%llu",
               c->fullname ? c->fullname : c->name, (unsigned long long)t.calls,
-              (unsigned long long)t.usec, t.calls ? (double)t.usec / (double)t.calls : 0.0,
+              (unsigned long long)util_cycles_to_us(t.usec),
+              t.calls ? (double)util_cycles_to_us(t.usec) / (double)t.calls : 0.0,
               (unsigned long long)t.rejected, (unsigned long long)t.failed);
 }
 

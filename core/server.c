@@ -181,7 +181,7 @@ void server_call(struct conn *c, const cmd_t *cmd, int argc, dfm_str_t *argv, st
     ctx.cmd = cmd;
     ctx.argc = argc;
     ctx.argv = argv;
-    int64_t t0 = util_mono_us();
+    uint64_t t0 = util_cycles();
     if (cmd->multi) {
         int stack[64];
         int *kidx = argc <= 64 ? stack : df_malloc(sizeof(int) * (size_t)argc);
@@ -196,7 +196,7 @@ void server_call(struct conn *c, const cmd_t *cmd, int argc, dfm_str_t *argv, st
     }
     cmd_stats_t *st = &cmd->stats[c->w->id];
     st->calls++;
-    st->usec += (uint64_t)(util_mono_us() - t0);
+    st->usec += util_cycles() - t0; /* cycles; INFO converts */
     if (ctx.errors) st->failed++;
     if (__builtin_expect(ctx.block != NULL, 0)) block_attach(c, ctx.block);
     if (s && s->block) block_process_ready(s);
@@ -505,6 +505,7 @@ int server_main(int argc, char **argv) {
     int r = server_setup_config(argc, argv);
     if (r != 0) return r > 0 ? 0 : 1;
     server_init_state();
+    util_calibrate();
     if (server_setup_modules(argv[0]) < 0) return 1;
     db_init_shards((int)g_config.num_shards, (int)g_config.threads, (int)g_config.dbnum);
     for (int i = 0; i < g_nshards; i++) tx_shard_init(&g_shards[i]);

@@ -311,6 +311,21 @@ static inline table_slot_t *table__match(table_slot_t *bk, uint64_t fp, const ch
     return NULL;
 }
 
+void table_prefetch(const table_t *t, uint64_t hash) {
+    const table_dirent_t *de = &t->dir[table__dir_index(t, table__prefix(hash))];
+    unsigned home = table__home(hash);
+    __builtin_prefetch(de->buckets[home]);
+    __builtin_prefetch(&de->seg->spill[home]);
+}
+
+void table_prefetch_entry(const table_t *t, uint64_t hash) {
+    const table_dirent_t *de = &t->dir[table__dir_index(t, table__prefix(hash))];
+    const table_slot_t *bk = de->buckets[table__home(hash)];
+    uint64_t fp = table__fp(hash);
+    for (unsigned i = 0; i < TABLE_BUCKET_SLOTS; i++)
+        if ((bk[i] >> TABLE_FP_SHIFT) == fp) __builtin_prefetch(slot_entry(bk[i]));
+}
+
 /* Looks in the home bucket, then (only if something spilled from it) the next three. */
 table_slot_t *table_find(table_t *t, uint64_t hash, const char *key, size_t klen) {
     table_dirent_t *de = &t->dir[table__dir_index(t, table__prefix(hash))];

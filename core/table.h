@@ -49,6 +49,10 @@ static inline int slot_has_expire(table_slot_t s) { return (int)(s & 1); }
 
 /* Find the slot holding key (hash must be table_hash(key)). NULL if absent. */
 table_slot_t *table_find(table_t *t, uint64_t hash, const char *key, size_t klen);
+/* Hints for pipelines: start loading the key's bucket (and segment header), or, once the
+   bucket is in cache, the entries whose fingerprint matches. Never fault, change nothing. */
+void table_prefetch(const table_t *t, uint64_t hash);
+void table_prefetch_entry(const table_t *t, uint64_t hash);
 /* Insert an entry whose key is known to be absent. Returns its slot (never NULL: splits). */
 table_slot_t *table_insert(table_t *t, uint64_t hash, entry_t *e);
 /* Point a slot at a (moved/reallocated) entry of the same key, keeping fingerprint/probe;

@@ -151,3 +151,17 @@ uint64_t util_rand64(void) {
     state ^= state >> 27;
     return state * 2685821657736338717ull;
 }
+
+static double util_cycles_per_us = 1000.0;
+
+void util_calibrate(void) {
+    int64_t t0 = util_mono_us();
+    uint64_t c0 = util_cycles();
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    int64_t t1 = util_mono_us();
+    uint64_t c1 = util_cycles();
+    if (t1 > t0 && c1 > c0) util_cycles_per_us = (double)(c1 - c0) / (double)(t1 - t0);
+}
+
+uint64_t util_cycles_to_us(uint64_t cycles) { return (uint64_t)((double)cycles / util_cycles_per_us); }

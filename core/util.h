@@ -38,6 +38,17 @@ static inline int64_t util_mono_us(void) {
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* A cheap monotonic cycle counter (TSC on x86-64) for per-command timing; util_calibrate()
+   measures its rate once at start-up, util_cycles_to_us converts. */
+#if defined(__x86_64__)
+#include <x86intrin.h>
+static inline uint64_t util_cycles(void) { return __rdtsc(); }
+#else
+static inline uint64_t util_cycles(void) { return (uint64_t)util_mono_us() * 1000; }
+#endif
+void util_calibrate(void);
+uint64_t util_cycles_to_us(uint64_t cycles);
+
 /* ASCII case-insensitive equality of a byte string with a NUL-terminated word. */
 int util_eq_nocase(const char *p, size_t len, const char *word);
 /* Lowercase copy into buf (NUL-terminated, truncated to cap-1). Returns length. */

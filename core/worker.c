@@ -47,20 +47,43 @@ static void worker_on_inbox(evutil_socket_t fd, short what, void *arg) {
     worker_drain(arg);
 }
 
-void worker_send(int target, msg_t *m) {
+/* Push a chain (newest first: head ... tail) onto target's inbox; ring if it sleeps. */
+static void worker_push_chain(int target, msg_t *head, msg_t *tail) {
     worker_t *w = &g_workers[target];
-    msg_t *head = atomic_load_explicit(&w->inbox, memory_order_relaxed);
+    msg_t *old = atomic_load_explicit(&w->inbox, memory_order_relaxed);
     do {
-        m->next = head;
-    } while (!atomic_compare_exchange_weak(&w->inbox, &head, m));
+        tail->next = old;
+    } while (!atomic_compare_exchange_weak(&w->inbox, &old, head));
     /* Pairs with worker_loop: either the target sees the message before it sleeps, or we
        see it sleeping and wake it (both sides use sequentially consistent operations). */
-    if (head == NULL && atomic_load(&w->sleeping)) {
+    if (old == NULL && atomic_load(&w->sleeping)) {
         uint64_t one = 1;
         ssize_t n = write(w->efd, &one, sizeof one);
         (void)n;
     }
-    if (tl_worker) tl_worker->stats.hops++;
+}
+
+void worker_send(int target, msg_t *m) {
+    worker_t *me = tl_worker;
+    if (!me || me->stopping) {
+        worker_push_chain(target, m, m);
+        return;
+    }
+    me->stats.hops++;
+    m->next = me->out_head[target];
+    me->out_head[target] = m;
+    if (!me->out_tail[target]) me->out_tail[target] = m;
+}
+
+/* Send everything this worker queued during the iteration. */
+static void worker_flush(worker_t *w) {
+    for (int i = 0; i < g_nworkers; i++) {
+        msg_t *head = w->out_head[i];
+        if (!head) continue;
+        msg_t *tail = w->out_tail[i];
+        w->out_head[i] = w->out_tail[i] = NULL;
+        worker_push_chain(i, head, tail);
+    }
 }
 
 typedef struct bcast {
@@ -119,6 +142,7 @@ int workers_create(int n) {
 static void worker_loop(worker_t *w) {
     while (!w->stopping) {
         worker_drain(w);
+        worker_flush(w);
         atomic_store(&w->sleeping, 1);
         if (atomic_load(&w->inbox) != NULL) {
             atomic_store(&w->sleeping, 0);
@@ -126,9 +150,12 @@ static void worker_loop(worker_t *w) {
         }
         event_base_loop(w->base, EVLOOP_ONCE);
         atomic_store(&w->sleeping, 0);
+        worker_flush(w);
     }
     /* Let closing clients' last messages and the loop exit run. */
+    worker_flush(w);
     worker_drain(w);
+    worker_flush(w);
     event_base_loop(w->base, EVLOOP_NONBLOCK);
 }
 

@@ -52,6 +52,8 @@ typedef struct worker {
     struct conn *conns; /* doubly linked list of this worker's clients */
     int nconns;
     worker_stats_t stats;
+    msg_t *out_head[256]; /* messages sent during this loop iteration, per target, newest first */
+    msg_t *out_tail[256];
     int stopping;
 } worker_t;
 
@@ -64,7 +66,9 @@ int workers_create(int n);
 int workers_start(void);
 void workers_join(void);
 void workers_destroy(void);
-/* Queue m to run m->fn on worker `target`. Any thread. */
+/* Queue m to run m->fn on worker `target`. Any thread. From a worker thread the message
+   leaves at the end of the current loop iteration, together with every other message for
+   the same target (one inbox push, at most one wake-up per target and iteration). */
 void worker_send(int target, msg_t *m);
 /* Run fn(arg) on every worker (async, fire and forget; arg must outlive it). */
 void worker_broadcast(void (*fn)(void *arg), void *arg);

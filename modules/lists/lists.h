@@ -62,6 +62,12 @@ void lst_cmd_lset(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
 void lst_cmd_ltrim(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
 void lst_cmd_lrem(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
 
+/* The list type's RDB encoding (rdb.c): save writes RDB_TYPE_LIST_QUICKLIST_2 and returns
+   its id; load reads any id in the type's rdb_types and returns a new list, or NULL on bad
+   data. Shard thread. */
+int lst_rdb_save(const void *obj, dfm_rdb_t *rdb);
+void *lst_rdb_load(int rdb_type, dfm_rdb_t *rdb);
+
 /* Cross-shard (blocking) commands. */
 extern const dfm_multi_t lst_blpop_multi;
 extern const dfm_multi_t lst_brpop_multi;

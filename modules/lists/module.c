@@ -1,8 +1,8 @@
 /*
  * module.c: the lists module: Redis's list commands (LPUSH, LPOP, LRANGE, LINSERT, BLPOP ...).
  * This file keeps the core's API table, registers the "list" type (a packed-node deque, see
- * list.h), holds the lookup and change-announcing helpers every command shares, and ends with
- * the command table and the init function that registers it.
+ * list.h; its RDB encoding is in rdb.c), holds the lookup and change-announcing helpers every
+ * command shares, and ends with the command table and the init function that registers it.
  */
 #include <string.h>
 
@@ -17,7 +17,8 @@ int lst_type_id = -1;
 
 /* Redis 7.0 reports every list as "quicklist" (small lists became "listpack" only in 7.2). */
 static const char *const lst_encodings[] = {"quicklist", "listpack", NULL};
-static const int lst_rdb_types[] = {18 /* RDB_TYPE_LIST_QUICKLIST_2 */, -1};
+/* What rdb.c reads: QUICKLIST_2 (Redis 7.0), LIST, LIST_ZIPLIST, QUICKLIST (older Redis). */
+static const int lst_rdb_types[] = {18, 1, 10, 14, -1};
 
 static int lst_type_encoding(const void *obj) {
     (void)obj;
@@ -35,6 +36,8 @@ static const dfm_type_t lst_type = {
     .free = lst_type_free,
     .copy = lst_type_copy,
     .mem_usage = lst_type_mem,
+    .rdb_save = lst_rdb_save,
+    .rdb_load = lst_rdb_load,
 };
 
 /* ---------------------------------------------------------------- shared helpers */
@@ -170,6 +173,10 @@ DFM_EXPORT int dfm_module_init(dfm_module_t *self, const dfm_api_t *api, int arg
     lst_api = api;
     if (!DFM_HAS(api, block_on_keys) || !DFM_HAS(api, signal_key_ready)) {
         api->log(DFM_LOG_WARNING, "lists: the core lacks the blocking API (ABI 1.1)");
+        return -1;
+    }
+    if (!DFM_HAS(api, rdb_load_raw)) {
+        api->log(DFM_LOG_WARNING, "lists: the core lacks the RDB helpers (ABI 1.2)");
         return -1;
     }
     if (api->register_type(self, &lst_type, &lst_type_id) < 0) return -1;
