@@ -40,6 +40,9 @@
 #define CONN_OBUF_FLUSH (64 * 1024)
 
 static _Atomic uint64_t conn_next_id = 1;
+struct squash;
+static void sq_free(struct squash *sq);
+static int sq_was_sent(const struct squash *sq);
 
 static void conn_on_read(evutil_socket_t fd, short what, void *arg);
 static void conn_on_write(evutil_socket_t fd, short what, void *arg);
@@ -134,12 +137,16 @@ void conn_close(conn_t *c) {
     if (c->flags & CONN_CLOSING) return;
     c->flags |= CONN_CLOSING;
     if (c->blocked) block_cancel(c);
+    if (c->sq && !sq_was_sent(c->sq)) {
+        sq_free(c->sq);
+        c->sq = NULL;
+    }
     event_free(c->ev_read);
     event_free(c->ev_write);
     c->ev_read = c->ev_write = NULL;
     close(c->fd);
     atomic_fetch_sub(&g_nclients, 1);
-    if (c->pending == 0 && !c->batch) conn_free(c);
+    if (c->pending == 0 && !c->sq) conn_free(c);
 }
 
 void conn_flush(conn_t *c) {
@@ -178,7 +185,7 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg) {
 }
 
 /* The input buffer may move only when no parsed command still points into it. */
-static int conn_ibuf_movable(const conn_t *c) { return c->pending == 0 && c->batch == NULL; }
+static int conn_ibuf_movable(const conn_t *c) { return c->pending == 0 && c->sq == NULL; }
 
 /* Make room to read; returns bytes free at the tail (0 = cannot read now). */
 static size_t conn_ibuf_room(conn_t *c) {
@@ -242,10 +249,114 @@ void conn_ctx(conn_t *c, dfm_ctx_t *ctx, struct shard *s) {
     ctx->client_worker = c->w->id;
 }
 
+/*
+ * Squashed pipelines. While a group is open, the client's single-shard commands are
+ * gathered per shard (one batch, i.e. one hop, per shard) and their replies put back in
+ * pipeline order when every batch is back. To keep Redis's ordering guarantees:
+ *   - a read-only command may join any shard's batch, or run at once on a local shard: a
+ *     read that runs earlier than the commands before it cannot be told apart;
+ *   - a write joins only when every open batch is for its own shard (same-shard order is
+ *     kept, and no write overtakes a pending command on another shard);
+ *   - anything else closes the group: it is sent, and the command waits for it.
+ */
+#define SQ_MAX_SHARDS 16
+
+typedef struct sq_seg {
+    int batch;        /* index into b[], or -1: a local reply in `local` */
+    int idx;          /* command index in the batch */
+    size_t start, end; /* local reply bytes */
+} sq_seg_t;
+
+struct squash {
+    void *block; /* a blocking command's wait, attached after the replies */
+    tx_t *b[SQ_MAX_SHARDS];
+    int nb;
+    int sent;
+    int ncmds;
+    int nseg, capseg;
+    sq_seg_t *segs;
+    rbuf_t local;
+};
+
+static int sq_was_sent(const struct squash *sq) { return sq->sent; }
+
+static sq_seg_t *sq_add_seg(struct squash *sq) {
+    if (sq->nseg == sq->capseg) {
+        sq->capseg = sq->capseg ? sq->capseg * 2 : 16;
+        sq->segs = df_realloc(sq->segs, sizeof(sq_seg_t) * (size_t)sq->capseg);
+    }
+    return &sq->segs[sq->nseg++];
+}
+
+static void sq_free(struct squash *sq) {
+    for (int i = 0; i < sq->nb; i++)
+        if (sq->b[i]) tx_release(sq->b[i]);
+    df_free(sq->segs);
+    rbuf_free(&sq->local);
+    df_free(sq);
+}
+
+/* The group's batch for shard sid (created on first use); -1 when the group is full. */
+static int sq_batch(conn_t *c, int sid) {
+    struct squash *sq = c->sq;
+    for (int i = 0; i < sq->nb; i++)
+        if (tx_batch_shard(sq->b[i]) == sid) return i;
+    if (sq->nb == SQ_MAX_SHARDS) return -1;
+    sq->b[sq->nb] = tx_batch_new(c, sid);
+    tx_batch_set_squash(sq->b[sq->nb]);
+    return sq->nb++;
+}
+
+/* 1 if every open batch is for shard sid. */
+static int sq_only_shard(const struct squash *sq, int sid) {
+    for (int i = 0; i < sq->nb; i++)
+        if (tx_batch_shard(sq->b[i]) != sid) return 0;
+    return 1;
+}
+
 static void conn_send_batch(conn_t *c) {
-    tx_t *t = c->batch;
-    c->batch = NULL;
-    tx_dispatch(t);
+    struct squash *sq = c->sq;
+    sq->sent = 1;
+    for (int i = 0; i < sq->nb && !(c->flags & CONN_CLOSING); i++) tx_dispatch(sq->b[i]);
+}
+
+/* Every batch of the group is back: replies go out in pipeline order. */
+static void sq_assemble(conn_t *c) {
+    struct squash *sq = c->sq;
+    for (int i = 0; i < sq->nseg; i++) {
+        const sq_seg_t *g = &sq->segs[i];
+        if (g->batch < 0) {
+            rbuf_append(&c->obuf, sq->local.data + g->start, g->end - g->start);
+        } else {
+            size_t len;
+            const char *p = tx_batch_reply(sq->b[g->batch], g->idx, &len);
+            rbuf_append(&c->obuf, p, len);
+        }
+    }
+    c->sq = NULL;
+    sq_free(sq);
+}
+
+void conn_squash_delivered(conn_t *c, tx_t *t) {
+    void *blk = tx_take_block(t); /* the group owns its batches */
+    if (blk) {
+        if (c->flags & CONN_CLOSING)
+            block_drop(blk);
+        else
+            c->sq->block = blk;
+    }
+    c->pending--;
+    if (c->pending) return;
+    if (c->flags & CONN_CLOSING) {
+        sq_free(c->sq);
+        c->sq = NULL;
+        conn_free(c);
+        return;
+    }
+    void *block = c->sq->block;
+    sq_assemble(c);
+    if (block) block_attach(c, block);
+    if (!(c->flags & CONN_IN_DISPATCH)) conn_resume(c);
 }
 
 static void conn_defer(conn_t *c, int argc, const dfm_str_t *argv) {
@@ -318,23 +429,32 @@ static void conn_process(conn_t *c) {
         if (r == RESP_ERROR) {
             dfm_ctx_t ctx;
             conn_ctx(c, &ctx, NULL);
-            if (c->batch) conn_send_batch(c);
-            reply_errorf(&ctx, "ERR %s", c->parser.err);
+            if (c->sq && !c->sq->sent) { /* the error follows the group's replies */
+                sq_seg_t *g = sq_add_seg(c->sq);
+                g->batch = -1;
+                g->start = c->sq->local.len;
+                ctx.out = &c->sq->local;
+                reply_errorf(&ctx, "ERR %s", c->parser.err);
+                g->end = c->sq->local.len;
+                conn_send_batch(c);
+            } else {
+                reply_errorf(&ctx, "ERR %s", c->parser.err);
+            }
             c->flags |= CONN_CLOSE_AFTER_REPLY;
             break;
         }
         if (c->parser.argc > 0) conn_execute(c, c->parser.argc, c->parser.argv);
-        if (c->obuf.len - c->opos > CONN_OBUF_FLUSH && !c->batch) conn_flush(c);
+        if (c->obuf.len - c->opos > CONN_OBUF_FLUSH && !c->sq) conn_flush(c);
     }
     if (c->flags & CONN_CLOSING) return;
-    if (c->batch && !c->pending) conn_send_batch(c);
-    if (!c->pending && !c->batch && c->ipos == c->ilen) c->ipos = c->ilen = 0;
+    if (c->sq && !c->sq->sent) conn_send_batch(c);
+    if (!c->pending && !c->sq && c->ipos == c->ilen) c->ipos = c->ilen = 0;
     if (!c->pending) conn_flush(c);
 }
 
 void conn_resume(conn_t *c) {
     if (c->flags & CONN_CLOSING) {
-        if (c->pending == 0 && !c->batch) conn_free(c);
+        if (c->pending == 0 && !c->sq) conn_free(c);
         return;
     }
     if (c->pending) return;
@@ -345,27 +465,64 @@ void conn_resume(conn_t *c) {
     conn_process(c);
 }
 
+/* Try to add a single-shard command to the open group; 0 if it cannot join. */
+static int sq_join(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *argv, int sid) {
+    struct squash *sq = c->sq;
+    shard_t *s = &g_shards[sid];
+    int readonly = (cmd->flags & CMD_READONLY) && !cmd->multi;
+    if (sq->ncmds >= CONN_BATCH_MAX || (cmd->flags & CMD_BLOCKING)) return 0;
+    if (s->owner == c->w->id) {
+        if (!readonly || tx_must_wait(s, c->db, cmd, argc, argv)) return 0;
+        sq_seg_t *g = sq_add_seg(sq);
+        g->batch = -1;
+        g->start = sq->local.len;
+        server_call_into(c, cmd, argc, argv, s, &sq->local);
+        g->end = sq->local.len;
+        sq->ncmds++;
+        return 1;
+    }
+    if (!readonly && !sq_only_shard(sq, sid)) return 0;
+    int b = sq_batch(c, sid);
+    if (b < 0) return 0;
+    sq_seg_t *g = sq_add_seg(sq);
+    g->batch = b;
+    g->idx = tx_batch_size(sq->b[b]);
+    tx_batch_add(sq->b[b], cmd, argc, argv);
+    sq->ncmds++;
+    return 1;
+}
+
+/* The first command of a group: a remote shard, or a local one whose keys are locked. */
+static void sq_join_first(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *argv, int sid) {
+    struct squash *sq = c->sq;
+    int b = sq_batch(c, sid);
+    sq_seg_t *g = sq_add_seg(sq);
+    g->batch = b;
+    g->idx = tx_batch_size(sq->b[b]);
+    tx_batch_add(sq->b[b], cmd, argc, argv);
+    sq->ncmds++;
+    if (cmd->flags & CMD_BLOCKING) conn_send_batch(c); /* nothing may follow it */
+}
+
 /* Route a command that runs on exactly one shard. */
 static void conn_route_single(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *argv, int sid) {
     shard_t *s = &g_shards[sid];
-    if (s->owner == c->w->id && !c->batch) {
-        if (!tx_must_wait(s, c->db, cmd, argc, argv)) {
-            server_call(c, cmd, argc, argv, s);
-            return;
-        }
-    }
-    if (c->batch && (tx_batch_shard(c->batch) != sid ||
-                     tx_batch_size(c->batch) >= CONN_BATCH_MAX)) {
+    if (c->sq) {
+        if (sq_join(c, cmd, argc, argv, sid)) return;
         conn_defer(c, argc, argv);
         conn_send_batch(c);
         return;
     }
-    if (!c->batch) c->batch = tx_batch_new(c, sid);
-    tx_batch_add(c->batch, cmd, argc, argv);
+    if (s->owner == c->w->id && !tx_must_wait(s, c->db, cmd, argc, argv)) {
+        server_call(c, cmd, argc, argv, s);
+        return;
+    }
+    c->sq = df_calloc(sizeof *c->sq);
+    sq_join_first(c, cmd, argc, argv, sid);
 }
 
 void conn_execute(conn_t *c, int argc, dfm_str_t *argv) {
-    if (c->batch && !server_peek(c, argc, argv)) { /* its error must follow the batch */
+    if (c->sq && !server_peek(c, argc, argv)) { /* its error must follow the group */
         conn_defer(c, argc, argv);
         conn_send_batch(c);
         return;
@@ -387,7 +544,7 @@ void conn_execute(conn_t *c, int argc, dfm_str_t *argv) {
             multi = db_shard_of(argv[all[i]].ptr, argv[all[i]].len) != sid;
         df_free(all);
     }
-    if ((multi || sid < 0) && c->batch) { /* keep reply order: the batch goes first */
+    if ((multi || sid < 0) && c->sq) { /* keep reply order: the group goes first */
         conn_defer(c, argc, argv);
         conn_send_batch(c);
         return;

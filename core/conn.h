@@ -26,6 +26,7 @@
 #define CONN_IN_DISPATCH (1u << 8) /* a tx is being started: delivery must not resume */
 
 struct tx;
+struct squash;
 struct multi_state;
 struct watch_state;
 struct block_wait;
@@ -44,7 +45,7 @@ typedef struct conn {
     int resp, db, authed;
     uint32_t flags;
     int pending;            /* hops in flight (0 or 1) */
-    struct tx *batch;        /* commands gathered for one remote shard, not yet sent */
+    struct squash *sq;      /* a squashed pipeline group in progress (conn.c) */
     int deferred_argc;      /* a parsed command waiting for the batch to return */
     dfm_str_t *deferred_argv;
     int deferred_cap;

@@ -176,8 +176,14 @@ const cmd_t *server_prepare(struct conn *c, int argc, dfm_str_t *argv) {
 }
 
 void server_call(struct conn *c, const cmd_t *cmd, int argc, dfm_str_t *argv, struct shard *s) {
+    server_call_into(c, cmd, argc, argv, s, NULL);
+}
+
+void server_call_into(struct conn *c, const cmd_t *cmd, int argc, dfm_str_t *argv,
+                      struct shard *s, rbuf_t *out) {
     dfm_ctx_t ctx;
     conn_ctx(c, &ctx, s);
+    if (out) ctx.out = out;
     ctx.cmd = cmd;
     ctx.argc = argc;
     ctx.argv = argv;

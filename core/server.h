@@ -45,6 +45,10 @@ const cmd_t *server_peek(struct conn *c, int argc, const dfm_str_t *argv);
 void server_call(struct conn *c, const cmd_t *cmd, int argc, dfm_str_t *argv, struct shard *s);
 static inline int64_t server_now_ms(void) { return atomic_load_explicit(&g_server.now_ms, memory_order_relaxed); }
 static inline uint16_t server_lru_clock(void) { return (uint16_t)atomic_load_explicit(&g_server.lru_clock, memory_order_relaxed); }
+/* Same, with the reply written to `out` instead of the client's output buffer. */
+struct rbuf;
+void server_call_into(struct conn *c, const cmd_t *cmd, int argc, dfm_str_t *argv,
+                      struct shard *s, struct rbuf *out);
 /* Ask the process to stop (SIGTERM, SHUTDOWN). */
 void server_request_shutdown(int exit_code);
 void server_unwatch_all(struct conn *c);

@@ -91,6 +91,8 @@ struct tx {
     rbuf_t out;
     int errors;
     void *block; /* a blocking command's wait, attached on delivery */
+    int squash;   /* a batch of a squashed pipeline: the client reassembles the replies */
+    size_t *ends; /* batch: end offset in out of each command's reply */
     _Atomic int refs;
     watch_state_t *watch;
 };
@@ -336,6 +338,7 @@ static void tx_free(tx_t *t) {
     df_free(t->cmds);
     df_free(t->ops);
     rbuf_free(&t->out);
+    df_free(t->ends);
     if (t->watch) watch_state_release(t->watch);
     if (t->ms) multi_state_free(t->ms);
     df_free(t);
@@ -491,6 +494,11 @@ static void tx_after(tx_t *t, dfm_ctx_t *ctx, shard_t *s) {
 static void tx_deliver(msg_t *m) {
     tx_t *t = (tx_t *)m;
     conn_t *c = t->c;
+    if (t->squash) {
+        c->w->awaiting--;
+        conn_squash_delivered(c, t);
+        return;
+    }
     if (!(c->flags & CONN_CLOSING)) rbuf_append(&c->obuf, t->out.data, t->out.len);
     if (t->block) {
         if (c->flags & CONN_CLOSING) {
@@ -501,6 +509,7 @@ static void tx_deliver(msg_t *m) {
         t->block = NULL;
     }
     c->pending--;
+    c->w->awaiting--;
     if (t->is_exec) server_unwatch_all(c);
     tx_free(t);
     if (!(c->flags & CONN_IN_DISPATCH)) conn_resume(c);
@@ -586,6 +595,7 @@ static void tx_step(tx_t *t) {
         case OP_SHARD:
             if (!tx_single_may_run(t, &t->cmds[op->cmd], s)) return;
             tx_run_single(t, &t->cmds[op->cmd], s);
+            if (t->ends) t->ends[op->cmd] = t->out.len;
             break;
         case OP_PHASE: tx_run_phase(t, op, s); break;
         case OP_REPLY: tx_run_reply(t, op); break;
@@ -615,17 +625,38 @@ tx_t *tx_batch_new(conn_t *c, int shard) {
 
 int tx_batch_add(tx_t *t, const cmd_t *cmd, int argc, const dfm_str_t *argv) {
     int i = tx_add_cmd(t, cmd, argc, argv, 1);
+    if (t->squash) {
+        t->ends = df_realloc(t->ends, sizeof(size_t) * (size_t)t->capcmds);
+        t->ends[i] = 0;
+    }
     tx_add_op(t, OP_SHARD, t->batch_shard, i, 0);
     return t->nops;
 }
 
 int tx_batch_shard(const tx_t *t) { return t->batch_shard; }
+
+void tx_batch_set_squash(tx_t *t) { t->squash = 1; }
+
+const char *tx_batch_reply(const tx_t *t, int i, size_t *len) {
+    size_t start = i ? t->ends[i - 1] : 0;
+    *len = t->ends[i] - start;
+    return t->out.data + start;
+}
+
+void tx_release(tx_t *t) { tx_free(t); }
+
+void *tx_take_block(tx_t *t) {
+    void *b = t->block;
+    t->block = NULL;
+    return b;
+}
 int tx_batch_size(const tx_t *t) { return t->nops; }
 
 void tx_dispatch(tx_t *t) {
     conn_t *c = t->c;
     uint32_t was = c->flags & CONN_IN_DISPATCH;
     c->pending++;
+    c->w->awaiting++;
     c->flags |= CONN_IN_DISPATCH;
     tx_step(t);
     c->flags = (c->flags & ~CONN_IN_DISPATCH) | was;

@@ -39,6 +39,14 @@ tx_t *tx_batch_new(conn_t *c, int shard);
 int tx_batch_add(tx_t *t, const cmd_t *cmd, int argc, const dfm_str_t *argv);
 int tx_batch_shard(const tx_t *t);
 int tx_batch_size(const tx_t *t);
+/* Squashed pipelines: the batch keeps each command's reply apart (tx_batch_reply) and is
+   handed to conn_squash_delivered instead of appending to the client's output. */
+void tx_batch_set_squash(tx_t *t);
+const char *tx_batch_reply(const tx_t *t, int i, size_t *len);
+void tx_release(tx_t *t);
+void *tx_take_block(tx_t *t); /* a blocking command's wait, now the caller's */
+/* conn.c: a squashed batch came back (client's thread). */
+void conn_squash_delivered(conn_t *c, tx_t *t);
 /* Send a tx on its way; the client is pending until delivery calls conn_resume(). */
 void tx_dispatch(tx_t *t);
 /* A command whose keys span shards (or all shards): lock, run phases, reply. */

@@ -55,6 +55,7 @@ typedef struct worker {
     msg_t *out_head[256]; /* messages sent during this loop iteration, per target, newest first */
     msg_t *out_tail[256];
     int stopping;
+    int awaiting; /* this worker's clients waiting for a reply from another thread */
 } worker_t;
 
 extern worker_t *g_workers;

@@ -7,7 +7,7 @@
 
 #include "hash.h"
 
-int64_t hobj_max_entries = 128, hobj_max_value = 64;
+int64_t hobj_max_entries = 512, hobj_max_value = 64;
 
 hobj_t *hobj_new(void) {
     hobj_t *h = sd_api->alloc(sizeof(*h));

@@ -34,7 +34,7 @@ static const dfm_type_t hs_type = {
 };
 
 static const dfm_config_t hs_configs[] = {
-    {.name = "hash-max-listpack-entries", .kind = DFM_CONF_INT, .default_value = "128",
+    {.name = "hash-max-listpack-entries", .kind = DFM_CONF_INT, .default_value = "512",
      .help = "hashes with more fields than this become hash tables", .min = 0,
      .max = INT32_MAX, .storage = &hobj_max_entries, .mutable_at_runtime = 1},
     {.name = "hash-max-listpack-value", .kind = DFM_CONF_INT, .default_value = "64",

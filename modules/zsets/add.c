@@ -26,8 +26,9 @@ static int zadd_flags(int argc, const dfm_str_t *argv, int *flags) {
     *flags = 0;
     for (; i < argc; i++) {
         size_t w = 0;
-        while (w < sizeof(words) / sizeof(words[0]) && !zs_api->arg_eq(&argv[i], words[w].word)) w++;
-        if (w == sizeof(words) / sizeof(words[0])) break;
+        const size_t nwords = sizeof(words) / sizeof(words[0]);
+        while (w < nwords && !zs_api->arg_eq(&argv[i], words[w].word)) w++;
+        if (w == nwords) break;
         *flags |= words[w].flag;
     }
     return i;

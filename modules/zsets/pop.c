@@ -35,10 +35,9 @@ static void reply_popped(dfm_ctx_t *ctx, const popped_t *p) {
     zs_api->reply_double(ctx, p->score);
 }
 
-/* Parse ZPOP's count (Redis: positive, else its own error); replies on error. */
+/* Parse ZPOP's count (Redis: a non-negative integer, else one error); replies on error. */
 static int parse_count(dfm_ctx_t *ctx, const dfm_str_t *a, long long *count) {
-    if (zs_api->arg_ll(ctx, a, count) < 0) return -1;
-    if (*count < 0) {
+    if (zs_api->str_to_ll(a->ptr, a->len, count) < 0 || *count < 0) {
         zs_api->reply_error(ctx, "ERR value is out of range, must be positive");
         return -1;
     }
@@ -55,7 +54,7 @@ static void zpop_generic(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv, int ma
     if (argc == 3 && parse_count(ctx, &argv[2], &count) < 0) return;
     dfm_key_t *k;
     zset_t *z;
-    int found = count > 0 ? zs_lookup(ctx, &argv[1], DFM_LOOKUP_WRITE, &k, &z) : 0;
+    int found = zs_lookup(ctx, &argv[1], DFM_LOOKUP_WRITE, &k, &z);
     if (found < 0) return;
     long long n = found ? (count < (long long)z->length ? count : (long long)z->length) : 0;
     int nested = argc == 3 && zs_api->resp_version(ctx) >= 3;

@@ -53,7 +53,9 @@ static void zrank_generic(dfm_ctx_t *ctx, const dfm_str_t *argv, int rev) {
 }
 
 void zs_cmd_zrank(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) { zrank_generic(ctx, argv, 0); }
-void zs_cmd_zrevrank(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) { zrank_generic(ctx, argv, 1); }
+void zs_cmd_zrevrank(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
+    zrank_generic(ctx, argv, 1);
+}
 
 /* Members between two nodes of z (inclusive), 0 if either is NULL. */
 static long long span_count(const zset_t *z, const zs_node_t *first, const zs_node_t *last) {

@@ -167,16 +167,18 @@ static void scan_collect(void *arg, const zs_node_t *n) {
     a->v[a->n++] = n;
 }
 
-/* A SCAN cursor: decimal digits that fit 64 bits (Redis's strtoul check). */
+/* A SCAN cursor as Redis's strtoul reads it: [+-]digits within 64 bits ("-1" wraps). */
 static int parse_cursor(const dfm_str_t *a, uint64_t *out) {
     uint64_t v = 0;
-    if (a->len == 0 || a->len > 20) return -1;
-    for (size_t i = 0; i < a->len; i++) {
+    size_t i = a->len > 0 && (a->ptr[0] == '-' || a->ptr[0] == '+');
+    int neg = i && a->ptr[0] == '-';
+    if (a->len == i || a->len - i > 20) return -1;
+    for (; i < a->len; i++) {
         unsigned d = (unsigned)(a->ptr[i] - '0');
         if (d > 9 || v > (UINT64_MAX - d) / 10) return -1;
         v = v * 10 + d;
     }
-    *out = v;
+    *out = neg ? 0 - v : v;
     return 0;
 }
 

@@ -143,7 +143,8 @@ void zs_free(zset_t *z) {
 
 zset_t *zs_copy(const zset_t *z) {
     zset_t *c = zs_new();
-    for (const zs_node_t *n = zs_last(z); n; n = zs_prev(n)) zs_insert(c, n->score, zs_ele(n), n->len);
+    for (const zs_node_t *n = zs_last(z); n; n = zs_prev(n))
+        zs_insert(c, n->score, zs_ele(n), n->len);
     c->big = z->big;
     return c;
 }
@@ -286,7 +287,9 @@ int zs_range_empty(const zs_range_t *r) {
     return r->min > r->max || (r->min == r->max && (r->minex || r->maxex));
 }
 
-int zs_in_range(const zs_range_t *r, double score) { return gte_min(r, score) && lte_max(r, score); }
+int zs_in_range(const zs_range_t *r, double score) {
+    return gte_min(r, score) && lte_max(r, score);
+}
 
 zs_node_t *zs_first_in_range(const zset_t *z, const zs_range_t *r) {
     if (zs_range_empty(r)) return NULL;
