@@ -463,3 +463,19 @@ def test_module_load_unload_refused():
             c.execute_command("MODULE", "LOAD", "/tmp/x.so")
         with pytest.raises(redis.ResponseError, match="not supported at runtime"):
             c.execute_command("MODULE", "UNLOAD", "strings")
+
+
+def test_refuse_example_built_for_another_abi(tmp_path):
+    """The example module itself, built against a header from a different ABI major."""
+    major, minor = core_abi()
+    inc = tmp_path / "include" / "dragonfly"
+    inc.mkdir(parents=True)
+    text = open(os.path.join(TOP, "include", "dragonfly", "module.h")).read()
+    text = re.sub(r"#define DFM_ABI_MAJOR \d+", f"#define DFM_ABI_MAJOR {major + 1}", text)
+    (inc / "module.h").write_text(text)
+    out = str(tmp_path / "hello.so")
+    subprocess.run(["gcc", "-std=gnu11", "-shared", "-fPIC", "-I" + str(tmp_path / "include"),
+                    "-o", out, os.path.join(EXAMPLE, "hello.c")], check=True, capture_output=True)
+    msg = refused(["--loadmodule", out])
+    assert out in msg and "ABI major mismatch" in msg
+    assert f"core has {major}.{minor}" in msg and f"module needs {major + 1}." in msg
