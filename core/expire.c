@@ -67,12 +67,22 @@ static int expire_db(shard_t *s, int dbi, int64_t deadline) {
     }
 }
 
+/* Segments never merge, so a table that expiry emptied keeps its size: give it back. */
+static void expire_release_empty(db_t *d) {
+    if (table_size(d->t) != 0 || table_mem_usage(d->t) < 256 * 1024) return;
+    table_free(d->t, NULL, NULL);
+    d->t = table_new();
+    d->expire_cursor = 0;
+}
+
 void db_active_expire(shard_t *s, int64_t budget_us) {
     if (!s->active_expire) return;
     int64_t deadline = util_mono_us() + budget_us;
     s->stats.expire_cycles++;
     for (int i = 0; i < s->ndbs; i++) {
         if (s->dbs[i].nexpires == 0) continue;
-        if (expire_db(s, i, deadline)) return;
+        int out_of_time = expire_db(s, i, deadline);
+        expire_release_empty(&s->dbs[i]);
+        if (out_of_time) return;
     }
 }
