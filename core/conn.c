@@ -376,12 +376,19 @@ static void conn_defer(conn_t *c, int argc, const dfm_str_t *argv) {
  */
 #define CONN_LOOKAHEAD 16
 
+static _Thread_local resp_parser_t conn_ahead_parser;
+static _Thread_local int conn_ahead_ready;
+
+void conn_worker_exit(void) {
+    if (conn_ahead_ready) resp_parser_free(&conn_ahead_parser);
+    conn_ahead_ready = 0;
+}
+
 static void conn_lookahead(conn_t *c) {
-    static _Thread_local resp_parser_t p;
-    static _Thread_local int ready;
-    if (!ready) {
-        resp_parser_init(&p);
-        ready = 1;
+    resp_parser_t *pp = &conn_ahead_parser;
+    if (!conn_ahead_ready) {
+        resp_parser_init(pp);
+        conn_ahead_ready = 1;
     }
     table_t *tabs[CONN_LOOKAHEAD];
     uint64_t hashes[CONN_LOOKAHEAD];
@@ -389,10 +396,10 @@ static void conn_lookahead(conn_t *c) {
     size_t pos = c->ipos;
     for (int i = 0; i < CONN_LOOKAHEAD && pos < c->ilen && c->ibuf[pos] == '*'; i++) {
         size_t used = 0;
-        if (resp_parse(&p, c->ibuf + pos, c->ilen - pos, &used) != RESP_OK) break;
+        if (resp_parse(pp, c->ibuf + pos, c->ilen - pos, &used) != RESP_OK) break;
         pos += used;
-        if (p.argc < 2) continue;
-        const dfm_str_t *k = &p.argv[1];
+        if (pp->argc < 2) continue;
+        const dfm_str_t *k = &pp->argv[1];
         shard_t *s = &g_shards[db_shard_of(k->ptr, k->len)];
         if (s->owner != c->w->id) continue;
         tabs[n] = s->dbs[c->db].t;
@@ -400,7 +407,7 @@ static void conn_lookahead(conn_t *c) {
         table_prefetch(tabs[n], hashes[n]);
         n++;
     }
-    resp_parser_reset(&p);
+    resp_parser_reset(pp);
     for (int i = 0; i < n; i++) table_prefetch_entry(tabs[i], hashes[i]);
 }
 

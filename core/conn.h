@@ -73,6 +73,8 @@ void conn_close_all(worker_t *w);
 void conn_ctx(conn_t *c, dfm_ctx_t *ctx, struct shard *s);
 /* CLIENT LIST line for this client (appended to out). */
 void conn_describe(conn_t *c, rbuf_t *out);
+/* Free the calling worker's per-thread parsing state (at worker exit). */
+void conn_worker_exit(void);
 /* Idle timeouts etc., from the worker cron. */
 void conn_cron(worker_t *w);
 

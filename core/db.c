@@ -218,6 +218,18 @@ static void db_reap(evutil_socket_t fd, short what, void *arg) {
     }
 }
 
+void db_worker_exit(void) {
+    while (db_graves) {
+        db_grave_t *g = db_graves;
+        db_graves = g->next;
+        while (!table_free_step(g->t, &g->cursor, 1024, db_free_entry_cb, NULL)) {
+        }
+        free(g);
+    }
+    if (db_reaper) event_free(db_reaper);
+    db_reaper = NULL;
+}
+
 static void db_bury(table_t *t) {
     if (table_size(t) < 1024 || !tl_worker) {
         table_free(t, db_free_entry_cb, NULL);

@@ -86,6 +86,8 @@ void db_set_expire(shard_t *s, int db, table_slot_t *slot, int64_t at_ms);
 size_t db_size(shard_t *s, int db);
 /* Empty a db (-1: all) of this shard; returns keys removed. */
 size_t db_flush(shard_t *s, int db);
+/* Free the calling worker's pending FLUSHALL garbage and its reaper (at worker exit). */
+void db_worker_exit(void);
 /* One active expiry cycle over this shard; budget in microseconds. */
 void db_active_expire(shard_t *s, int64_t budget_us);
 

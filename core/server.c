@@ -349,6 +349,8 @@ void server_worker_init(worker_t *w) {
 void server_worker_exit(worker_t *w) {
     for (int s = 0; s < g_nshards; s++)
         if (g_shards[s].owner == w->id) api_run_shard_exit(s);
+    conn_worker_exit();
+    db_worker_exit();
 }
 
 static void server_worker_stop(void *arg) {
