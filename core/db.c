@@ -279,3 +279,14 @@ const char *db_encoding_name(const entry_t *e) {
     if (t && t->encoding && t->encodings) return t->encodings[t->encoding(entry_obj(e))];
     return "unknown";
 }
+
+void db_prefetch_keys(shard_t *s, int db, const dfm_str_t *argv, const int *keys, int n) {
+    uint64_t h[32];
+    table_t *t = s->dbs[db].t;
+    if (n > 32) n = 32;
+    for (int i = 0; i < n; i++) {
+        h[i] = table_hash(argv[keys[i]].ptr, argv[keys[i]].len);
+        table_prefetch(t, h[i]);
+    }
+    for (int i = 0; i < n; i++) table_prefetch_entry(t, h[i]);
+}

@@ -82,6 +82,10 @@ void db_delete_slot(shard_t *s, int db, table_slot_t *slot);
 /* Change the expiry of the entry at slot (-1 removes); may reallocate the entry. */
 void db_set_expire(shard_t *s, int db, table_slot_t *slot, int64_t at_ms);
 
+/* Start loading the buckets and entries of up to 32 keys (argv indexes): multi-key commands
+   then miss memory in parallel instead of key by key. */
+struct dfm_str;
+void db_prefetch_keys(shard_t *s, int db, const struct dfm_str *argv, const int *keys, int n);
 /* Keys in a db of this shard. */
 size_t db_size(shard_t *s, int db);
 /* Empty a db (-1: all) of this shard; returns keys removed. */

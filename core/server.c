@@ -192,6 +192,7 @@ void server_call_into(struct conn *c, const cmd_t *cmd, int argc, dfm_str_t *arg
         int stack[64];
         int *kidx = argc <= 64 ? stack : df_malloc(sizeof(int) * (size_t)argc);
         int nk = dispatch_keys(cmd, argc, argv, kidx, argc);
+        if (s && nk > 1) db_prefetch_keys(s, c->db, argv, kidx, nk);
         void *state = NULL;
         for (int p = 0; p < cmd->multi->nphases && s; p++)
             if (cmd->multi->phase(&ctx, p, &state, argc, argv, kidx, nk < 0 ? 0 : nk) < 0) break;

@@ -376,6 +376,7 @@ static void tx_run_single(tx_t *t, tx_cmd_t *tc, shard_t *s) {
         const dfm_multi_t *m = tc->cmd->multi;
         int *kidx = df_malloc(sizeof(int) * (size_t)tc->argc);
         int nk = dispatch_keys(tc->cmd, tc->argc, tc->argv, kidx, tc->argc);
+        if (nk > 1) db_prefetch_keys(s, t->db, tc->argv, kidx, nk);
         void *state = NULL;
         for (int p = 0; p < m->nphases; p++)
             if (m->phase(&ctx, p, &state, tc->argc, tc->argv, kidx, nk < 0 ? 0 : nk) < 0) break;
@@ -407,6 +408,7 @@ static void tx_run_phase(tx_t *t, tx_op_t *op, shard_t *s) {
     ctx.argv = tc->argv;
     int *keys = df_malloc(sizeof(int) * (size_t)(tc->nk + 1));
     int n = tx_shard_keys(tc, s->id, keys);
+    if (op->phase == 0 && n > 1) db_prefetch_keys(s, t->db, tc->argv, keys, n);
     if (tc->cmd->multi->phase(&ctx, op->phase, &tc->state, tc->argc, tc->argv, keys, n) < 0)
         tc->stopped = 1;
     t->errors += ctx.errors;
