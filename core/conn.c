@@ -5,9 +5,9 @@
  *   - keyless commands run here, on the client's thread;
  *   - commands whose keys are all in one shard owned by this thread run inline, unless a
  *     transaction holds one of their keys (then they wait in that shard's queue);
- *   - commands for one remote shard join the open batch for that shard (pipeline squashing:
- *     consecutive commands for the same shard travel in one hop); anything else closes the
- *     batch, sends it, and waits for it before running;
+ *   - a command for a remote shard opens a squash group: following single-shard commands
+ *     join it with one batch (one hop) per shard, within the ordering rules described at
+ *     struct squash below; anything else sends the group and waits for it before running;
  *   - commands whose keys span shards, or need every shard, become a transaction (tx.c).
  */
 #include "conn.h"
