@@ -6,8 +6,8 @@
  *   - commands whose keys are all in one shard owned by this thread run inline, unless a
  *     transaction holds one of their keys (then they wait in that shard's queue);
  *   - a command for a remote shard opens a squash group: following single-shard commands
- *     join it with one batch (one hop) per shard, within the ordering rules described at
- *     struct squash below; anything else sends the group and waits for it before running;
+ *     join it with one batch (one hop) per shard, within the ordering rules of squash.c;
+ *     anything else sends the group and waits for it before running;
  *   - commands whose keys span shards, or need every shard, become a transaction (tx.c).
  */
 #include "conn.h"
@@ -30,19 +30,16 @@
 #include "db.h"
 #include "log.h"
 #include "server.h"
+#include "squash.h"
 #include "tx.h"
 #include "util.h"
 #include "table.h"
 
 #define CONN_IBUF_INIT (16 * 1024)
 #define CONN_READ_MIN 4096
-#define CONN_BATCH_MAX 128
 #define CONN_OBUF_FLUSH (64 * 1024)
 
 static _Atomic uint64_t conn_next_id = 1;
-struct squash;
-static void sq_free(struct squash *sq);
-static int sq_was_sent(const struct squash *sq);
 
 static void conn_on_read(evutil_socket_t fd, short what, void *arg);
 static void conn_on_write(evutil_socket_t fd, short what, void *arg);
@@ -112,7 +109,7 @@ void conn_accept(worker_t *w, int lfd, int is_unix) {
     }
 }
 
-static void conn_free(conn_t *c) {
+void conn_free(conn_t *c) {
     worker_t *w = c->w;
     if (c->prev)
         c->prev->next = c->next;
@@ -249,117 +246,7 @@ void conn_ctx(conn_t *c, dfm_ctx_t *ctx, struct shard *s) {
     ctx->client_worker = c->w->id;
 }
 
-/*
- * Squashed pipelines. While a group is open, the client's single-shard commands are
- * gathered per shard (one batch, i.e. one hop, per shard) and their replies put back in
- * pipeline order when every batch is back. To keep Redis's ordering guarantees:
- *   - a read-only command may join any shard's batch, or run at once on a local shard: a
- *     read that runs earlier than the commands before it cannot be told apart;
- *   - a write joins only when every open batch is for its own shard (same-shard order is
- *     kept, and no write overtakes a pending command on another shard);
- *   - anything else closes the group: it is sent, and the command waits for it.
- */
-#define SQ_MAX_SHARDS 16
-
-typedef struct sq_seg {
-    int batch;        /* index into b[], or -1: a local reply in `local` */
-    int idx;          /* command index in the batch */
-    size_t start, end; /* local reply bytes */
-} sq_seg_t;
-
-struct squash {
-    void *block; /* a blocking command's wait, attached after the replies */
-    tx_t *b[SQ_MAX_SHARDS];
-    int nb;
-    int sent;
-    int ncmds;
-    int nseg, capseg;
-    sq_seg_t *segs;
-    rbuf_t local;
-};
-
-static int sq_was_sent(const struct squash *sq) { return sq->sent; }
-
-static sq_seg_t *sq_add_seg(struct squash *sq) {
-    if (sq->nseg == sq->capseg) {
-        sq->capseg = sq->capseg ? sq->capseg * 2 : 16;
-        sq->segs = df_realloc(sq->segs, sizeof(sq_seg_t) * (size_t)sq->capseg);
-    }
-    return &sq->segs[sq->nseg++];
-}
-
-static void sq_free(struct squash *sq) {
-    for (int i = 0; i < sq->nb; i++)
-        if (sq->b[i]) tx_release(sq->b[i]);
-    df_free(sq->segs);
-    rbuf_free(&sq->local);
-    df_free(sq);
-}
-
-/* The group's batch for shard sid (created on first use); -1 when the group is full. */
-static int sq_batch(conn_t *c, int sid) {
-    struct squash *sq = c->sq;
-    for (int i = 0; i < sq->nb; i++)
-        if (tx_batch_shard(sq->b[i]) == sid) return i;
-    if (sq->nb == SQ_MAX_SHARDS) return -1;
-    sq->b[sq->nb] = tx_batch_new(c, sid);
-    tx_batch_set_squash(sq->b[sq->nb]);
-    return sq->nb++;
-}
-
-/* 1 if every open batch is for shard sid. */
-static int sq_only_shard(const struct squash *sq, int sid) {
-    for (int i = 0; i < sq->nb; i++)
-        if (tx_batch_shard(sq->b[i]) != sid) return 0;
-    return 1;
-}
-
-static void conn_send_batch(conn_t *c) {
-    struct squash *sq = c->sq;
-    sq->sent = 1;
-    for (int i = 0; i < sq->nb && !(c->flags & CONN_CLOSING); i++) tx_dispatch(sq->b[i]);
-}
-
-/* Every batch of the group is back: replies go out in pipeline order. */
-static void sq_assemble(conn_t *c) {
-    struct squash *sq = c->sq;
-    for (int i = 0; i < sq->nseg; i++) {
-        const sq_seg_t *g = &sq->segs[i];
-        if (g->batch < 0) {
-            rbuf_append(&c->obuf, sq->local.data + g->start, g->end - g->start);
-        } else {
-            size_t len;
-            const char *p = tx_batch_reply(sq->b[g->batch], g->idx, &len);
-            rbuf_append(&c->obuf, p, len);
-        }
-    }
-    c->sq = NULL;
-    sq_free(sq);
-}
-
-void conn_squash_delivered(conn_t *c, tx_t *t) {
-    void *blk = tx_take_block(t); /* the group owns its batches */
-    if (blk) {
-        if (c->flags & CONN_CLOSING)
-            block_drop(blk);
-        else
-            c->sq->block = blk;
-    }
-    c->pending--;
-    if (c->pending) return;
-    if (c->flags & CONN_CLOSING) {
-        sq_free(c->sq);
-        c->sq = NULL;
-        conn_free(c);
-        return;
-    }
-    void *block = c->sq->block;
-    sq_assemble(c);
-    if (block) block_attach(c, block);
-    if (!(c->flags & CONN_IN_DISPATCH)) conn_resume(c);
-}
-
-static void conn_defer(conn_t *c, int argc, const dfm_str_t *argv) {
+void conn_defer(conn_t *c, int argc, const dfm_str_t *argv) {
     if (argc > c->deferred_cap) {
         c->deferred_cap = argc;
         c->deferred_argv = df_realloc(c->deferred_argv, (size_t)argc * sizeof *argv);
@@ -436,14 +323,11 @@ static void conn_process(conn_t *c) {
         if (r == RESP_ERROR) {
             dfm_ctx_t ctx;
             conn_ctx(c, &ctx, NULL);
-            if (c->sq && !c->sq->sent) { /* the error follows the group's replies */
-                sq_seg_t *g = sq_add_seg(c->sq);
-                g->batch = -1;
-                g->start = c->sq->local.len;
-                ctx.out = &c->sq->local;
+            if (c->sq && !sq_was_sent(c->sq)) { /* the error follows the group's replies */
+                ctx.out = sq_local_reply(c);
                 reply_errorf(&ctx, "ERR %s", c->parser.err);
-                g->end = c->sq->local.len;
-                conn_send_batch(c);
+                sq_local_reply_end(c);
+                sq_send(c);
             } else {
                 reply_errorf(&ctx, "ERR %s", c->parser.err);
             }
@@ -454,7 +338,7 @@ static void conn_process(conn_t *c) {
         if (c->obuf.len - c->opos > CONN_OBUF_FLUSH && !c->sq) conn_flush(c);
     }
     if (c->flags & CONN_CLOSING) return;
-    if (c->sq && !c->sq->sent) conn_send_batch(c);
+    if (c->sq && !sq_was_sent(c->sq)) sq_send(c);
     if (!c->pending && !c->sq && c->ipos == c->ilen) c->ipos = c->ilen = 0;
     if (!c->pending) conn_flush(c);
 }
@@ -472,66 +356,26 @@ void conn_resume(conn_t *c) {
     conn_process(c);
 }
 
-/* Try to add a single-shard command to the open group; 0 if it cannot join. */
-static int sq_join(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *argv, int sid) {
-    struct squash *sq = c->sq;
-    shard_t *s = &g_shards[sid];
-    int readonly = (cmd->flags & CMD_READONLY) && !cmd->multi;
-    if (sq->ncmds >= CONN_BATCH_MAX || (cmd->flags & CMD_BLOCKING)) return 0;
-    if (s->owner == c->w->id) {
-        if (!readonly || tx_must_wait(s, c->db, cmd, argc, argv)) return 0;
-        sq_seg_t *g = sq_add_seg(sq);
-        g->batch = -1;
-        g->start = sq->local.len;
-        server_call_into(c, cmd, argc, argv, s, &sq->local);
-        g->end = sq->local.len;
-        sq->ncmds++;
-        return 1;
-    }
-    if (!readonly && !sq_only_shard(sq, sid)) return 0;
-    int b = sq_batch(c, sid);
-    if (b < 0) return 0;
-    sq_seg_t *g = sq_add_seg(sq);
-    g->batch = b;
-    g->idx = tx_batch_size(sq->b[b]);
-    tx_batch_add(sq->b[b], cmd, argc, argv);
-    sq->ncmds++;
-    return 1;
-}
-
-/* The first command of a group: a remote shard, or a local one whose keys are locked. */
-static void sq_join_first(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *argv, int sid) {
-    struct squash *sq = c->sq;
-    int b = sq_batch(c, sid);
-    sq_seg_t *g = sq_add_seg(sq);
-    g->batch = b;
-    g->idx = tx_batch_size(sq->b[b]);
-    tx_batch_add(sq->b[b], cmd, argc, argv);
-    sq->ncmds++;
-    if (cmd->flags & CMD_BLOCKING) conn_send_batch(c); /* nothing may follow it */
-}
-
 /* Route a command that runs on exactly one shard. */
 static void conn_route_single(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *argv, int sid) {
     shard_t *s = &g_shards[sid];
     if (c->sq) {
         if (sq_join(c, cmd, argc, argv, sid)) return;
         conn_defer(c, argc, argv);
-        conn_send_batch(c);
+        sq_send(c);
         return;
     }
     if (s->owner == c->w->id && !tx_must_wait(s, c->db, cmd, argc, argv)) {
         server_call(c, cmd, argc, argv, s);
         return;
     }
-    c->sq = df_calloc(sizeof *c->sq);
-    sq_join_first(c, cmd, argc, argv, sid);
+    sq_start(c, cmd, argc, argv, sid);
 }
 
 void conn_execute(conn_t *c, int argc, dfm_str_t *argv) {
     if (c->sq && !server_peek(c, argc, argv)) { /* its error must follow the group */
         conn_defer(c, argc, argv);
-        conn_send_batch(c);
+        sq_send(c);
         return;
     }
     const cmd_t *cmd = server_prepare(c, argc, argv);
@@ -553,7 +397,7 @@ void conn_execute(conn_t *c, int argc, dfm_str_t *argv) {
     }
     if ((multi || sid < 0) && c->sq) { /* keep reply order: the group goes first */
         conn_defer(c, argc, argv);
-        conn_send_batch(c);
+        sq_send(c);
         return;
     }
     if (multi && !cmd->multi && !(cmd->flags & CMD_ALL_SHARDS)) {

@@ -66,6 +66,10 @@ void conn_execute(conn_t *c, int argc, dfm_str_t *argv);
 /* Continue after a hop returned or a block ended: process input, flush output. */
 void conn_resume(conn_t *c);
 void conn_close(conn_t *c);
+/* Free a closed client once nothing refers to it (conn_close decides when). */
+void conn_free(conn_t *c);
+/* Park a parsed command to run first when the client resumes (its argv array is copied). */
+void conn_defer(conn_t *c, int argc, const dfm_str_t *argv);
 void conn_flush(conn_t *c);
 /* Close every client of this worker (shutdown): flush what is buffered first. */
 void conn_close_all(worker_t *w);

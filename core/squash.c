@@ -1,0 +1,170 @@
+/*
+ * squash.c: squashed pipelines (see squash.h).
+ *
+ * While a group is open, the client's single-shard commands are gathered per shard (one
+ * batch, i.e. one hop, per shard) and their replies put back in pipeline order when every
+ * batch is back. To keep Redis's ordering guarantees:
+ *   - a read-only command may join any shard's batch, or run at once on a local shard: a
+ *     read that runs earlier than the commands before it cannot be told apart;
+ *   - a write joins only when every open batch is for its own shard (same-shard order is
+ *     kept, and no write overtakes a pending command on another shard);
+ *   - anything else closes the group: it is sent, and the command waits for it.
+ */
+#include "squash.h"
+
+#include "alloc.h"
+#include "block.h"
+#include "db.h"
+#include "server.h"
+#include "tx.h"
+
+#define SQ_MAX_CMDS 128
+
+#define SQ_MAX_SHARDS 16
+
+typedef struct sq_seg {
+    int batch;        /* index into b[], or -1: a local reply in `local` */
+    int idx;          /* command index in the batch */
+    size_t start, end; /* local reply bytes */
+} sq_seg_t;
+
+struct squash {
+    void *block; /* a blocking command's wait, attached after the replies */
+    tx_t *b[SQ_MAX_SHARDS];
+    int nb;
+    int sent;
+    int ncmds;
+    int nseg, capseg;
+    sq_seg_t *segs;
+    rbuf_t local;
+};
+
+int sq_was_sent(const struct squash *sq) { return sq->sent; }
+
+static sq_seg_t *sq_add_seg(struct squash *sq) {
+    if (sq->nseg == sq->capseg) {
+        sq->capseg = sq->capseg ? sq->capseg * 2 : 16;
+        sq->segs = df_realloc(sq->segs, sizeof(sq_seg_t) * (size_t)sq->capseg);
+    }
+    return &sq->segs[sq->nseg++];
+}
+
+void sq_free(struct squash *sq) {
+    for (int i = 0; i < sq->nb; i++)
+        if (sq->b[i]) tx_release(sq->b[i]);
+    df_free(sq->segs);
+    rbuf_free(&sq->local);
+    df_free(sq);
+}
+
+/* The group's batch for shard sid (created on first use); -1 when the group is full. */
+static int sq_batch(conn_t *c, int sid) {
+    struct squash *sq = c->sq;
+    for (int i = 0; i < sq->nb; i++)
+        if (tx_batch_shard(sq->b[i]) == sid) return i;
+    if (sq->nb == SQ_MAX_SHARDS) return -1;
+    sq->b[sq->nb] = tx_batch_new(c, sid);
+    tx_batch_set_squash(sq->b[sq->nb]);
+    return sq->nb++;
+}
+
+/* 1 if every open batch is for shard sid. */
+static int sq_only_shard(const struct squash *sq, int sid) {
+    for (int i = 0; i < sq->nb; i++)
+        if (tx_batch_shard(sq->b[i]) != sid) return 0;
+    return 1;
+}
+
+void sq_send(conn_t *c) {
+    struct squash *sq = c->sq;
+    sq->sent = 1;
+    for (int i = 0; i < sq->nb && !(c->flags & CONN_CLOSING); i++) tx_dispatch(sq->b[i]);
+}
+
+/* Every batch of the group is back: replies go out in pipeline order. */
+static void sq_assemble(conn_t *c) {
+    struct squash *sq = c->sq;
+    for (int i = 0; i < sq->nseg; i++) {
+        const sq_seg_t *g = &sq->segs[i];
+        if (g->batch < 0) {
+            rbuf_append(&c->obuf, sq->local.data + g->start, g->end - g->start);
+        } else {
+            size_t len;
+            const char *p = tx_batch_reply(sq->b[g->batch], g->idx, &len);
+            rbuf_append(&c->obuf, p, len);
+        }
+    }
+    c->sq = NULL;
+    sq_free(sq);
+}
+
+void conn_squash_delivered(conn_t *c, tx_t *t) {
+    void *blk = tx_take_block(t); /* the group owns its batches */
+    if (blk) {
+        if (c->flags & CONN_CLOSING)
+            block_drop(blk);
+        else
+            c->sq->block = blk;
+    }
+    c->pending--;
+    if (c->pending) return;
+    if (c->flags & CONN_CLOSING) {
+        sq_free(c->sq);
+        c->sq = NULL;
+        conn_free(c);
+        return;
+    }
+    void *block = c->sq->block;
+    sq_assemble(c);
+    if (block) block_attach(c, block);
+    if (!(c->flags & CONN_IN_DISPATCH)) conn_resume(c);
+}
+
+/* Try to add a single-shard command to the open group; 0 if it cannot join. */
+int sq_join(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *argv, int sid) {
+    struct squash *sq = c->sq;
+    shard_t *s = &g_shards[sid];
+    int readonly = (cmd->flags & CMD_READONLY) && !cmd->multi;
+    if (sq->ncmds >= SQ_MAX_CMDS || (cmd->flags & CMD_BLOCKING)) return 0;
+    if (s->owner == c->w->id) {
+        if (!readonly || tx_must_wait(s, c->db, cmd, argc, argv)) return 0;
+        sq_seg_t *g = sq_add_seg(sq);
+        g->batch = -1;
+        g->start = sq->local.len;
+        server_call_into(c, cmd, argc, argv, s, &sq->local);
+        g->end = sq->local.len;
+        sq->ncmds++;
+        return 1;
+    }
+    if (!readonly && !sq_only_shard(sq, sid)) return 0;
+    int b = sq_batch(c, sid);
+    if (b < 0) return 0;
+    sq_seg_t *g = sq_add_seg(sq);
+    g->batch = b;
+    g->idx = tx_batch_size(sq->b[b]);
+    tx_batch_add(sq->b[b], cmd, argc, argv);
+    sq->ncmds++;
+    return 1;
+}
+
+/* The first command of a group: a remote shard, or a local one whose keys are locked. */
+void sq_start(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *argv, int sid) {
+    struct squash *sq = c->sq = df_calloc(sizeof *c->sq);
+    int b = sq_batch(c, sid);
+    sq_seg_t *g = sq_add_seg(sq);
+    g->batch = b;
+    g->idx = tx_batch_size(sq->b[b]);
+    tx_batch_add(sq->b[b], cmd, argc, argv);
+    sq->ncmds++;
+    if (cmd->flags & CMD_BLOCKING) sq_send(c); /* nothing may follow it */
+}
+
+
+rbuf_t *sq_local_reply(conn_t *c) {
+    sq_seg_t *g = sq_add_seg(c->sq);
+    g->batch = -1;
+    g->start = g->end = c->sq->local.len;
+    return &c->sq->local;
+}
+
+void sq_local_reply_end(conn_t *c) { c->sq->segs[c->sq->nseg - 1].end = c->sq->local.len; }
