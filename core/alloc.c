@@ -129,3 +129,9 @@ void df_purge(void) {
     malloc_trim(0);
 #endif
 }
+
+void df_thread_flush(void) {
+#ifdef HAVE_JEMALLOC
+    mallctl("thread.tcache.flush", NULL, NULL, NULL, 0);
+#endif
+}

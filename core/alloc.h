@@ -27,6 +27,8 @@ int64_t df_total_allocated(void);
 size_t df_heap_allocated(void);
 size_t df_rss_bytes(void);
 const char *df_allocator_name(void);
+/* Return the calling thread's cached free blocks to the shared arenas. */
+void df_thread_flush(void);
 /* Hand unused pages back to the OS (MEMORY PURGE, after big frees). */
 void df_purge(void);
 

@@ -339,7 +339,14 @@ static void conn_process(conn_t *c) {
     }
     if (c->flags & CONN_CLOSING) return;
     if (c->sq && !sq_was_sent(c->sq)) sq_send(c);
-    if (!c->pending && !c->sq && c->ipos == c->ilen) c->ipos = c->ilen = 0;
+    if (!c->pending && !c->sq && c->ipos == c->ilen) {
+        c->ipos = c->ilen = 0;
+        if (c->icap > 4 * CONN_IBUF_INIT) { /* a big request is done: give the buffer back */
+            df_free(c->ibuf);
+            c->ibuf = NULL;
+            c->icap = 0;
+        }
+    }
     if (!c->pending) conn_flush(c);
 }
 

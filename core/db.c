@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "lazyfree.h"
 #include "dragonfly/module.h"
 #include "util.h"
 #include "worker.h"
@@ -97,10 +98,7 @@ entry_t *db_entry_new_obj(const char *key, size_t klen, int type, void *obj, int
 }
 
 void db_entry_free(entry_t *e) {
-    if (e->flags & ENTRY_F_OBJ) {
-        const dfm_type_t *t = g_types[e->type];
-        if (t && t->free) t->free(entry_obj(e));
-    }
+    if (e->flags & ENTRY_F_OBJ) lazyfree_object(g_types[e->type], entry_obj(e));
     df_free(e);
 }
 

@@ -10,6 +10,7 @@
  * counters. One function per section.
  */
 #include "info.h"
+#include "lazyfree.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -261,7 +262,7 @@ static void info_memory(rbuf_t *b) {
     info_line(b, "mem_aof_buffer:0");
     info_line(b, "mem_allocator:%s", df_allocator_name());
     info_line(b, "active_defrag_running:0");
-    info_line(b, "lazyfree_pending_objects:0");
+    info_line(b, "lazyfree_pending_objects:%ld", lazyfree_pending());
     info_line(b, "lazyfreed_objects:0");
 }
 

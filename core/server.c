@@ -30,6 +30,7 @@
 #include "config.h"
 #include "conn.h"
 #include "db.h"
+#include "lazyfree.h"
 #include "log.h"
 #include "module_loader.h"
 #include "table.h"
@@ -518,7 +519,7 @@ int server_main(int argc, char **argv) {
     if (server_setup_modules(argv[0]) < 0) return 1;
     db_init_shards((int)g_config.num_shards, (int)g_config.threads, (int)g_config.dbnum);
     for (int i = 0; i < g_nshards; i++) tx_shard_init(&g_shards[i]);
-    if (workers_create((int)g_config.threads) < 0) return 1;
+    if (lazyfree_start() < 0 || workers_create((int)g_config.threads) < 0) return 1;
     if (server_listen() < 0) return 1;
     server_write_pidfile();
     server_banner();
@@ -526,6 +527,7 @@ int server_main(int argc, char **argv) {
     log_notice("Ready to accept connections");
     server_wait_signals(&set);
     workers_join();
+    lazyfree_stop();
     server_cleanup();
     server_free_all();
     log_notice("dragonfly is now ready to exit, bye bye...");

@@ -146,6 +146,8 @@ typedef struct dfm_type {
     const int *rdb_types;           /* Redis RDB type ids this type reads, -1 terminated */
     /* Which encoding index (into encodings) an object has now. */
     int (*encoding)(const void *obj);
+    /* free may run on a background thread (big objects are freed off the event loops): it
+       must touch nothing but the object, and allocate/free only through the api. */
     void (*free)(void *obj);
     void *(*copy)(const void *obj);
     size_t (*mem_usage)(const void *obj);
