@@ -138,6 +138,10 @@ void conn_close(conn_t *c) {
         sq_free(c->sq);
         c->sq = NULL;
     }
+    if (c->mg) {
+        tx_release(c->mg);
+        c->mg = NULL;
+    }
     event_free(c->ev_read);
     event_free(c->ev_write);
     c->ev_read = c->ev_write = NULL;
@@ -182,7 +186,15 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg) {
 }
 
 /* The input buffer may move only when no parsed command still points into it. */
-static int conn_ibuf_movable(const conn_t *c) { return c->pending == 0 && c->sq == NULL; }
+static int conn_ibuf_movable(const conn_t *c) {
+    return c->pending == 0 && c->sq == NULL && c->mg == NULL;
+}
+
+static void conn_send_mgroup(conn_t *c) {
+    tx_t *t = c->mg;
+    c->mg = NULL;
+    tx_group_dispatch(t);
+}
 
 /* Make room to read; returns bytes free at the tail (0 = cannot read now). */
 static size_t conn_ibuf_room(conn_t *c) {
@@ -335,11 +347,12 @@ static void conn_process(conn_t *c) {
             break;
         }
         if (c->parser.argc > 0) conn_execute(c, c->parser.argc, c->parser.argv);
-        if (c->obuf.len - c->opos > CONN_OBUF_FLUSH && !c->sq) conn_flush(c);
+        if (c->obuf.len - c->opos > CONN_OBUF_FLUSH && !c->sq && !c->mg) conn_flush(c);
     }
     if (c->flags & CONN_CLOSING) return;
     if (c->sq && !sq_was_sent(c->sq)) sq_send(c);
-    if (!c->pending && !c->sq && c->ipos == c->ilen) {
+    if (c->mg && !c->pending) conn_send_mgroup(c);
+    if (!c->pending && !c->sq && !c->mg && c->ipos == c->ilen) {
         c->ipos = c->ilen = 0;
         if (c->icap > 4 * CONN_IBUF_INIT) { /* a big request is done: give the buffer back */
             df_free(c->ibuf);
@@ -380,9 +393,12 @@ static void conn_route_single(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *
 }
 
 void conn_execute(conn_t *c, int argc, dfm_str_t *argv) {
-    if (c->sq && !server_peek(c, argc, argv)) { /* its error must follow the group */
+    if ((c->sq || c->mg) && !server_peek(c, argc, argv)) { /* its error follows the group */
         conn_defer(c, argc, argv);
-        sq_send(c);
+        if (c->sq)
+            sq_send(c);
+        else
+            conn_send_mgroup(c);
         return;
     }
     const cmd_t *cmd = server_prepare(c, argc, argv);
@@ -407,11 +423,22 @@ void conn_execute(conn_t *c, int argc, dfm_str_t *argv) {
         sq_send(c);
         return;
     }
+    if (c->mg) { /* only more groupable commands may join */
+        if (multi && tx_groupable(cmd) && tx_group_add(c->mg, cmd, argc, argv) < 64) return;
+        if (!(multi && tx_groupable(cmd))) conn_defer(c, argc, argv);
+        conn_send_mgroup(c);
+        return;
+    }
     if (multi && !cmd->multi && !(cmd->flags & CMD_ALL_SHARDS)) {
         /* A handler without cross-shard phases can only see one shard. */
         dfm_ctx_t ctx;
         conn_ctx(c, &ctx, NULL);
         reply_error(&ctx, "CROSSSLOT Keys in request don't hash to the same slot");
+        return;
+    }
+    if (multi && tx_groupable(cmd)) {
+        c->mg = tx_group_new(c);
+        tx_group_add(c->mg, cmd, argc, argv);
         return;
     }
     if (multi) {

@@ -45,7 +45,8 @@ typedef struct conn {
     int resp, db, authed;
     uint32_t flags;
     int pending;            /* hops in flight (0 or 1) */
-    struct squash *sq;      /* a squashed pipeline group in progress (conn.c) */
+    struct squash *sq;      /* a squashed pipeline group in progress (squash.c) */
+    struct tx *mg;          /* pipelined multi-shard commands grouped, not yet sent */
     int deferred_argc;      /* a parsed command waiting for the batch to return */
     dfm_str_t *deferred_argv;
     int deferred_cap;

@@ -719,6 +719,46 @@ void tx_run_multi(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *argv, const 
     tx_dispatch(t);
 }
 
+/*
+ * Groups: consecutive pipelined commands whose keys span shards and that run in a single
+ * phase (MSET, MGET, DEL...) share one transaction: every key of the group is locked shard by
+ * shard, each shard applies its part of every command in pipeline order, then the replies
+ * follow in order. The group is atomic as a whole, which is stronger than each command alone,
+ * and costs one pass over the shards instead of one per command.
+ */
+int tx_groupable(const cmd_t *cmd) {
+    return cmd->multi && cmd->multi->nphases == 1 && !(cmd->flags & (CMD_ALL_SHARDS | CMD_BLOCKING));
+}
+
+tx_t *tx_group_new(conn_t *c) {
+    tx_t *t = tx_new(c);
+    t->locking = 1;
+    return t;
+}
+
+int tx_group_add(tx_t *t, const cmd_t *cmd, int argc, const dfm_str_t *argv) {
+    int ci = tx_add_cmd(t, cmd, argc, argv, 1);
+    tx_cmd_keys(&t->cmds[ci]);
+    tx_plan_cmd(t, ci, 1);
+    return t->ncmds;
+}
+
+void tx_group_dispatch(tx_t *t) {
+    if (t->nparts) qsort(t->parts, (size_t)t->nparts, sizeof *t->parts, part_cmp);
+    int *keys = NULL;
+    for (int i = 0; i < t->nparts; i++) {
+        for (int ci = 0; ci < t->ncmds; ci++) {
+            tx_cmd_t *tc = &t->cmds[ci];
+            keys = df_realloc(keys, sizeof(int) * (size_t)(tc->nk + 1));
+            if (tx_shard_keys(tc, t->parts[i].shard, keys) == 0) continue;
+            tx_add_op(t, OP_PHASE, t->parts[i].shard, ci, 0)->lock_first = 1;
+        }
+    }
+    df_free(keys);
+    for (int ci = 0; ci < t->ncmds; ci++) tx_add_op(t, OP_REPLY, -1, ci, 0);
+    tx_dispatch(t);
+}
+
 /* Keyless commands inside EXEC that are not whole-keyspace run on the client's thread. */
 static void tx_ops_for_exec_cmd(tx_t *t, int ci) {
     tx_cmd_t *tc = &t->cmds[ci];

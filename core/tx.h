@@ -54,6 +54,11 @@ void tx_run_multi(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *argv, const 
                   int nk);
 /* 1 if this tx is an EXEC (blocking commands do not block inside it). */
 int tx_is_exec(const void *tx);
+/* Pipelined single-phase multi-shard commands, grouped into one transaction (see tx.c). */
+int tx_groupable(const cmd_t *cmd);
+tx_t *tx_group_new(conn_t *c);
+int tx_group_add(tx_t *t, const cmd_t *cmd, int argc, const dfm_str_t *argv);
+void tx_group_dispatch(tx_t *t);
 /* EXEC of the client's queued commands (cmd_multi.c builds them). */
 void tx_run_exec(conn_t *c);
 /* The client went away: a pending tx drops its output on delivery. */

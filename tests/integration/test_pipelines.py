@@ -1,0 +1,74 @@
+"""
+Pipelines mixing single-shard and multi-shard commands: replies keep their order and every
+command sees the effects of the commands before it (dragonfly squashes reads across shards
+and groups consecutive multi-shard commands into one transaction; Redis runs them one by one).
+"""
+
+
+def keys(n, prefix="k"):
+    return [f"{prefix}:{i}" for i in range(n)]
+
+
+def test_grouped_mset_mget_in_order(raw):
+    ks = keys(8)
+    cmds = []
+    for v in range(5):
+        cmds.append(["MSET"] + [x for k in ks for x in (k, str(v))])
+        cmds.append(["MGET"] + ks)
+    cmds.append(["DEL"] + ks)
+    cmds.append(["MGET"] + ks)
+    out = raw.pipeline(cmds)
+    for v in range(5):
+        assert out[2 * v] == "OK"
+        assert out[2 * v + 1] == [str(v).encode()] * 8
+    assert out[10] == 8
+    assert out[11] == [None] * 8
+
+
+def test_group_with_errors_and_single_key_commands(raw):
+    ks = keys(6, "e")
+    out = raw.pipeline([
+        ["MSET"] + [x for k in ks for x in (k, "a")],
+        ["MSET", ks[0], "b", ks[1]],            # wrong number of arguments
+        ["GET", ks[0]],
+        ["MSET"] + [x for k in ks for x in (k, "c")],
+        ["INCR", ks[2]],                          # not an integer
+        ["EXISTS"] + ks + ["nokey"],
+        ["MGET", ks[0], ks[5]],
+    ])
+    assert out[0] == "OK"
+    assert out[1].startswith("ERR wrong number of arguments")
+    assert out[2] == b"a"
+    assert out[3] == "OK"
+    assert out[4].startswith("ERR value is not an integer")
+    assert out[5] == 6
+    assert out[6] == [b"c", b"c"]
+
+
+def test_reads_and_writes_interleaved_across_shards(raw):
+    ks = keys(16, "rw")
+    cmds = []
+    for i, k in enumerate(ks):
+        cmds.append(["SET", k, str(i)])
+        cmds.append(["GET", ks[(i * 7) % len(ks)]])
+        cmds.append(["INCR", k])
+    out = raw.pipeline(cmds)
+    seen = {}
+    for i, k in enumerate(ks):
+        seen[k] = i
+        assert out[3 * i] == "OK"
+        other = ks[(i * 7) % len(ks)]
+        expect = seen.get(other)
+        got = out[3 * i + 1]
+        assert got == (None if expect is None else str(expect).encode()), (i, other)
+        assert out[3 * i + 2] == i + 1
+        seen[k] = i + 1
+
+
+def test_long_pipeline_of_msets(raw):
+    ks = keys(4, "long")
+    cmds = [["MSET"] + [x for k in ks for x in (k, str(v))] for v in range(300)]
+    cmds.append(["MGET"] + ks)
+    out = raw.pipeline(cmds)
+    assert out[:300] == ["OK"] * 300
+    assert out[300] == [b"299"] * 4
