@@ -7,10 +7,8 @@ import pytest
 import redis
 
 from resp import Error
+from helpers import WRONGTYPE, NOT_INT, SYNTAX
 
-WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
-NOT_INT = "value is not an integer or out of range"
-SYNTAX = "syntax error"
 BAD_OFFSET = "bit offset is not an integer or out of range"
 BAD_TYPE = "Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported " \
            "but i64 is."

@@ -9,24 +9,12 @@ import pytest
 import redis
 
 from resp import Error, Set
-
-WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
-NOT_INT = "value is not an integer or out of range"
-SYNTAX = "syntax error"
+from helpers import WRONGTYPE, NOT_INT, SYNTAX, err, plain
 
 
 @pytest.fixture
 def r(r):
-    """The shared client without redis-py's reply callbacks: tests see Redis's own replies."""
-    r.response_callbacks.clear()
-    return r
-
-
-def err(r, *args):
-    """Run a command that must fail; return the error text (redis-py strips the ERR prefix)."""
-    with pytest.raises(redis.ResponseError) as e:
-        r.execute_command(*args)
-    return str(e.value)
+    return plain(r)
 
 
 def members(r, key):

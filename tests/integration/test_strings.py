@@ -10,10 +10,7 @@ import pytest
 import redis
 
 from resp import Error, Simple
-
-WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
-NOT_INT = "value is not an integer or out of range"
-SYNTAX = "syntax error"
+from helpers import WRONGTYPE, NOT_INT, SYNTAX, err
 
 
 @pytest.fixture
@@ -22,13 +19,6 @@ def r(r):
     (INCRBYFLOAT's exact text, +OK rather than True)."""
     r.response_callbacks.clear()
     return r
-
-
-def err(r, *args):
-    """Run a command that must fail; return the error text (redis-py strips the ERR prefix)."""
-    with pytest.raises(redis.ResponseError) as e:
-        r.execute_command(*args)
-    return str(e.value)
 
 
 # ---------------------------------------------------------------------------- GET / SET

@@ -14,6 +14,7 @@ import pytest
 import redis
 
 from resp import Error
+from helpers import err, plain
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 NOT_INT = "value is not an integer or out of range"
@@ -28,16 +29,7 @@ MANY = ["k%d" % i for i in range(8)]
 
 @pytest.fixture
 def r(r):
-    """The shared client without redis-py's reply callbacks: tests see Redis's own replies."""
-    r.response_callbacks.clear()
-    return r
-
-
-def err(r, *args):
-    """Run a command that must fail; return the error text (redis-py strips the ERR prefix)."""
-    with pytest.raises(redis.ResponseError) as e:
-        r.execute_command(*args)
-    return str(e.value)
+    return plain(r)
 
 
 def zall(r, key):
