@@ -283,7 +283,7 @@ void conn_worker_exit(void) {
     conn_ahead_ready = 0;
 }
 
-static void conn_lookahead(conn_t *c) {
+static int conn_lookahead(conn_t *c) {
     resp_parser_t *pp = &conn_ahead_parser;
     if (!conn_ahead_ready) {
         resp_parser_init(pp);
@@ -308,6 +308,7 @@ static void conn_lookahead(conn_t *c) {
     }
     resp_parser_reset(pp);
     for (int i = 0; i < n; i++) table_prefetch_entry(tabs[i], hashes[i]);
+    return n;
 }
 
 /* Parse and run commands until input runs out or something is in flight. */
@@ -315,7 +316,12 @@ static void conn_process(conn_t *c) {
     int ahead = 0;
     while (!c->pending && !(c->flags & (CONN_CLOSING | CONN_CLOSE_AFTER_REPLY | CONN_BLOCKED))) {
         if (ahead-- == 0 && c->ilen - c->ipos > 64) {
-            conn_lookahead(c);
+            /* Keyless pipelines (PING) gain nothing: after a window with no local key, skip
+               the next few windows. */
+            if (c->ahead_skip)
+                c->ahead_skip--;
+            else if (conn_lookahead(c) == 0)
+                c->ahead_skip = 8;
             ahead = CONN_LOOKAHEAD - 1;
         }
         if (c->deferred_argc) {

@@ -59,6 +59,7 @@ typedef struct conn {
     struct watch_state *watch;
     struct block_wait *blocked;
     uint64_t cmds;
+    int ahead_skip; /* lookahead windows to skip (conn_process) */
 } conn_t;
 
 void conn_accept(worker_t *w, int lfd, int is_unix);
