@@ -314,6 +314,7 @@ static int conn_lookahead(conn_t *c) {
 /* Parse and run commands until input runs out or something is in flight. */
 static void conn_process(conn_t *c) {
     int ahead = 0;
+    tl_cmd_clock = util_cycles();
     while (!c->pending && !(c->flags & (CONN_CLOSING | CONN_CLOSE_AFTER_REPLY | CONN_BLOCKED))) {
         if (ahead-- == 0 && c->ilen - c->ipos > 64) {
             /* Keyless pipelines (PING) gain nothing: after a window with no local key, skip

@@ -60,6 +60,9 @@ typedef struct conn {
     struct block_wait *blocked;
     uint64_t cmds;
     int ahead_skip; /* lookahead windows to skip (conn_process) */
+    uint8_t lcache_len; /* last command name as sent, and its table entry */
+    char lcache_name[15];
+    const cmd_t *lcache_cmd;
 } conn_t;
 
 void conn_accept(worker_t *w, int lfd, int is_unix);

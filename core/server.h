@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "dispatch.h"
+#include "util.h"
 #include "worker.h"
 
 struct conn;
@@ -43,6 +44,9 @@ const cmd_t *server_prepare(struct conn *c, int argc, dfm_str_t *argv);
 const cmd_t *server_peek(struct conn *c, int argc, const dfm_str_t *argv);
 /* Run a command inline on the client's thread (shard: its keys' shard, local; or NULL). */
 void server_call(struct conn *c, const cmd_t *cmd, int argc, dfm_str_t *argv, struct shard *s);
+/* Per-thread command clock: set when a client's input starts being processed, advanced by
+   each command run inline (its cost in INFO commandstats includes its parsing). */
+extern _Thread_local uint64_t tl_cmd_clock;
 static inline int64_t server_now_ms(void) { return atomic_load_explicit(&g_server.now_ms, memory_order_relaxed); }
 static inline uint16_t server_lru_clock(void) { return (uint16_t)atomic_load_explicit(&g_server.lru_clock, memory_order_relaxed); }
 /* Same, with the reply written to `out` instead of the client's output buffer. */
