@@ -109,8 +109,37 @@ void conn_accept(worker_t *w, int lfd, int is_unix) {
     }
 }
 
+static void conn_wq_remove(conn_t *c) {
+    if (!(c->flags & CONN_IN_WQ)) return;
+    if (c->wprev)
+        c->wprev->wnext = c->wnext;
+    else
+        c->w->wq = c->wnext;
+    if (c->wnext) c->wnext->wprev = c->wprev;
+    c->wprev = c->wnext = NULL;
+    c->flags &= ~CONN_IN_WQ;
+}
+
+static void conn_flush_later(conn_t *c) {
+    if (c->flags & CONN_IN_WQ) return;
+    c->flags |= CONN_IN_WQ;
+    c->wprev = NULL;
+    c->wnext = c->w->wq;
+    if (c->w->wq) c->w->wq->wprev = c;
+    c->w->wq = c;
+}
+
+void conn_flush_pending(worker_t *w) {
+    while (w->wq) {
+        conn_t *c = w->wq;
+        conn_wq_remove(c);
+        if (!(c->flags & CONN_CLOSING)) conn_flush(c);
+    }
+}
+
 void conn_free(conn_t *c) {
     worker_t *w = c->w;
+    conn_wq_remove(c);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -367,7 +396,8 @@ static void conn_process(conn_t *c) {
             c->icap = 0;
         }
     }
-    if (!c->pending) conn_flush(c);
+    if (!c->pending && (c->obuf.len > c->opos || (c->flags & CONN_CLOSE_AFTER_REPLY)))
+        conn_flush_later(c);
 }
 
 void conn_resume(conn_t *c) {

@@ -24,6 +24,7 @@
 #define CONN_MULTI (1u << 6)        /* between MULTI and EXEC */
 #define CONN_DIRTY_EXEC (1u << 7)   /* a queueing error: EXEC must abort */
 #define CONN_IN_DISPATCH (1u << 8) /* a tx is being started: delivery must not resume */
+#define CONN_IN_WQ (1u << 9)       /* on its worker's list of clients with replies to write */
 
 struct tx;
 struct squash;
@@ -60,6 +61,7 @@ typedef struct conn {
     struct block_wait *blocked;
     uint64_t cmds;
     int ahead_skip; /* lookahead windows to skip (conn_process) */
+    struct conn *wprev, *wnext; /* worker's pending-write list */
     uint8_t lcache_len; /* last command name as sent, and its table entry */
     char lcache_name[15];
     const cmd_t *lcache_cmd;
@@ -76,6 +78,9 @@ void conn_free(conn_t *c);
 /* Park a parsed command to run first when the client resumes (its argv array is copied). */
 void conn_defer(conn_t *c, int argc, const dfm_str_t *argv);
 void conn_flush(conn_t *c);
+/* Write every client of w that has replies waiting (end of an event-loop iteration): replies
+   of one iteration leave together, as Redis does before it sleeps. */
+void conn_flush_pending(worker_t *w);
 /* Close every client of this worker (shutdown): flush what is buffered first. */
 void conn_close_all(worker_t *w);
 /* The client's context for running a command on its own thread. */

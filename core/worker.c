@@ -12,6 +12,7 @@
 
 #include "alloc.h"
 #include "log.h"
+#include "conn.h"
 #include "server.h"
 
 worker_t *g_workers;
@@ -142,6 +143,7 @@ int workers_create(int n) {
 static void worker_loop(worker_t *w) {
     while (!w->stopping) {
         worker_drain(w);
+        conn_flush_pending(w);
         worker_flush(w);
         atomic_store(&w->sleeping, 1);
         if (atomic_load(&w->inbox) != NULL) {
@@ -150,6 +152,7 @@ static void worker_loop(worker_t *w) {
         }
         event_base_loop(w->base, EVLOOP_ONCE);
         atomic_store(&w->sleeping, 0);
+        conn_flush_pending(w);
         worker_flush(w);
     }
     /* Let closing clients' last messages and the loop exit run. */
