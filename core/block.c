@@ -182,8 +182,9 @@ static void block_serve_key(shard_t *s, int db, const char *key, size_t len) {
 
 void block_signal_key(shard_t *s, int db, const char *key, size_t len) {
     block_table_t *t = s->block;
-    if (!t || len > 4096) {
-        if (t && len > 4096) block_serve_key(s, db, key, len);
+    if (!t) return; /* nobody ever blocked on this shard */
+    if (len > 4096) { /* too long to queue a copy cheaply: serve now */
+        block_serve_key(s, db, key, len);
         return;
     }
     for (int i = 0; i < t->nready; i++)

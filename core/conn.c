@@ -96,7 +96,11 @@ void conn_accept(worker_t *w, int lfd, int is_unix) {
         conn_addr(fd, 1, c->addr, sizeof c->addr, is_unix);
         conn_addr(fd, 0, c->laddr, sizeof c->laddr, is_unix);
         resp_parser_init(&c->parser);
-        c->parser.max_bulk_len = g_config.proto_max_bulk_len;
+        /* Entries store key and value lengths in 32 bits: no bulk may exceed that, whatever
+           proto-max-bulk-len says. */
+        c->parser.max_bulk_len = g_config.proto_max_bulk_len < (int64_t)UINT32_MAX
+                                     ? g_config.proto_max_bulk_len
+                                     : (int64_t)UINT32_MAX;
         c->ev_read = event_new(w->base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
         c->ev_write = event_new(w->base, fd, EV_WRITE | EV_PERSIST, conn_on_write, c);
         event_add(c->ev_read, NULL);
