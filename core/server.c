@@ -33,6 +33,7 @@
 #include "lazyfree.h"
 #include "log.h"
 #include "module_loader.h"
+#include "squash.h"
 #include "table.h"
 #include "tx.h"
 #include "util.h"
@@ -369,6 +370,8 @@ void server_worker_exit(worker_t *w) {
     for (int s = 0; s < g_nshards; s++)
         if (g_shards[s].owner == w->id) api_run_shard_exit(s);
     conn_worker_exit();
+    sq_worker_exit();
+    tx_worker_exit();
     db_worker_exit();
 }
 
@@ -522,8 +525,8 @@ static void server_free_all(void) {
     workers_destroy();
     dispatch_free();
     api_free();
+    config_free(); /* first: a module's string settings live in the module's memory */
     modules_unload_all();
-    config_free();
 }
 
 int server_main(int argc, char **argv) {

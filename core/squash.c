@@ -12,6 +12,8 @@
  */
 #include "squash.h"
 
+#include <string.h>
+
 #include "alloc.h"
 #include "block.h"
 #include "db.h"
@@ -49,12 +51,43 @@ static sq_seg_t *sq_add_seg(struct squash *sq) {
     return &sq->segs[sq->nseg++];
 }
 
-void sq_free(struct squash *sq) {
-    for (int i = 0; i < sq->nb; i++)
-        if (sq->b[i]) tx_release(sq->b[i]);
+/* Finished groups are recycled per thread, with their arrays (SQ_POOL_MAX at most). */
+#define SQ_POOL_MAX 32
+
+static _Thread_local struct squash *tl_sqpool[SQ_POOL_MAX];
+static _Thread_local int tl_nsqpool;
+
+static struct squash *sq_new(void) {
+    if (tl_nsqpool > 0) return tl_sqpool[--tl_nsqpool];
+    return df_calloc(sizeof(struct squash));
+}
+
+static void sq_destroy(struct squash *sq) {
     df_free(sq->segs);
     rbuf_free(&sq->local);
     df_free(sq);
+}
+
+void sq_free(struct squash *sq) {
+    for (int i = 0; i < sq->nb; i++)
+        if (sq->b[i]) tx_release(sq->b[i]);
+    if (tl_nsqpool == SQ_POOL_MAX || sq->local.cap > 64 * 1024 || sq->capseg > 1024) {
+        sq_destroy(sq);
+        return;
+    }
+    sq_seg_t *segs = sq->segs;
+    int capseg = sq->capseg;
+    rbuf_t local = sq->local;
+    memset(sq, 0, sizeof *sq);
+    sq->segs = segs;
+    sq->capseg = capseg;
+    sq->local.data = local.data;
+    sq->local.cap = local.cap;
+    tl_sqpool[tl_nsqpool++] = sq;
+}
+
+void sq_worker_exit(void) {
+    while (tl_nsqpool > 0) sq_destroy(tl_sqpool[--tl_nsqpool]);
 }
 
 /* The group's batch for shard sid (created on first use); -1 when the group is full. */
@@ -149,7 +182,7 @@ int sq_join(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *argv, int sid) {
 
 /* The first command of a group: a remote shard, or a local one whose keys are locked. */
 void sq_start(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *argv, int sid) {
-    struct squash *sq = c->sq = df_calloc(sizeof *c->sq);
+    struct squash *sq = c->sq = sq_new();
     int b = sq_batch(c, sid);
     sq_seg_t *g = sq_add_seg(sq);
     g->batch = b;

@@ -20,6 +20,8 @@ int sq_join(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *argv, int sid);
 void sq_send(conn_t *c);
 int sq_was_sent(const struct squash *sq);
 void sq_free(struct squash *sq);
+/* Free this thread's recycled groups (worker exit). */
+void sq_worker_exit(void);
 /* A reply written by the connection itself (a protocol error) in pipeline order:
    write into the returned buffer, then call sq_local_reply_end. */
 rbuf_t *sq_local_reply(conn_t *c);

@@ -5,6 +5,7 @@
  */
 #include "tx.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,9 @@
 #define LOCK_BUCKETS 1024
 
 enum { OP_SHARD, OP_PHASE, OP_REPLY, OP_ORIGIN, OP_LOCK, OP_WATCHCHECK, OP_CROSSSLOT };
+
+#define LOCK_KEY_INLINE 56 /* keys up to this long use recycled nodes */
+#define LOCK_POOL_MAX 4096
 
 typedef struct lock_node {
     struct lock_node *next;
@@ -37,6 +41,8 @@ typedef struct tx_locks {
     tx_t *qhead, *qtail; /* waiting transactions (and single-shard batches) */
     tx_t *retrying;      /* popped by shard_wake: goes back to the head if still blocked */
     int waking, rewake;
+    lock_node_t *free; /* recycled nodes with room for LOCK_KEY_INLINE key bytes */
+    int nfree;
 } tx_locks_t;
 
 typedef struct tx_op {
@@ -50,6 +56,7 @@ typedef struct tx_op {
 typedef struct tx_cmd {
     const cmd_t *cmd;
     int argc;
+    int avoff, kioff; /* argv and kidx: offsets into the tx's pools */
     dfm_str_t *argv;
     void *state;
     int stopped;
@@ -80,21 +87,25 @@ struct tx {
     int locking;
     int is_exec;
     int aborted; /* EXEC: a watched key changed */
-    int ncmds, capcmds;
-    tx_cmd_t *cmds;
-    int nops, capops, cur;
-    tx_op_t *ops;
-    int nparts;
-    tx_part_t *parts;
+    int ncmds, nops, cur, nparts, nav, nki;
     int batch_shard;
     multi_state_t *ms; /* EXEC: the queued commands (owns their argument bytes) */
-    rbuf_t out;
     int errors;
     void *block; /* a blocking command's wait, attached on delivery */
-    int squash;   /* a batch of a squashed pipeline: the client reassembles the replies */
-    size_t *ends; /* batch: end offset in out of each command's reply */
+    int squash;  /* a batch of a squashed pipeline: the client reassembles the replies */
     _Atomic int refs;
     watch_state_t *watch;
+    /* Everything from here on is kept when the tx is recycled (tx_clear). */
+    tx_cmd_t *cmds;
+    tx_op_t *ops;
+    tx_part_t *parts;
+    /* Pools for the commands' argv copies and key indexes: cmds[i].argv / .kidx point into
+       them. */
+    dfm_str_t *av;
+    int *ki;
+    size_t *ends; /* batch: end offset in out of each command's reply */
+    int capcmds, capops, capparts, capav, capki, capends;
+    rbuf_t out; /* its length is reset */
 };
 
 static void tx_step(tx_t *t);
@@ -106,6 +117,12 @@ static void tx_after(tx_t *t, dfm_ctx_t *ctx, shard_t *s);
 void tx_shard_init(shard_t *s) { s->locks = calloc(1, sizeof(tx_locks_t)); }
 
 void tx_shard_free(shard_t *s) {
+    tx_locks_t *l = s->locks;
+    while (l && l->free) {
+        lock_node_t *n = l->free;
+        l->free = n->next;
+        df_free(n);
+    }
     free(s->locks);
     s->locks = NULL;
 }
@@ -130,7 +147,14 @@ static lock_node_t *lock_take(tx_locks_t *l, int db, const char *key, size_t len
     uint64_t h = table_hash(key, len);
     lock_node_t *n = lock_find(l, db, key, len, h);
     if (!n) {
-        n = df_calloc(sizeof *n + len);
+        if (len <= LOCK_KEY_INLINE && l->free) {
+            n = l->free;
+            l->free = n->next;
+            l->nfree--;
+            n->excl = n->shared = 0;
+        } else {
+            n = df_calloc(sizeof *n + (len <= LOCK_KEY_INLINE ? LOCK_KEY_INLINE : len));
+        }
         n->hash = h;
         n->db = db;
         n->klen = len;
@@ -156,7 +180,13 @@ static void lock_drop(tx_locks_t *l, lock_node_t *n, int excl) {
     while (*pp != n) pp = &(*pp)->next;
     *pp = n->next;
     l->nheld--;
-    df_free(n);
+    if (n->klen <= LOCK_KEY_INLINE && l->nfree < LOCK_POOL_MAX) {
+        n->next = l->free;
+        l->free = n;
+        l->nfree++;
+    } else {
+        df_free(n);
+    }
 }
 
 int tx_must_wait(shard_t *s, int db, const cmd_t *cmd, int argc, const dfm_str_t *argv) {
@@ -255,8 +285,54 @@ static void shard_wake(shard_t *s) {
 /* ------------------------------------------------------------------------------------ */
 /* Building                                                                               */
 
+/*
+ * Recycling: each thread keeps up to TX_POOL_MAX finished transactions, with their arrays
+ * (commands, ops, parts, argument and key pools, reply buffer), for the next ones, so that in
+ * the steady state a hop allocates nothing. A tx goes to the pool of the thread that drops its
+ * last reference.
+ */
+#define TX_POOL_MAX 64
+#define TX_OUT_KEEP (64 * 1024)
+
+static _Thread_local tx_t *tl_pool;
+static _Thread_local int tl_npool;
+
+/* Zero a recycled tx's state, keeping its arrays and their capacities. */
+static void tx_clear(tx_t *t) {
+    memset(t, 0, offsetof(tx_t, cmds));
+    t->out.len = 0;
+}
+
+static void tx_destroy(tx_t *t) {
+    for (int i = 0; i < t->capparts; i++) df_free(t->parts[i].keys);
+    df_free(t->parts);
+    df_free(t->cmds);
+    df_free(t->ops);
+    df_free(t->av);
+    df_free(t->ki);
+    rbuf_free(&t->out);
+    df_free(t->ends);
+    df_free(t);
+}
+
+void tx_worker_exit(void) {
+    while (tl_pool) {
+        tx_t *t = tl_pool;
+        tl_pool = t->qnext;
+        tx_destroy(t);
+    }
+    tl_npool = 0;
+}
+
 static tx_t *tx_new(conn_t *c) {
-    tx_t *t = df_calloc(sizeof *t);
+    tx_t *t = tl_pool;
+    if (t) {
+        tl_pool = t->qnext;
+        tl_npool--;
+        tx_clear(t);
+    } else {
+        t = df_calloc(sizeof *t);
+    }
     t->origin = c->w->id;
     t->c = c;
     t->db = c->db;
@@ -279,27 +355,59 @@ static tx_op_t *tx_add_op(tx_t *t, int kind, int shard, int cmd, int phase) {
     return op;
 }
 
-static int tx_add_cmd(tx_t *t, const cmd_t *cmd, int argc, const dfm_str_t *argv, int copy_argv) {
+/* Room for n more argv entries in the pool; re-points the commands' argv if it moved. */
+static void tx_av_reserve(tx_t *t, int n) {
+    if (t->nav + n <= t->capav) return;
+    int cap = t->capav ? t->capav : 32;
+    while (cap < t->nav + n) cap *= 2;
+    t->av = df_realloc(t->av, (size_t)cap * sizeof *t->av);
+    t->capav = cap;
+    for (int i = 0; i < t->ncmds; i++) t->cmds[i].argv = t->av + t->cmds[i].avoff;
+}
+
+static void tx_ki_reserve(tx_t *t, int n) {
+    if (t->nki + n <= t->capki) return;
+    int cap = t->capki ? t->capki : 32;
+    while (cap < t->nki + n) cap *= 2;
+    t->ki = df_realloc(t->ki, (size_t)cap * sizeof *t->ki);
+    t->capki = cap;
+    for (int i = 0; i < t->ncmds; i++)
+        if (t->cmds[i].kidx) t->cmds[i].kidx = t->ki + t->cmds[i].kioff;
+}
+
+/* Append a command; its argv array is copied (the bytes stay where they are). */
+static int tx_add_cmd(tx_t *t, const cmd_t *cmd, int argc, const dfm_str_t *argv) {
     if (t->ncmds == t->capcmds) {
-        t->capcmds = t->capcmds ? t->capcmds * 2 : 4;
+        t->capcmds = t->capcmds ? t->capcmds * 2 : 16;
         t->cmds = df_realloc(t->cmds, (size_t)t->capcmds * sizeof *t->cmds);
     }
+    tx_av_reserve(t, argc);
     tx_cmd_t *tc = &t->cmds[t->ncmds];
     memset(tc, 0, sizeof *tc);
     tc->cmd = cmd;
     tc->argc = argc;
-    (void)copy_argv;
-    tc->argv = df_malloc((size_t)argc * sizeof *argv);
+    tc->avoff = t->nav;
+    tc->argv = t->av + t->nav;
     memcpy(tc->argv, argv, (size_t)argc * sizeof *argv);
+    t->nav += argc;
     return t->ncmds++;
 }
 
 static tx_part_t *tx_part(tx_t *t, int shard) {
     for (int i = 0; i < t->nparts; i++)
         if (t->parts[i].shard == shard) return &t->parts[i];
-    t->parts = df_realloc(t->parts, (size_t)(t->nparts + 1) * sizeof *t->parts);
+    if (t->nparts == t->capparts) {
+        int cap = t->capparts ? t->capparts * 2 : 4;
+        t->parts = df_realloc(t->parts, (size_t)cap * sizeof *t->parts);
+        memset(t->parts + t->capparts, 0, (size_t)(cap - t->capparts) * sizeof *t->parts);
+        t->capparts = cap;
+    }
     tx_part_t *p = &t->parts[t->nparts++];
+    void *keys = p->keys; /* a recycled slot keeps its array */
+    int cap = p->cap;
     memset(p, 0, sizeof *p);
+    p->keys = keys;
+    p->cap = cap;
     p->shard = shard;
     return p;
 }
@@ -327,21 +435,21 @@ static int part_cmp(const void *a, const void *b) {
     return ((const tx_part_t *)a)->shard - ((const tx_part_t *)b)->shard;
 }
 
+/* Drop a reference; the last one recycles the tx into this thread's pool (or frees it). */
 static void tx_free(tx_t *t) {
     if (atomic_fetch_sub(&t->refs, 1) != 1) return;
-    for (int i = 0; i < t->ncmds; i++) {
-        df_free(t->cmds[i].kidx);
-        df_free(t->cmds[i].argv);
-    }
-    for (int i = 0; i < t->nparts; i++) df_free(t->parts[i].keys);
-    df_free(t->parts);
-    df_free(t->cmds);
-    df_free(t->ops);
-    rbuf_free(&t->out);
-    df_free(t->ends);
     if (t->watch) watch_state_release(t->watch);
     if (t->ms) multi_state_free(t->ms);
-    df_free(t);
+    t->watch = NULL;
+    t->ms = NULL;
+    if (tl_npool >= TX_POOL_MAX || !tl_worker) {
+        tx_destroy(t);
+        return;
+    }
+    if (t->out.cap > TX_OUT_KEEP) rbuf_free(&t->out);
+    t->qnext = tl_pool;
+    tl_pool = t;
+    tl_npool++;
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -362,7 +470,9 @@ static void tx_ctx(tx_t *t, dfm_ctx_t *ctx, shard_t *s, const cmd_t *cmd) {
 static void tx_count(const cmd_t *cmd, uint64_t t0, int errors) {
     cmd_stats_t *st = &cmd->stats[tl_worker->id];
     st->calls++;
-    st->usec += util_cycles() - t0; /* cycles; INFO converts */
+    uint64_t now = util_cycles();
+    st->usec += now - t0; /* cycles; INFO converts */
+    tl_cmd_clock = now;   /* the next command's start: one clock read per command */
     if (errors) st->failed++;
 }
 
@@ -371,23 +481,32 @@ static void tx_run_single(tx_t *t, tx_cmd_t *tc, shard_t *s) {
     tx_ctx(t, &ctx, s, tc->cmd);
     ctx.argc = tc->argc;
     ctx.argv = tc->argv;
-    uint64_t t0 = util_cycles();
+    uint64_t t0 = tl_cmd_clock;
     if (tc->cmd->multi) {
         const dfm_multi_t *m = tc->cmd->multi;
-        int *kidx = df_malloc(sizeof(int) * (size_t)tc->argc);
+        int kbuf[64];
+        int *kidx = tc->argc <= 64 ? kbuf : df_malloc(sizeof(int) * (size_t)tc->argc);
         int nk = dispatch_keys(tc->cmd, tc->argc, tc->argv, kidx, tc->argc);
         if (nk > 1) db_prefetch_keys(s, t->db, tc->argv, kidx, nk);
         void *state = NULL;
         for (int p = 0; p < m->nphases; p++)
             if (m->phase(&ctx, p, &state, tc->argc, tc->argv, kidx, nk < 0 ? 0 : nk) < 0) break;
         m->reply(&ctx, &state, tc->argc, tc->argv);
-        df_free(kidx);
+        if (kidx != kbuf) df_free(kidx);
     } else {
         tc->cmd->handler(&ctx, tc->argc, tc->argv);
     }
     t->errors += ctx.errors;
     tx_count(tc->cmd, t0, ctx.errors);
     tx_after(t, &ctx, s);
+}
+
+/* 1 if tc has a key on shard `shard` (or needs every shard). */
+static int tx_shard_has_keys(const tx_cmd_t *tc, int shard) {
+    if (tc->cmd->flags & CMD_ALL_SHARDS) return 1;
+    for (int i = 0; i < tc->nk; i++)
+        if (db_shard_of(tc->argv[tc->kidx[i]].ptr, tc->argv[tc->kidx[i]].len) == shard) return 1;
+    return 0;
 }
 
 /* The keys of tc that live on shard `shard` (argv indexes). */
@@ -406,13 +525,14 @@ static void tx_run_phase(tx_t *t, tx_op_t *op, shard_t *s) {
     tx_ctx(t, &ctx, s, tc->cmd);
     ctx.argc = tc->argc;
     ctx.argv = tc->argv;
-    int *keys = df_malloc(sizeof(int) * (size_t)(tc->nk + 1));
+    int kbuf[64];
+    int *keys = tc->nk < 64 ? kbuf : df_malloc(sizeof(int) * (size_t)(tc->nk + 1));
     int n = tx_shard_keys(tc, s->id, keys);
     if (op->phase == 0 && n > 1) db_prefetch_keys(s, t->db, tc->argv, keys, n);
     if (tc->cmd->multi->phase(&ctx, op->phase, &tc->state, tc->argc, tc->argv, keys, n) < 0)
         tc->stopped = 1;
     t->errors += ctx.errors;
-    df_free(keys);
+    if (keys != kbuf) df_free(keys);
     tx_after(t, &ctx, s);
 }
 
@@ -422,7 +542,7 @@ static void tx_run_reply(tx_t *t, tx_op_t *op) {
     tx_ctx(t, &ctx, NULL, tc->cmd);
     ctx.argc = tc->argc;
     ctx.argv = tc->argv;
-    uint64_t t0 = util_cycles();
+    uint64_t t0 = tl_cmd_clock;
     tc->cmd->multi->reply(&ctx, &tc->state, tc->argc, tc->argv);
     t->errors += ctx.errors;
     tx_count(tc->cmd, t0, ctx.errors);
@@ -437,7 +557,7 @@ static void tx_run_origin(tx_t *t, tx_op_t *op) {
     ctx.tx = t;
     ctx.db = t->db;
     ctx.cmd = tc->cmd;
-    uint64_t t0 = util_cycles();
+    uint64_t t0 = tl_cmd_clock;
     tc->cmd->handler(&ctx, tc->argc, tc->argv);
     t->db = t->c->db; /* SELECT inside MULTI */
     tx_count(tc->cmd, t0, ctx.errors);
@@ -574,6 +694,7 @@ static void tx_prefetch_batch(tx_t *t, shard_t *s) {
 
 /* Run ops from t->cur on this thread until one belongs elsewhere or must wait. */
 static void tx_step(tx_t *t) {
+    tl_cmd_clock = util_cycles();
     if (t->cur == 0 && !t->locking && t->ncmds > 1 &&
         g_shards[t->batch_shard].owner == tl_worker->id)
         tx_prefetch_batch(t, &g_shards[t->batch_shard]);
@@ -597,7 +718,7 @@ static void tx_step(tx_t *t) {
         case OP_SHARD:
             if (!tx_single_may_run(t, &t->cmds[op->cmd], s)) return;
             tx_run_single(t, &t->cmds[op->cmd], s);
-            if (t->ends) t->ends[op->cmd] = t->out.len;
+            if (t->squash) t->ends[op->cmd] = t->out.len;
             break;
         case OP_PHASE: tx_run_phase(t, op, s); break;
         case OP_REPLY: tx_run_reply(t, op); break;
@@ -626,9 +747,12 @@ tx_t *tx_batch_new(conn_t *c, int shard) {
 }
 
 int tx_batch_add(tx_t *t, const cmd_t *cmd, int argc, const dfm_str_t *argv) {
-    int i = tx_add_cmd(t, cmd, argc, argv, 1);
+    int i = tx_add_cmd(t, cmd, argc, argv);
     if (t->squash) {
-        t->ends = df_realloc(t->ends, sizeof(size_t) * (size_t)t->capcmds);
+        if (t->capends < t->capcmds) {
+            t->ends = df_realloc(t->ends, sizeof(size_t) * (size_t)t->capcmds);
+            t->capends = t->capcmds;
+        }
         t->ends[i] = 0;
     }
     tx_add_op(t, OP_SHARD, t->batch_shard, i, 0);
@@ -683,26 +807,29 @@ static void tx_plan_cmd(tx_t *t, int ci, int whole_mode) {
     }
 }
 
-static void tx_cmd_keys(tx_cmd_t *tc) {
-    tc->kidx = df_malloc(sizeof(int) * (size_t)(tc->argc + 1));
+/* The key indexes of command ci (into the tx's key pool). */
+static void tx_cmd_keys(tx_t *t, int ci) {
+    tx_ki_reserve(t, t->cmds[ci].argc + 1);
+    tx_cmd_t *tc = &t->cmds[ci];
+    tc->kioff = t->nki;
+    tc->kidx = t->ki + t->nki;
     tc->nk = dispatch_keys(tc->cmd, tc->argc, tc->argv, tc->kidx, tc->argc + 1);
     if (tc->nk < 0) tc->nk = 0;
+    t->nki += tc->nk;
 }
 
 /* Ops of one multi command over the sorted parts: phase 0 fused with locking. */
 static void tx_ops_for_multi(tx_t *t, int ci, int fuse_lock) {
     tx_cmd_t *tc = &t->cmds[ci];
-    int *keys = df_malloc(sizeof(int) * (size_t)(tc->nk + 1));
     for (int ph = 0; ph < tc->cmd->multi->nphases; ph++) {
         for (int i = 0; i < t->nparts; i++) {
             int s = t->parts[i].shard;
-            if (!(tc->cmd->flags & CMD_ALL_SHARDS) && tx_shard_keys(tc, s, keys) == 0) continue;
+            if (!tx_shard_has_keys(tc, s)) continue;
             tx_op_t *op = tx_add_op(t, OP_PHASE, s, ci, ph);
             op->lock_first = (uint8_t)(fuse_lock && ph == 0);
         }
     }
     tx_add_op(t, OP_REPLY, -1, ci, 0);
-    df_free(keys);
 }
 
 void tx_run_multi(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *argv, const int *kidx,
@@ -711,8 +838,8 @@ void tx_run_multi(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *argv, const 
     (void)nk;
     tx_t *t = tx_new(c);
     t->locking = 1;
-    int ci = tx_add_cmd(t, cmd, argc, argv, 1);
-    tx_cmd_keys(&t->cmds[ci]);
+    int ci = tx_add_cmd(t, cmd, argc, argv);
+    tx_cmd_keys(t, ci);
     tx_plan_cmd(t, ci, 1);
     if (t->nparts) qsort(t->parts, (size_t)t->nparts, sizeof *t->parts, part_cmp);
     tx_ops_for_multi(t, ci, 1);
@@ -737,24 +864,20 @@ tx_t *tx_group_new(conn_t *c) {
 }
 
 int tx_group_add(tx_t *t, const cmd_t *cmd, int argc, const dfm_str_t *argv) {
-    int ci = tx_add_cmd(t, cmd, argc, argv, 1);
-    tx_cmd_keys(&t->cmds[ci]);
+    int ci = tx_add_cmd(t, cmd, argc, argv);
+    tx_cmd_keys(t, ci);
     tx_plan_cmd(t, ci, 1);
     return t->ncmds;
 }
 
 void tx_group_dispatch(tx_t *t) {
     if (t->nparts) qsort(t->parts, (size_t)t->nparts, sizeof *t->parts, part_cmp);
-    int *keys = NULL;
     for (int i = 0; i < t->nparts; i++) {
         for (int ci = 0; ci < t->ncmds; ci++) {
-            tx_cmd_t *tc = &t->cmds[ci];
-            keys = df_realloc(keys, sizeof(int) * (size_t)(tc->nk + 1));
-            if (tx_shard_keys(tc, t->parts[i].shard, keys) == 0) continue;
+            if (!tx_shard_has_keys(&t->cmds[ci], t->parts[i].shard)) continue;
             tx_add_op(t, OP_PHASE, t->parts[i].shard, ci, 0)->lock_first = 1;
         }
     }
-    df_free(keys);
     for (int ci = 0; ci < t->ncmds; ci++) tx_add_op(t, OP_REPLY, -1, ci, 0);
     tx_dispatch(t);
 }
@@ -789,8 +912,8 @@ void tx_run_exec(conn_t *c) {
     t->ms = ms;
     c->multi = NULL;
     for (int i = 0; ms && i < ms->n; i++) {
-        int ci = tx_add_cmd(t, ms->cmds[i].cmd, ms->cmds[i].argc, ms->cmds[i].argv, 1);
-        tx_cmd_keys(&t->cmds[ci]);
+        int ci = tx_add_cmd(t, ms->cmds[i].cmd, ms->cmds[i].argc, ms->cmds[i].argv);
+        tx_cmd_keys(t, ci);
         tx_plan_cmd(t, ci, 1);
     }
     watch_state_t *w = c->watch;

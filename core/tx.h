@@ -27,6 +27,8 @@
 
 typedef struct tx tx_t;
 
+/* Free this thread's recycled transactions (worker exit). */
+void tx_worker_exit(void);
 /* Per-shard lock state (shard_t.locks). */
 void tx_shard_init(shard_t *s);
 void tx_shard_free(shard_t *s);

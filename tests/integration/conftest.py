@@ -37,6 +37,15 @@ def dragonfly_bin():
     return os.path.join(build, "dragonfly")
 
 
+def fail_on_sanitizer_report(out):
+    """A sanitizer report in a server's output (ASan/UBSan builds), even one written while
+    shutting down, fails the test."""
+    for marker in (b"ERROR: AddressSanitizer", b"ERROR: LeakSanitizer", b"runtime error:"):
+        if marker in out:
+            raise AssertionError("server reported a sanitizer error:\n"
+                                 + out.decode(errors="replace")[-4000:])
+
+
 class Server:
     """A running server process we started (stopped by PID only)."""
 
@@ -85,8 +94,12 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        out = b""
         if self.proc.stdout:
+            out = self.proc.stdout.read()
             self.proc.stdout.close()
+            self.proc.stdout = None
+        fail_on_sanitizer_report(out)
         return self.proc.returncode
 
 

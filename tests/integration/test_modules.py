@@ -20,7 +20,7 @@ import time
 import pytest
 import redis
 
-from conftest import SERVER_KIND, dragonfly_bin, free_port
+from conftest import SERVER_KIND, dragonfly_bin, fail_on_sanitizer_report, free_port
 
 pytestmark = pytest.mark.skipif(SERVER_KIND == "redis",
                                 reason="dragonfly's module ABI; redis-server has its own")
@@ -79,7 +79,11 @@ class ModServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self.proc.stdout.close()
+        if self.proc.stdout:
+            out = self.proc.stdout.read()
+            self.proc.stdout.close()
+            self.proc.stdout = None
+            fail_on_sanitizer_report(out)
 
     def __enter__(self):
         return self
