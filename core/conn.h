@@ -61,6 +61,7 @@ typedef struct conn {
     struct block_wait *blocked;
     uint64_t cmds;
     int ahead_skip; /* lookahead windows to skip (conn_process) */
+    int sq_locked;  /* the next squash groups are locked (squash.c) */
     struct conn *wprev, *wnext; /* worker's pending-write list */
     uint8_t lcache_len; /* last command name as sent, and its table entry */
     char lcache_name[15];

@@ -9,6 +9,12 @@
  *   - a write joins only when every open batch is for its own shard (same-shard order is
  *     kept, and no write overtakes a pending command on another shard);
  *   - anything else closes the group: it is sent, and the command waits for it.
+ * A write that had to close a group because it needed another shard marks the client: its
+ * next groups are *locked* (tx.c, tx_lgroup_*): every single-shard command joins one
+ * transaction that locks all their keys and runs each shard's part in pipeline order, so a
+ * pipeline of writes to many shards costs one pass over the shards instead of a round trip
+ * per change of shard. A locked group that turns out to touch one shard, or to write
+ * nothing, clears the mark.
  */
 #include "squash.h"
 
@@ -32,6 +38,8 @@ typedef struct sq_seg {
 
 struct squash {
     void *block; /* a blocking command's wait, attached after the replies */
+    int locked;  /* one locked group in b[0] (tx_lgroup_*) */
+    int writes;  /* locked: write commands in it */
     tx_t *b[SQ_MAX_SHARDS];
     int nb;
     int sent;
@@ -111,6 +119,11 @@ static int sq_only_shard(const struct squash *sq, int sid) {
 void sq_send(conn_t *c) {
     struct squash *sq = c->sq;
     sq->sent = 1;
+    if (sq->locked) {
+        if (tx_lgroup_shards(sq->b[0]) < 2 || sq->writes == 0) c->sq_locked = 0;
+        tx_lgroup_dispatch(sq->b[0]);
+        return;
+    }
     for (int i = 0; i < sq->nb && !(c->flags & CONN_CLOSING); i++) tx_dispatch(sq->b[i]);
 }
 
@@ -153,12 +166,26 @@ void conn_squash_delivered(conn_t *c, tx_t *t) {
     if (!(c->flags & CONN_IN_DISPATCH)) conn_resume(c);
 }
 
+/* Add a command to a locked group. */
+static void sq_locked_add(struct squash *sq, const cmd_t *cmd, int argc, dfm_str_t *argv,
+                          int sid) {
+    sq_seg_t *g = sq_add_seg(sq);
+    g->batch = 0;
+    g->idx = tx_lgroup_add(sq->b[0], cmd, argc, argv, sid);
+    sq->ncmds++;
+    if (cmd->flags & CMD_WRITE) sq->writes++;
+}
+
 /* Try to add a single-shard command to the open group; 0 if it cannot join. */
 int sq_join(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *argv, int sid) {
     struct squash *sq = c->sq;
     shard_t *s = &g_shards[sid];
     int readonly = (cmd->flags & CMD_READONLY) && !cmd->multi;
     if (sq->ncmds >= SQ_MAX_CMDS || (cmd->flags & CMD_BLOCKING)) return 0;
+    if (sq->locked) {
+        sq_locked_add(sq, cmd, argc, argv, sid);
+        return 1;
+    }
     if (s->owner == c->w->id) {
         if (!readonly || tx_must_wait(s, c->db, cmd, argc, argv)) return 0;
         sq_seg_t *g = sq_add_seg(sq);
@@ -169,7 +196,10 @@ int sq_join(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *argv, int sid) {
         sq->ncmds++;
         return 1;
     }
-    if (!readonly && !sq_only_shard(sq, sid)) return 0;
+    if (!readonly && !sq_only_shard(sq, sid)) {
+        c->sq_locked = 1; /* writes to several shards: lock the next groups */
+        return 0;
+    }
     int b = sq_batch(c, sid);
     if (b < 0) return 0;
     sq_seg_t *g = sq_add_seg(sq);
@@ -183,6 +213,13 @@ int sq_join(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *argv, int sid) {
 /* The first command of a group: a remote shard, or a local one whose keys are locked. */
 void sq_start(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *argv, int sid) {
     struct squash *sq = c->sq = sq_new();
+    if (c->sq_locked && !(cmd->flags & CMD_BLOCKING)) {
+        sq->locked = 1;
+        sq->b[0] = tx_lgroup_new(c);
+        sq->nb = 1;
+        sq_locked_add(sq, cmd, argc, argv, sid);
+        return;
+    }
     int b = sq_batch(c, sid);
     sq_seg_t *g = sq_add_seg(sq);
     g->batch = b;

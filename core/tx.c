@@ -57,6 +57,7 @@ typedef struct tx_cmd {
     const cmd_t *cmd;
     int argc;
     int avoff, kioff; /* argv and kidx: offsets into the tx's pools */
+    int shard;        /* locked squash group: the command's shard */
     dfm_str_t *argv;
     void *state;
     int stopped;
@@ -103,8 +104,8 @@ struct tx {
        them. */
     dfm_str_t *av;
     int *ki;
-    size_t *ends; /* batch: end offset in out of each command's reply */
-    int capcmds, capops, capparts, capav, capki, capends;
+    size_t *spans; /* squash: start and end offsets in out of each command's reply */
+    int capcmds, capops, capparts, capav, capki, capspans;
     rbuf_t out; /* its length is reset */
 };
 
@@ -311,7 +312,7 @@ static void tx_destroy(tx_t *t) {
     df_free(t->av);
     df_free(t->ki);
     rbuf_free(&t->out);
-    df_free(t->ends);
+    df_free(t->spans);
     df_free(t);
 }
 
@@ -412,8 +413,11 @@ static tx_part_t *tx_part(tx_t *t, int shard) {
     return p;
 }
 
-static void part_add_key(tx_part_t *p, int db, const char *key, size_t len, int excl) {
-    for (int i = 0; i < p->n; i++) {
+/* Add a key to lock (merged with an equal key already there unless `append`: locking a key
+   twice in one tx is harmless, and a long pipeline would make the merge quadratic). */
+static void part_add_key_mode(tx_part_t *p, int db, const char *key, size_t len, int excl,
+                              int append) {
+    for (int i = 0; i < p->n && !append; i++) {
         if (p->keys[i].db == db && p->keys[i].len == len && memcmp(p->keys[i].key, key, len) == 0) {
             p->keys[i].excl |= excl;
             return;
@@ -429,6 +433,10 @@ static void part_add_key(tx_part_t *p, int db, const char *key, size_t len, int 
     p->keys[p->n].len = len;
     p->keys[p->n].node = NULL;
     p->n++;
+}
+
+static void part_add_key(tx_part_t *p, int db, const char *key, size_t len, int excl) {
+    part_add_key_mode(p, db, key, len, excl, 0);
 }
 
 static int part_cmp(const void *a, const void *b) {
@@ -677,27 +685,31 @@ static void tx_check_watch(tx_t *t) {
     reply_null_array(&ctx);
 }
 
-/* A batch just arrived on its shard: start loading every key's bucket and entry. */
-static void tx_prefetch_batch(tx_t *t, shard_t *s) {
+/* The tx just arrived on this thread: start loading the bucket, then the entry, of the first
+   key of every single-shard command it runs next on the same shard (up to 32). */
+static void tx_prefetch_ops(tx_t *t) {
+    const tx_op_t *op0 = &t->ops[t->cur];
+    if (op0->kind != OP_SHARD || g_shards[op0->shard].owner != tl_worker->id) return;
+    table_t *tab = g_shards[op0->shard].dbs[t->db].t;
     uint64_t h[32];
-    int n = t->ncmds < 32 ? t->ncmds : 32;
-    table_t *tab = s->dbs[t->db].t;
-    for (int i = 0; i < n; i++) {
-        const tx_cmd_t *tc = &t->cmds[i];
-        if (tc->argc < 2) continue;
-        h[i] = table_hash(tc->argv[1].ptr, tc->argv[1].len);
-        table_prefetch(tab, h[i]);
+    int n = 0;
+    for (int i = t->cur; i < t->nops && n < 32; i++) {
+        const tx_op_t *op = &t->ops[i];
+        if (op->kind != OP_SHARD || op->shard != op0->shard) break;
+        const tx_cmd_t *tc = &t->cmds[op->cmd];
+        const dfm_str_t *k = tc->kidx ? (tc->nk ? &tc->argv[tc->kidx[0]] : NULL)
+                                      : (tc->argc >= 2 ? &tc->argv[1] : NULL);
+        if (!k) continue;
+        h[n] = table_hash(k->ptr, k->len);
+        table_prefetch(tab, h[n++]);
     }
-    for (int i = 0; i < n; i++)
-        if (t->cmds[i].argc >= 2) table_prefetch_entry(tab, h[i]);
+    for (int i = 0; i < n; i++) table_prefetch_entry(tab, h[i]);
 }
 
 /* Run ops from t->cur on this thread until one belongs elsewhere or must wait. */
 static void tx_step(tx_t *t) {
     tl_cmd_clock = util_cycles();
-    if (t->cur == 0 && !t->locking && t->ncmds > 1 &&
-        g_shards[t->batch_shard].owner == tl_worker->id)
-        tx_prefetch_batch(t, &g_shards[t->batch_shard]);
+    if (t->ncmds > 1 && t->cur < t->nops) tx_prefetch_ops(t);
     while (t->cur < t->nops) {
         tx_op_t *op = &t->ops[t->cur];
         int where = tx_op_thread(t, op);
@@ -717,8 +729,9 @@ static void tx_step(tx_t *t) {
         switch (op->kind) {
         case OP_SHARD:
             if (!tx_single_may_run(t, &t->cmds[op->cmd], s)) return;
+            if (t->squash) t->spans[2 * op->cmd] = t->out.len;
             tx_run_single(t, &t->cmds[op->cmd], s);
-            if (t->squash) t->ends[op->cmd] = t->out.len;
+            if (t->squash) t->spans[2 * op->cmd + 1] = t->out.len;
             break;
         case OP_PHASE: tx_run_phase(t, op, s); break;
         case OP_REPLY: tx_run_reply(t, op); break;
@@ -746,15 +759,19 @@ tx_t *tx_batch_new(conn_t *c, int shard) {
     return t;
 }
 
-int tx_batch_add(tx_t *t, const cmd_t *cmd, int argc, const dfm_str_t *argv) {
+/* A squash batch's command: room for its reply span. */
+static int tx_add_squash_cmd(tx_t *t, const cmd_t *cmd, int argc, const dfm_str_t *argv) {
     int i = tx_add_cmd(t, cmd, argc, argv);
-    if (t->squash) {
-        if (t->capends < t->capcmds) {
-            t->ends = df_realloc(t->ends, sizeof(size_t) * (size_t)t->capcmds);
-            t->capends = t->capcmds;
-        }
-        t->ends[i] = 0;
+    if (t->capspans < t->capcmds) {
+        t->spans = df_realloc(t->spans, 2 * sizeof(size_t) * (size_t)t->capcmds);
+        t->capspans = t->capcmds;
     }
+    t->spans[2 * i] = t->spans[2 * i + 1] = 0;
+    return i;
+}
+
+int tx_batch_add(tx_t *t, const cmd_t *cmd, int argc, const dfm_str_t *argv) {
+    int i = t->squash ? tx_add_squash_cmd(t, cmd, argc, argv) : tx_add_cmd(t, cmd, argc, argv);
     tx_add_op(t, OP_SHARD, t->batch_shard, i, 0);
     return t->nops;
 }
@@ -764,9 +781,8 @@ int tx_batch_shard(const tx_t *t) { return t->batch_shard; }
 void tx_batch_set_squash(tx_t *t) { t->squash = 1; }
 
 const char *tx_batch_reply(const tx_t *t, int i, size_t *len) {
-    size_t start = i ? t->ends[i - 1] : 0;
-    *len = t->ends[i] - start;
-    return t->out.data + start;
+    *len = t->spans[2 * i + 1] - t->spans[2 * i];
+    return t->out.data + t->spans[2 * i];
 }
 
 void tx_release(tx_t *t) { tx_free(t); }
@@ -879,6 +895,49 @@ void tx_group_dispatch(tx_t *t) {
         }
     }
     for (int ci = 0; ci < t->ncmds; ci++) tx_add_op(t, OP_REPLY, -1, ci, 0);
+    tx_dispatch(t);
+}
+
+/*
+ * Locked squash groups: a pipeline whose writes go to more than one shard. Its single-shard
+ * commands (reads and writes, on any shard, local ones too) form one transaction: every key
+ * is locked shard by shard in ascending order, each shard runs its commands in pipeline
+ * order, and the client reassembles the replies in pipeline order (like a squash batch).
+ * Since nothing can observe the group half done, running the shards' parts in shard order
+ * instead of pipeline order cannot be told apart from Redis's order.
+ */
+tx_t *tx_lgroup_new(conn_t *c) {
+    tx_t *t = tx_new(c);
+    t->locking = 1;
+    t->squash = 1;
+    t->batch_shard = -1;
+    return t;
+}
+
+int tx_lgroup_add(tx_t *t, const cmd_t *cmd, int argc, const dfm_str_t *argv, int sid) {
+    int ci = tx_add_squash_cmd(t, cmd, argc, argv);
+    tx_cmd_keys(t, ci);
+    tx_cmd_t *tc = &t->cmds[ci];
+    tc->shard = sid;
+    tx_part_t *p = tx_part(t, sid);
+    int excl = (cmd->flags & CMD_WRITE) != 0;
+    for (int i = 0; i < tc->nk; i++)
+        part_add_key_mode(p, t->db, tc->argv[tc->kidx[i]].ptr, tc->argv[tc->kidx[i]].len, excl, 1);
+    return ci;
+}
+
+int tx_lgroup_shards(const tx_t *t) { return t->nparts; }
+
+void tx_lgroup_dispatch(tx_t *t) {
+    if (t->nparts > 1) qsort(t->parts, (size_t)t->nparts, sizeof *t->parts, part_cmp);
+    for (int i = 0; i < t->nparts; i++) {
+        int first = 1;
+        for (int ci = 0; ci < t->ncmds; ci++) {
+            if (t->cmds[ci].shard != t->parts[i].shard) continue;
+            tx_add_op(t, OP_SHARD, t->parts[i].shard, ci, 0)->lock_first = (uint8_t)first;
+            first = 0;
+        }
+    }
     tx_dispatch(t);
 }
 

@@ -61,6 +61,12 @@ int tx_groupable(const cmd_t *cmd);
 tx_t *tx_group_new(conn_t *c);
 int tx_group_add(tx_t *t, const cmd_t *cmd, int argc, const dfm_str_t *argv);
 void tx_group_dispatch(tx_t *t);
+/* Locked squash groups (see tx.c): single-shard commands on any shards, run atomically, the
+   replies kept apart like a squash batch's (tx_batch_reply). */
+tx_t *tx_lgroup_new(conn_t *c);
+int tx_lgroup_add(tx_t *t, const cmd_t *cmd, int argc, const dfm_str_t *argv, int sid);
+int tx_lgroup_shards(const tx_t *t);
+void tx_lgroup_dispatch(tx_t *t);
 /* EXEC of the client's queued commands (cmd_multi.c builds them). */
 void tx_run_exec(conn_t *c);
 /* The client went away: a pending tx drops its output on delivery. */

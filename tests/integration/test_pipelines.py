@@ -72,3 +72,52 @@ def test_long_pipeline_of_msets(raw):
     out = raw.pipeline(cmds)
     assert out[:300] == ["OK"] * 300
     assert out[300] == [b"299"] * 4
+
+
+def test_writes_across_shards_keep_pipeline_semantics(raw):
+    """Writes to many shards in one pipeline (dragonfly runs such groups as one locked
+    transaction after the first one): every reply is what running the commands one by one
+    gives. Repeated so the later pipelines take the locked path."""
+    model = {}
+    for rnd in range(4):
+        cmds, expect = [], []
+        for i in range(40):
+            k, c = f"w:{i}", f"cnt:{i % 7}"
+            cmds.append(["SET", k, f"{rnd}-{i}"])
+            expect.append("OK")
+            model[k] = f"{rnd}-{i}".encode()
+            cmds.append(["INCR", c])
+            model[c] = int(model.get(c, 0)) + 1
+            expect.append(model[c])
+            prev = f"w:{(i * 13) % 40}"
+            cmds.append(["GET", prev])
+            expect.append(model.get(prev))
+            if i % 10 == 5:  # a wrong-type error in the middle of the group
+                cmds.append(["LPUSH", k, "x"])
+                expect.append("WRONGTYPE")
+        cmds.append(["DEL", "w:0", "w:1"])
+        expect.append(2)
+        model.pop("w:0")
+        model.pop("w:1")
+        out = raw.pipeline(cmds)
+        assert len(out) == len(expect)
+        for i, (got, want) in enumerate(zip(out, expect)):
+            if want == "WRONGTYPE":
+                assert str(got).startswith("WRONGTYPE"), (rnd, i, got)
+            else:
+                assert got == want, (rnd, i, cmds[i], got, want)
+
+
+def test_blocking_command_inside_write_pipeline(raw):
+    """A blocking pop with data ready, between writes to several shards, sees the writes
+    before it and not the ones after it."""
+    for rnd in range(3):
+        cmds = [["SET", f"b:{i}", "v"] for i in range(10)]
+        cmds += [["RPUSH", "bq", f"job{rnd}"], ["BLPOP", "bq", "1"]]
+        cmds += [["SET", f"b:{i}", "w"] for i in range(10)] + [["LLEN", "bq"]]
+        out = raw.pipeline(cmds)
+        assert out[:10] == ["OK"] * 10
+        assert out[10] == 1
+        assert out[11] == [b"bq", f"job{rnd}".encode()]
+        assert out[12:22] == ["OK"] * 10
+        assert out[22] == 0
