@@ -159,8 +159,21 @@ void conn_free(conn_t *c) {
     df_free(c->lib_ver);
     if (c->multi) multi_state_free(c->multi);
     if (c->watch) server_unwatch_all(c);
+    if (c->fd >= 0) close(c->fd);
     df_free(c);
 }
+
+int conn_handoff_ok(const conn_t *c) {
+    return c->obuf.len == c->opos && c->ipos == c->ilen && c->deferred_argc == 0 &&
+           !(c->flags & (CONN_CLOSE_AFTER_REPLY | CONN_CLOSING | CONN_WRITE_WAIT | CONN_BLOCKED));
+}
+
+void conn_handoff_begin(conn_t *c) {
+    c->handoff = 1;
+    atomic_store_explicit(&c->remote_wake, 0, memory_order_relaxed);
+}
+
+void conn_handoff_end(conn_t *c) { c->handoff = 0; }
 
 /* Close the socket now; free the struct once nothing in flight refers to it. */
 void conn_close(conn_t *c) {
@@ -178,9 +191,15 @@ void conn_close(conn_t *c) {
     event_free(c->ev_read);
     event_free(c->ev_write);
     c->ev_read = c->ev_write = NULL;
-    close(c->fd);
+    if (c->handoff) { /* another thread may still write the reply: the fd closes in conn_free */
+        shutdown(c->fd, SHUT_RDWR);
+        atomic_store(&c->remote_wake, 1);
+    } else {
+        close(c->fd);
+        c->fd = -1;
+    }
     atomic_fetch_sub(&g_nclients, 1);
-    if (c->pending == 0 && !c->sq) conn_free(c);
+    if (c->pending == 0 && !c->sq && !(c->flags & CONN_IN_PROCESS)) conn_free(c);
 }
 
 void conn_flush(conn_t *c) {
@@ -214,8 +233,11 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg) {
     (void)fd;
     (void)what;
     conn_t *c = arg;
+    c->flags |= CONN_IN_PROCESS;
     conn_flush(c);
-    if (!(c->flags & (CONN_CLOSING | CONN_WRITE_WAIT))) conn_resume(c);
+    c->flags &= ~CONN_IN_PROCESS;
+    if ((c->flags & CONN_CLOSING) || !(c->flags & CONN_WRITE_WAIT))
+        conn_resume(c); /* frees a closed client */
 }
 
 /* The input buffer may move only when no parsed command still points into it. */
@@ -276,6 +298,7 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
         conn_close(c);
         return;
     }
+    if (c->handoff) atomic_store(&c->remote_wake, 1); /* the reply's thread must wake us */
     if (c->pending || (c->flags & CONN_BLOCKED)) return;
     conn_process(c);
 }
@@ -345,7 +368,7 @@ static int conn_lookahead(conn_t *c) {
 }
 
 /* Parse and run commands until input runs out or something is in flight. */
-static void conn_process(conn_t *c) {
+static void conn_process_input(conn_t *c) {
     int ahead = 0;
     tl_cmd_clock = util_cycles();
     while (!c->pending && !(c->flags & (CONN_CLOSING | CONN_CLOSE_AFTER_REPLY | CONN_BLOCKED))) {
@@ -409,6 +432,16 @@ static void conn_process(conn_t *c) {
         else
             conn_flush(c);
     }
+}
+
+/* conn_process_input, with the client kept alive until it returns: a write error or a
+   command may close it on the way (freed here once nothing is in flight). */
+static void conn_process(conn_t *c) {
+    uint32_t was = c->flags & CONN_IN_PROCESS;
+    c->flags |= CONN_IN_PROCESS;
+    conn_process_input(c);
+    c->flags = (c->flags & ~CONN_IN_PROCESS) | was;
+    if (!was && (c->flags & CONN_CLOSING) && c->pending == 0 && !c->sq) conn_free(c);
 }
 
 void conn_resume(conn_t *c) {

@@ -8,6 +8,7 @@
 #ifndef DF_CONN_H
 #define DF_CONN_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "dispatch.h"
@@ -25,6 +26,7 @@
 #define CONN_DIRTY_EXEC (1u << 7)   /* a queueing error: EXEC must abort */
 #define CONN_IN_DISPATCH (1u << 8) /* a tx is being started: delivery must not resume */
 #define CONN_IN_WQ (1u << 9)       /* on its worker's list of clients with replies to write */
+#define CONN_IN_PROCESS (1u << 10) /* conn_process or a write is using it: a close frees later */
 
 struct tx;
 struct squash;
@@ -62,6 +64,12 @@ typedef struct conn {
     uint64_t cmds;
     int ahead_skip; /* lookahead windows to skip (conn_process) */
     int sq_locked;  /* the next squash groups are locked (squash.c) */
+    /* Reply handoff: the thread that finishes the client's tx writes the reply to the socket
+       itself and tells the client's thread lazily (tx.c). While it is in flight the fd stays
+       open and remote_wake asks that thread to wake the client's one (input arrived, or the
+       client is closing). */
+    int handoff;
+    atomic_int remote_wake;
     struct conn *wprev, *wnext; /* worker's pending-write list */
     uint8_t lcache_len; /* last command name as sent, and its table entry */
     char lcache_name[15];
@@ -79,6 +87,13 @@ void conn_free(conn_t *c);
 /* Park a parsed command to run first when the client resumes (its argv array is copied). */
 void conn_defer(conn_t *c, int argc, const dfm_str_t *argv);
 void conn_flush(conn_t *c);
+/* 1 if a reply computed elsewhere may be written to the socket by the thread that computes
+   it: nothing is waiting to be written before it, no more input is buffered, nothing else
+   depends on the client's thread. Client's thread. */
+int conn_handoff_ok(const conn_t *c);
+/* Start / end a handoff (see conn_t.handoff). */
+void conn_handoff_begin(conn_t *c);
+void conn_handoff_end(conn_t *c);
 /* Write every client of w that has replies waiting (end of an event-loop iteration): replies
    of one iteration leave together, as Redis does before it sleeps. */
 void conn_flush_pending(worker_t *w);

@@ -18,15 +18,15 @@
  */
 #include "squash.h"
 
+#include <stdint.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "alloc.h"
 #include "block.h"
 #include "db.h"
 #include "server.h"
 #include "tx.h"
-
-#define SQ_MAX_CMDS 128
 
 #define SQ_MAX_SHARDS 16
 
@@ -39,6 +39,8 @@ typedef struct sq_seg {
 struct squash {
     void *block; /* a blocking command's wait, attached after the replies */
     int locked;  /* one locked group in b[0] (tx_lgroup_*) */
+    int blocking; /* it ends with a blocking command */
+    size_t written; /* replies already written by the batch's thread (handoff) */
     int writes;  /* locked: write commands in it */
     tx_t *b[SQ_MAX_SHARDS];
     int nb;
@@ -116,9 +118,66 @@ static int sq_only_shard(const struct squash *sq, int sid) {
     return 1;
 }
 
+/* 1 if a handoff wrote every reply of the group. */
+static int sq_all_written(const struct squash *sq, size_t written) {
+    if (!written) return 0;
+    size_t total = 0;
+    for (int i = 0; i < sq->nseg; i++) {
+        const sq_seg_t *g = &sq->segs[i];
+        if (g->batch < 0) {
+            total += g->end - g->start;
+        } else {
+            size_t len;
+            tx_batch_reply(sq->b[g->batch], g->idx, &len);
+            total += len;
+        }
+    }
+    return written >= total;
+}
+
+int sq_reply_iov(const struct squash *sq, const tx_t *t, struct iovec *iov, int max) {
+    int n = 0;
+    for (int i = 0; i < sq->nseg && n < max; i++) {
+        const sq_seg_t *g = &sq->segs[i];
+        size_t len;
+        const char *p;
+        if (g->batch < 0) {
+            p = sq->local.data + g->start;
+            len = g->end - g->start;
+        } else {
+            p = tx_batch_reply(t, g->idx, &len);
+        }
+        if (len == 0) continue;
+        iov[n].iov_base = (void *)(uintptr_t)p;
+        iov[n++].iov_len = len;
+    }
+    return n;
+}
+
+/* Move the client's unwritten output into the group, as its first reply piece. */
+static void sq_take_output(conn_t *c, struct squash *sq) {
+    sq_add_seg(sq);
+    memmove(sq->segs + 1, sq->segs, sizeof(sq_seg_t) * (size_t)(sq->nseg - 1));
+    sq_seg_t *g = &sq->segs[0];
+    g->batch = -1;
+    g->start = sq->local.len;
+    rbuf_append(&sq->local, c->obuf.data + c->opos, c->obuf.len - c->opos);
+    g->end = sq->local.len;
+    c->obuf.len = c->opos = 0;
+}
+
 void sq_send(conn_t *c) {
     struct squash *sq = c->sq;
     sq->sent = 1;
+    /* One unlocked batch: its thread can write the whole group's replies itself (reply
+       handoff), after the replies still waiting in the output buffer, which move into the
+       group. (A locked group's last shard is always the highest one: handing off would load
+       that shard's thread with every client's writes.) */
+    if (sq->nb == 1 && !sq->locked && sq->nseg < SQ_IOV_MAX && !sq->blocking &&
+        g_nworkers > 1) {
+        if (c->obuf.len > c->opos && !(c->flags & CONN_WRITE_WAIT)) sq_take_output(c, sq);
+        if (conn_handoff_ok(c)) tx_set_handoff_squash(sq->b[0]);
+    }
     if (sq->locked) {
         if (tx_lgroup_shards(sq->b[0]) < 2 || sq->writes == 0) c->sq_locked = 0;
         tx_lgroup_dispatch(sq->b[0]);
@@ -127,10 +186,13 @@ void sq_send(conn_t *c) {
     for (int i = 0; i < sq->nb && !(c->flags & CONN_CLOSING); i++) tx_dispatch(sq->b[i]);
 }
 
-/* Every batch of the group is back: replies go out in pipeline order. */
-static void sq_assemble(conn_t *c) {
+/* Every batch of the group is back: replies go out in pipeline order (the first `written`
+   bytes already went, by handoff). */
+static void sq_assemble(conn_t *c, size_t written) {
     struct squash *sq = c->sq;
-    for (int i = 0; i < sq->nseg; i++) {
+    size_t start = c->obuf.len;
+    int n = sq_all_written(sq, written) ? 0 : sq->nseg;
+    for (int i = 0; i < n; i++) {
         const sq_seg_t *g = &sq->segs[i];
         if (g->batch < 0) {
             rbuf_append(&c->obuf, sq->local.data + g->start, g->end - g->start);
@@ -140,11 +202,16 @@ static void sq_assemble(conn_t *c) {
             rbuf_append(&c->obuf, p, len);
         }
     }
+    if (written && n) { /* a short handoff write: the rest goes from here */
+        c->opos = start + written;
+        if (c->opos == c->obuf.len) c->opos = c->obuf.len = 0;
+    }
     c->sq = NULL;
     sq_free(sq);
 }
 
 void conn_squash_delivered(conn_t *c, tx_t *t) {
+    if (tx_handoff_written(t)) c->sq->written = tx_handoff_written(t);
     void *blk = tx_take_block(t); /* the group owns its batches */
     if (blk) {
         if (c->flags & CONN_CLOSING)
@@ -161,7 +228,7 @@ void conn_squash_delivered(conn_t *c, tx_t *t) {
         return;
     }
     void *block = c->sq->block;
-    sq_assemble(c);
+    sq_assemble(c, c->sq->written);
     if (block) block_attach(c, block);
     if (!(c->flags & CONN_IN_DISPATCH)) conn_resume(c);
 }
@@ -226,7 +293,10 @@ void sq_start(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *argv, int sid) {
     g->idx = tx_batch_size(sq->b[b]);
     tx_batch_add(sq->b[b], cmd, argc, argv);
     sq->ncmds++;
-    if (cmd->flags & CMD_BLOCKING) sq_send(c); /* nothing may follow it */
+    if (cmd->flags & CMD_BLOCKING) { /* nothing may follow it */
+        sq->blocking = 1;
+        sq_send(c);
+    }
 }
 
 

@@ -16,6 +16,14 @@ void sq_start(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *argv, int sid);
 /* Add a single-shard command to the open group (may run a local read at once); 0 if it may not
    join: the caller sends the group and runs the command after it. */
 int sq_join(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *argv, int sid);
+/* Most reply pieces a group has (commands, plus one for a protocol error). */
+#define SQ_IOV_MAX (SQ_MAX_CMDS + 1)
+#define SQ_MAX_CMDS 128
+
+/* The group's replies in pipeline order as iovecs (t: its single batch, finished); returns
+   how many. Any thread, while the client waits for t. */
+struct iovec;
+int sq_reply_iov(const struct squash *sq, const struct tx *t, struct iovec *iov, int max);
 /* Send every batch of the group; the client is pending until all are back. */
 void sq_send(conn_t *c);
 int sq_was_sent(const struct squash *sq);

@@ -5,12 +5,15 @@
  */
 #include "tx.h"
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "alloc.h"
 #include "block.h"
+#include "squash.h"
 #include "log.h"
 #include "reply.h"
 #include "server.h"
@@ -96,6 +99,8 @@ struct tx {
     int squash;  /* a batch of a squashed pipeline: the client reassembles the replies */
     _Atomic int refs;
     watch_state_t *watch;
+    int handoff;    /* the finishing thread writes the squash group's replies to the client */
+    size_t written; /* handoff: bytes it wrote */
     /* Everything from here on is kept when the tx is recycled (tx_clear). */
     tx_cmd_t *cmds;
     tx_op_t *ops;
@@ -589,9 +594,45 @@ static void tx_on_unlock(msg_t *m) {
 
 static void tx_deliver(msg_t *m);
 
+/* Write the group's replies to the client's socket from this thread (handoff); returns bytes
+   written (short on EAGAIN or an error: the client's thread writes or fails the rest). */
+static size_t tx_write_handoff(tx_t *t) {
+    struct iovec iov[SQ_IOV_MAX];
+    int n = sq_reply_iov(t->c->sq, t, iov, SQ_IOV_MAX);
+    size_t done = 0;
+    int i = 0;
+    while (i < n) {
+        ssize_t w = writev(t->c->fd, iov + i, n - i);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break;
+        done += (size_t)w;
+        while (i < n && (size_t)w >= iov[i].iov_len) w -= (ssize_t)iov[i++].iov_len;
+        if (i < n) {
+            iov[i].iov_base = (char *)iov[i].iov_base + w;
+            iov[i].iov_len -= (size_t)w;
+        }
+    }
+    tl_worker->stats.net_out += done;
+    return done;
+}
+
+/* Finish a handoff (an unlocked squash batch, so no locks) on the batch's thread: write the
+   group's replies, then post the batch back lazily: the client's thread is woken only if the
+   client sent more input or is closing. */
+static void tx_finish_handoff(tx_t *t) {
+    t->written = tx_write_handoff(t);
+    atomic_int *wake_if[1] = {&t->c->remote_wake};
+    t->m.fn = tx_deliver;
+    worker_post_lazy(t->origin, &t->m, wake_if, 1);
+}
+
 /* All ops done: release locks (inline for ours, by message for others), deliver. */
 static void tx_finish(tx_t *t) {
     int me = tl_worker->id;
+    if (t->handoff && t->origin != me) {
+        tx_finish_handoff(t);
+        return;
+    }
     for (int i = 0; i < t->nparts; i++) {
         tx_part_t *p = &t->parts[i];
         if (!p->locked) continue;
@@ -624,6 +665,7 @@ static void tx_after(tx_t *t, dfm_ctx_t *ctx, shard_t *s) {
 static void tx_deliver(msg_t *m) {
     tx_t *t = (tx_t *)m;
     conn_t *c = t->c;
+    if (t->handoff) conn_handoff_end(c);
     if (t->squash) {
         c->w->awaiting--;
         conn_squash_delivered(c, t);
@@ -803,6 +845,13 @@ void tx_dispatch(tx_t *t) {
     tx_step(t);
     c->flags = (c->flags & ~CONN_IN_DISPATCH) | was;
 }
+
+void tx_set_handoff_squash(tx_t *t) {
+    t->handoff = 1;
+    conn_handoff_begin(t->c);
+}
+
+size_t tx_handoff_written(const tx_t *t) { return t->handoff ? t->written : 0; }
 
 /* Fill the parts of a multi-shard command; returns the number of shards involved. */
 static void tx_plan_cmd(tx_t *t, int ci, int whole_mode) {

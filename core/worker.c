@@ -20,10 +20,11 @@ int g_nworkers;
 _Thread_local worker_t *tl_worker;
 atomic_int g_nclients;
 
-/* Drain the inbox: take the whole stack at once, reverse it to arrival order, run each. */
+/* Drain the inboxes: take each whole stack at once, reverse it to arrival order, run each. */
 static void worker_drain(worker_t *w) {
     for (;;) {
         msg_t *m = atomic_exchange_explicit(&w->inbox, NULL, memory_order_acquire);
+        if (!m) m = atomic_exchange_explicit(&w->lazy, NULL, memory_order_acquire);
         if (!m) return;
         msg_t *rev = NULL;
         while (m) {
@@ -61,6 +62,25 @@ static void worker_push_chain(int target, msg_t *head, msg_t *tail) {
         uint64_t one = 1;
         ssize_t n = write(w->efd, &one, sizeof one);
         (void)n;
+    }
+}
+
+void worker_post_lazy(int target, msg_t *m, atomic_int *const *wake_if, int n) {
+    worker_t *w = &g_workers[target];
+    msg_t *old = atomic_load_explicit(&w->lazy, memory_order_relaxed);
+    do {
+        m->next = old;
+    } while (!atomic_compare_exchange_weak(&w->lazy, &old, m));
+    /* Pairs with the flag setters: either the target sees the message before it sleeps, or
+       we see its flag (both sides sequentially consistent). */
+    if (!atomic_load(&w->sleeping)) return;
+    for (int i = 0; i < n; i++) {
+        if (wake_if[i] && atomic_load(wake_if[i])) {
+            uint64_t one = 1;
+            ssize_t r = write(w->efd, &one, sizeof one);
+            (void)r;
+            return;
+        }
     }
 }
 
@@ -131,6 +151,7 @@ int workers_create(int n) {
             return -1;
         }
         atomic_init(&w->inbox, NULL);
+        atomic_init(&w->lazy, NULL);
         atomic_init(&w->sleeping, 1);
         w->ev_inbox = event_new(w->base, w->efd, EV_READ | EV_PERSIST, worker_on_inbox, w);
         event_add(w->ev_inbox, NULL);
@@ -146,7 +167,7 @@ static void worker_loop(worker_t *w) {
         conn_flush_pending(w);
         worker_flush(w);
         atomic_store(&w->sleeping, 1);
-        if (atomic_load(&w->inbox) != NULL) {
+        if (atomic_load(&w->inbox) != NULL || atomic_load(&w->lazy) != NULL) {
             atomic_store(&w->sleeping, 0);
             continue;
         }

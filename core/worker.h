@@ -45,6 +45,7 @@ typedef struct worker {
     struct event *ev_inbox;
     struct event *ev_cron;
     _Atomic(msg_t *) inbox;
+    _Atomic(msg_t *) lazy; /* messages that need no wake-up (worker_post_lazy) */
     atomic_int sleeping; /* about to wait in epoll: senders must ring the eventfd */
     int nlisteners;
     struct event *listeners[34];
@@ -72,6 +73,11 @@ void workers_destroy(void);
    leaves at the end of the current loop iteration, together with every other message for
    the same target (one inbox push, at most one wake-up per target and iteration). */
 void worker_send(int target, msg_t *m);
+/* Push m onto target's lazy inbox now (any thread). The target runs it when it next wakes,
+   or before it sleeps; it is woken only if one of the n flags (may be NULL) is set when
+   looked at after the push. The flags' setters, on the target's thread, set them before
+   that thread's next check of its inboxes, so a message it waits for is never left behind. */
+void worker_post_lazy(int target, msg_t *m, atomic_int *const *wake_if, int n);
 /* Run fn(arg) on every worker (async, fire and forget; arg must outlive it). */
 void worker_broadcast(void (*fn)(void *arg), void *arg);
 

@@ -5,6 +5,9 @@ and groups consecutive multi-shard commands into one transaction; Redis runs the
 """
 
 
+from resp import encode
+
+
 def keys(n, prefix="k"):
     return [f"{prefix}:{i}" for i in range(n)]
 
@@ -121,3 +124,51 @@ def test_blocking_command_inside_write_pipeline(raw):
         assert out[11] == [b"bq", f"job{rnd}".encode()]
         assert out[12:22] == ["OK"] * 10
         assert out[22] == 0
+
+
+def test_big_replies_across_shards_arrive_whole(raw):
+    """Pipelined GETs of big values in several shards, read by a client that waits before
+    reading (the socket fills up, so replies go out in several writes): every byte arrives, in
+    order."""
+    import time
+    vals = {f"big:{i}": bytes([65 + i]) * (512 * 1024 + i) for i in range(12)}
+    for k, v in vals.items():
+        assert raw.cmd("SET", k, v) == "OK"
+    names = list(vals)
+    for rot in range(6):  # each key in turn goes first (a remote one, in some of them)
+        order = names[rot:] + names[:rot]
+        cmds = [["GET", k] for k in order] + [["STRLEN", "big:0"]]
+        raw.send(b"".join(encode(*c) for c in cmds))
+        time.sleep(0.2)
+        out = [raw.read() for _ in cmds]
+        assert out[:-1] == [vals[k] for k in order]
+        assert out[-1] == 512 * 1024
+
+
+def test_clients_closing_mid_reply(server, raw):
+    """Clients that send pipelines of big GETs and close without reading (replies still being
+    written, by the client's thread or by another one): the server frees them and keeps
+    serving."""
+    import random
+    import socket
+    import threading
+    for i in range(16):
+        assert raw.cmd("SET", f"cm:{i}", b"v" * 100000) == "OK"
+
+    def closer(seed):
+        rnd = random.Random(seed)
+        for _ in range(50):
+            s = socket.create_connection((server.host, server.port))
+            n = rnd.randrange(1, 12)
+            s.sendall(b"".join(encode("GET", f"cm:{rnd.randrange(16)}") for _ in range(n)))
+            if rnd.random() < 0.5:
+                s.recv(rnd.randrange(1, 65536))
+            s.close()
+
+    threads = [threading.Thread(target=closer, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert raw.cmd("PING") == "PONG"
+    assert raw.cmd("STRLEN", "cm:3") == 100000
