@@ -168,12 +168,21 @@ int conn_handoff_ok(const conn_t *c) {
            !(c->flags & (CONN_CLOSE_AFTER_REPLY | CONN_CLOSING | CONN_WRITE_WAIT | CONN_BLOCKED));
 }
 
-void conn_handoff_begin(conn_t *c) {
-    c->handoff = 1;
-    atomic_store_explicit(&c->remote_wake, 0, memory_order_relaxed);
+void conn_handoff_begin(conn_t *c) { c->handoff = 1; }
+
+/* The client's thread needs the handoff's message promptly: count it in the worker's flag,
+   which the posting thread reads after its push (worker_post_lazy). */
+static void conn_handoff_need_wake(conn_t *c) {
+    if (!c->handoff || c->wake_counted) return;
+    c->wake_counted = 1;
+    atomic_fetch_add(&c->w->handoff_wake, 1);
 }
 
-void conn_handoff_end(conn_t *c) { c->handoff = 0; }
+void conn_handoff_end(conn_t *c) {
+    if (c->wake_counted) atomic_fetch_sub(&c->w->handoff_wake, 1);
+    c->wake_counted = 0;
+    c->handoff = 0;
+}
 
 /* Close the socket now; free the struct once nothing in flight refers to it. */
 void conn_close(conn_t *c) {
@@ -193,7 +202,7 @@ void conn_close(conn_t *c) {
     c->ev_read = c->ev_write = NULL;
     if (c->handoff) { /* another thread may still write the reply: the fd closes in conn_free */
         shutdown(c->fd, SHUT_RDWR);
-        atomic_store(&c->remote_wake, 1);
+        conn_handoff_need_wake(c);
     } else {
         close(c->fd);
         c->fd = -1;
@@ -298,7 +307,7 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
         conn_close(c);
         return;
     }
-    if (c->handoff) atomic_store(&c->remote_wake, 1); /* the reply's thread must wake us */
+    conn_handoff_need_wake(c); /* a handoff in flight must wake us when it is done */
     if (c->pending || (c->flags & CONN_BLOCKED)) return;
     conn_process(c);
 }

@@ -64,12 +64,12 @@ typedef struct conn {
     uint64_t cmds;
     int ahead_skip; /* lookahead windows to skip (conn_process) */
     int sq_locked;  /* the next squash groups are locked (squash.c) */
-    /* Reply handoff: the thread that finishes the client's tx writes the reply to the socket
-       itself and tells the client's thread lazily (tx.c). While it is in flight the fd stays
-       open and remote_wake asks that thread to wake the client's one (input arrived, or the
-       client is closing). */
+    /* Reply handoff: the thread that finishes the client's squash batch writes the replies to
+       the socket itself and tells the client's thread lazily (tx.c). While it is in flight
+       the fd stays open; wake_counted: this client is counted in its worker's handoff_wake
+       (input arrived, or it is closing: the lazy message must wake the worker). */
     int handoff;
-    atomic_int remote_wake;
+    int wake_counted;
     struct conn *wprev, *wnext; /* worker's pending-write list */
     uint8_t lcache_len; /* last command name as sent, and its table entry */
     char lcache_name[15];

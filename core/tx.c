@@ -617,11 +617,12 @@ static size_t tx_write_handoff(tx_t *t) {
 }
 
 /* Finish a handoff (an unlocked squash batch, so no locks) on the batch's thread: write the
-   group's replies, then post the batch back lazily: the client's thread is woken only if the
-   client sent more input or is closing. */
+   group's replies, then post the batch back lazily: the client's thread is woken only if one
+   of its clients in a handoff sent more input or is closing. Neither t nor its client may be
+   touched after the post (the client's thread may free them at once). */
 static void tx_finish_handoff(tx_t *t) {
     t->written = tx_write_handoff(t);
-    atomic_int *wake_if[1] = {&t->c->remote_wake};
+    atomic_int *wake_if[1] = {&g_workers[t->origin].handoff_wake};
     t->m.fn = tx_deliver;
     worker_post_lazy(t->origin, &t->m, wake_if, 1);
 }

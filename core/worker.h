@@ -58,6 +58,7 @@ typedef struct worker {
     msg_t *out_tail[256];
     int stopping;
     int awaiting; /* this worker's clients waiting for a reply from another thread */
+    atomic_int handoff_wake; /* clients in a reply handoff that need its message promptly */
 } worker_t;
 
 extern worker_t *g_workers;
