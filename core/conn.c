@@ -436,7 +436,7 @@ static void conn_process_input(conn_t *c) {
         /* A thread that waits on no other thread batches its writes to the end of the
            iteration (fewer wake-ups for clients); one with hops in flight writes at once, so
            its clients are not held behind a slower iteration. */
-        if (c->w->awaiting == 0)
+        if (worker_awaiting(c->w) == 0)
             conn_flush_later(c);
         else
             conn_flush(c);

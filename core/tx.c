@@ -688,7 +688,7 @@ static void tx_deliver(msg_t *m) {
     conn_t *c = t->c;
     if (t->handoff) conn_handoff_end(c);
     if (t->squash) {
-        c->w->awaiting--;
+        worker_awaiting_add(c->w, -1);
         conn_squash_delivered(c, t);
         return;
     }
@@ -702,7 +702,7 @@ static void tx_deliver(msg_t *m) {
         t->block = NULL;
     }
     c->pending--;
-    c->w->awaiting--;
+    worker_awaiting_add(c->w, -1);
     if (t->is_exec) server_unwatch_all(c);
     tx_free(t);
     if (!(c->flags & CONN_IN_DISPATCH)) conn_resume(c);
@@ -861,7 +861,7 @@ void tx_dispatch(tx_t *t) {
     conn_t *c = t->c;
     uint32_t was = c->flags & CONN_IN_DISPATCH;
     c->pending++;
-    c->w->awaiting++;
+    worker_awaiting_add(c->w, 1);
     c->flags |= CONN_IN_DISPATCH;
     tx_step(t);
     c->flags = (c->flags & ~CONN_IN_DISPATCH) | was;

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "conn.h"
 #include "server.h"
+#include "util.h"
 
 worker_t *g_workers;
 int g_nworkers;
@@ -161,9 +162,22 @@ int workers_create(int n) {
     return 0;
 }
 
+/* 1 once the worker may leave its loop: stopping, and no client of any worker waits for a
+   hop any more (their replies are dropped, but the work in flight finishes, so nothing is
+   left half done or unfreed), or two seconds have passed. A stopping worker that sleeps
+   still wakes for its cron (--hz) to look again. */
+static int worker_done(worker_t *w) {
+    if (!w->stopping) return 0;
+    if (w->stop_deadline_ms == 0) w->stop_deadline_ms = util_now_ms() + 2000;
+    if (util_now_ms() > w->stop_deadline_ms) return 1;
+    for (int i = 0; i < g_nworkers; i++)
+        if (worker_awaiting(&g_workers[i]) > 0) return 0;
+    return 1;
+}
+
 /* The event loop, one batch of events at a time, with the inbox drained in between. */
 static void worker_loop(worker_t *w) {
-    while (!w->stopping) {
+    while (!worker_done(w)) {
         worker_drain(w);
         conn_flush_pending(w);
         worker_flush(w);

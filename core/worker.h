@@ -57,7 +57,9 @@ typedef struct worker {
     msg_t *out_head[256]; /* messages sent during this loop iteration, per target, newest first */
     msg_t *out_tail[256];
     int stopping;
-    int awaiting; /* this worker's clients waiting for a reply from another thread */
+    int64_t stop_deadline_ms;
+    atomic_int awaiting; /* this worker's clients waiting for a reply from another thread:
+                            written by the worker only, read by others at shutdown */
     atomic_int handoff_wake; /* clients in a reply handoff that need its message promptly */
 } worker_t;
 
@@ -70,6 +72,14 @@ int workers_create(int n);
 int workers_start(void);
 void workers_join(void);
 void workers_destroy(void);
+/* Add d to w->awaiting (w's own thread). */
+static inline void worker_awaiting_add(worker_t *w, int d) {
+    atomic_store_explicit(&w->awaiting, atomic_load_explicit(&w->awaiting, memory_order_relaxed) + d,
+                          memory_order_relaxed);
+}
+static inline int worker_awaiting(worker_t *w) {
+    return atomic_load_explicit(&w->awaiting, memory_order_relaxed);
+}
 /* Queue m to run m->fn on worker `target`. Any thread. From a worker thread the message
    leaves at the end of the current loop iteration, together with every other message for
    the same target (one inbox push, at most one wake-up per target and iteration). */
