@@ -81,7 +81,7 @@ static void sq_destroy(struct squash *sq) {
 void sq_free(struct squash *sq) {
     for (int i = 0; i < sq->nb; i++)
         if (sq->b[i]) tx_release(sq->b[i]);
-    if (tl_nsqpool == SQ_POOL_MAX || sq->local.cap > 64 * 1024 || sq->capseg > 1024) {
+    if (tl_nsqpool == SQ_POOL_MAX || sq->local.cap > 16 * 1024 || sq->capseg > 1024) {
         sq_destroy(sq);
         return;
     }

@@ -298,7 +298,7 @@ static void shard_wake(shard_t *s) {
  * last reference.
  */
 #define TX_POOL_MAX 64
-#define TX_OUT_KEEP (64 * 1024)
+#define TX_OUT_KEEP (16 * 1024) /* a recycled tx keeps a reply buffer up to this size */
 
 static _Thread_local tx_t *tl_pool;
 static _Thread_local int tl_npool;
