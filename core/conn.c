@@ -175,11 +175,11 @@ void conn_handoff_begin(conn_t *c) { c->handoff = 1; }
 static void conn_handoff_need_wake(conn_t *c) {
     if (!c->handoff || c->wake_counted) return;
     c->wake_counted = 1;
-    atomic_fetch_add(&c->w->handoff_wake, 1);
+    atomic_fetch_add(&c->w->handoff_wake[c->id % WORKER_WAKE_SLOTS], 1);
 }
 
 void conn_handoff_end(conn_t *c) {
-    if (c->wake_counted) atomic_fetch_sub(&c->w->handoff_wake, 1);
+    if (c->wake_counted) atomic_fetch_sub(&c->w->handoff_wake[c->id % WORKER_WAKE_SLOTS], 1);
     c->wake_counted = 0;
     c->handoff = 0;
 }

@@ -642,7 +642,7 @@ static size_t tx_write_handoff(tx_t *t) {
    touched after the post (the client's thread may free them at once). */
 static void tx_finish_handoff(tx_t *t) {
     t->written = tx_write_handoff(t);
-    atomic_int *wake_if[1] = {&g_workers[t->origin].handoff_wake};
+    atomic_int *wake_if[1] = {&g_workers[t->origin].handoff_wake[t->c->id % WORKER_WAKE_SLOTS]};
     t->m.fn = tx_deliver;
     worker_post_lazy(t->origin, &t->m, wake_if, 1);
 }

@@ -37,6 +37,8 @@ typedef struct worker_stats {
     uint64_t hops;
 } worker_stats_t;
 
+#define WORKER_WAKE_SLOTS 256
+
 typedef struct worker {
     int id;
     pthread_t tid;
@@ -60,7 +62,10 @@ typedef struct worker {
     int64_t stop_deadline_ms;
     atomic_int awaiting; /* this worker's clients waiting for a reply from another thread:
                             written by the worker only, read by others at shutdown */
-    atomic_int handoff_wake; /* clients in a reply handoff that need its message promptly */
+    /* Clients in a reply handoff that need its message promptly, counted in slot
+       (client id % WORKER_WAKE_SLOTS): the posting thread reads its client's slot (a shared
+       slot only costs an unneeded wake-up). */
+    atomic_int handoff_wake[WORKER_WAKE_SLOTS];
 } worker_t;
 
 extern worker_t *g_workers;
