@@ -125,12 +125,21 @@ static void conn_wq_remove(conn_t *c) {
 }
 
 static void conn_flush_later(conn_t *c) {
-    if (c->flags & CONN_IN_WQ) return;
+    if (c->flags & (CONN_IN_WQ | CONN_CLOSING)) return;
     c->flags |= CONN_IN_WQ;
     c->wprev = NULL;
     c->wnext = c->w->wq;
     if (c->w->wq) c->w->wq->wprev = c;
     c->w->wq = c;
+}
+
+/* Free the clients closed during this iteration that nothing refers to any more. */
+static void conn_reap(worker_t *w) {
+    while (w->closed) {
+        conn_t *c = w->closed;
+        w->closed = c->wnext;
+        conn_free(c);
+    }
 }
 
 void conn_flush_pending(worker_t *w) {
@@ -139,6 +148,15 @@ void conn_flush_pending(worker_t *w) {
         conn_wq_remove(c);
         if (!(c->flags & CONN_CLOSING)) conn_flush(c);
     }
+    conn_reap(w);
+}
+
+void conn_release(conn_t *c) {
+    if (c->pending || c->sq || (c->flags & CONN_FREEING)) return;
+    conn_wq_remove(c);
+    c->flags |= CONN_FREEING;
+    c->wnext = c->w->closed;
+    c->w->closed = c;
 }
 
 void conn_free(conn_t *c) {
@@ -208,7 +226,7 @@ void conn_close(conn_t *c) {
         c->fd = -1;
     }
     atomic_fetch_sub(&g_nclients, 1);
-    if (c->pending == 0 && !c->sq && !(c->flags & CONN_IN_PROCESS)) conn_free(c);
+    conn_release(c);
 }
 
 void conn_flush(conn_t *c) {
@@ -242,11 +260,8 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg) {
     (void)fd;
     (void)what;
     conn_t *c = arg;
-    c->flags |= CONN_IN_PROCESS;
     conn_flush(c);
-    c->flags &= ~CONN_IN_PROCESS;
-    if ((c->flags & CONN_CLOSING) || !(c->flags & CONN_WRITE_WAIT))
-        conn_resume(c); /* frees a closed client */
+    if (!(c->flags & (CONN_CLOSING | CONN_WRITE_WAIT))) conn_resume(c);
 }
 
 /* The input buffer may move only when no parsed command still points into it. */
@@ -344,6 +359,7 @@ static _Thread_local resp_parser_t conn_ahead_parser;
 static _Thread_local int conn_ahead_ready;
 
 void conn_worker_exit(void) {
+    if (tl_worker) conn_reap(tl_worker);
     if (conn_ahead_ready) resp_parser_free(&conn_ahead_parser);
     conn_ahead_ready = 0;
 }
@@ -377,7 +393,7 @@ static int conn_lookahead(conn_t *c) {
 }
 
 /* Parse and run commands until input runs out or something is in flight. */
-static void conn_process_input(conn_t *c) {
+static void conn_process(conn_t *c) {
     int ahead = 0;
     tl_cmd_clock = util_cycles();
     while (!c->pending && !(c->flags & (CONN_CLOSING | CONN_CLOSE_AFTER_REPLY | CONN_BLOCKED))) {
@@ -421,7 +437,10 @@ static void conn_process_input(conn_t *c) {
         if (c->parser.argc > 0) conn_execute(c, c->parser.argc, c->parser.argv);
         if (c->obuf.len - c->opos > CONN_OBUF_FLUSH && !c->sq && !c->mg) conn_flush(c);
     }
-    if (c->flags & CONN_CLOSING) return;
+    if (c->flags & CONN_CLOSING) {
+        conn_release(c); /* closed on the way (a failed write, QUIT...) */
+        return;
+    }
     if (c->sq && !sq_was_sent(c->sq)) sq_send(c);
     if (c->mg && !c->pending) conn_send_mgroup(c);
     if (!c->pending && !c->sq && !c->mg && c->ipos == c->ilen) {
@@ -443,19 +462,9 @@ static void conn_process_input(conn_t *c) {
     }
 }
 
-/* conn_process_input, with the client kept alive until it returns: a write error or a
-   command may close it on the way (freed here once nothing is in flight). */
-static void conn_process(conn_t *c) {
-    uint32_t was = c->flags & CONN_IN_PROCESS;
-    c->flags |= CONN_IN_PROCESS;
-    conn_process_input(c);
-    c->flags = (c->flags & ~CONN_IN_PROCESS) | was;
-    if (!was && (c->flags & CONN_CLOSING) && c->pending == 0 && !c->sq) conn_free(c);
-}
-
 void conn_resume(conn_t *c) {
     if (c->flags & CONN_CLOSING) {
-        if (c->pending == 0 && !c->sq) conn_free(c);
+        conn_release(c);
         return;
     }
     if (c->pending) return;

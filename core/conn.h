@@ -26,7 +26,7 @@
 #define CONN_DIRTY_EXEC (1u << 7)   /* a queueing error: EXEC must abort */
 #define CONN_IN_DISPATCH (1u << 8) /* a tx is being started: delivery must not resume */
 #define CONN_IN_WQ (1u << 9)       /* on its worker's list of clients with replies to write */
-#define CONN_IN_PROCESS (1u << 10) /* conn_process or a write is using it: a close frees later */
+#define CONN_FREEING (1u << 10)    /* closed and idle: freed at the end of the iteration */
 
 struct tx;
 struct squash;
@@ -47,7 +47,7 @@ typedef struct conn {
     size_t opos;
     int resp, db, authed;
     uint32_t flags;
-    int pending;            /* hops in flight (0 or 1) */
+    int pending;            /* hops in flight (one per batch of a squash group) */
     struct squash *sq;      /* a squashed pipeline group in progress (squash.c) */
     struct tx *mg;          /* pipelined multi-shard commands grouped, not yet sent */
     int deferred_argc;      /* a parsed command waiting for the batch to return */
@@ -82,8 +82,12 @@ void conn_execute(conn_t *c, int argc, dfm_str_t *argv);
 /* Continue after a hop returned or a block ended: process input, flush output. */
 void conn_resume(conn_t *c);
 void conn_close(conn_t *c);
-/* Free a closed client once nothing refers to it (conn_close decides when). */
+/* Free a closed client (conn_release / the end of the iteration decide when). */
 void conn_free(conn_t *c);
+/* A closed client with nothing in flight is freed at the end of its worker's loop iteration,
+   never at once: whoever closed it (a failed write, a command, a delivery) may still be
+   using it. No-op while a hop is out; the hop's delivery calls it again. */
+void conn_release(conn_t *c);
 /* Park a parsed command to run first when the client resumes (its argv array is copied). */
 void conn_defer(conn_t *c, int argc, const dfm_str_t *argv);
 void conn_flush(conn_t *c);

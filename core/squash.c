@@ -224,7 +224,7 @@ void conn_squash_delivered(conn_t *c, tx_t *t) {
     if (c->flags & CONN_CLOSING) {
         sq_free(c->sq);
         c->sq = NULL;
-        conn_free(c);
+        conn_release(c);
         return;
     }
     void *block = c->sq->block;

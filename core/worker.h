@@ -54,6 +54,7 @@ typedef struct worker {
     int listen_fds[34];
     struct conn *conns; /* doubly linked list of this worker's clients */
     struct conn *wq;    /* clients with replies to write at the end of the iteration */
+    struct conn *closed; /* closed clients to free at the end of the iteration (conn_release) */
     int nconns;
     worker_stats_t stats;
     msg_t *out_head[256]; /* messages sent during this loop iteration, per target, newest first */
