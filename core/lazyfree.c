@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "util.h"
 
 typedef struct lf_item {
     struct lf_item *next;
@@ -27,25 +28,16 @@ static int lf_running;
 long lazyfree_pending(void) { return atomic_load(&lf_queued); }
 
 static void lf_push(lf_item_t *it) {
-    lf_item_t *old = atomic_load(&lf_head);
-    do {
-        it->next = old;
-    } while (!atomic_compare_exchange_weak(&lf_head, &old, it));
+    LIFO_PUSH(lf_item_t, &lf_head, it, it);
     uint64_t one = 1;
     ssize_t n = write(lf_efd, &one, sizeof one);
     (void)n;
 }
 
-/* Free one batch (oldest first); 1 if a stop request was in it. */
-static int lf_free_batch(lf_item_t *it) {
-    lf_item_t *rev = NULL;
+/* Free everything queued, oldest first; 1 if a stop request was in it. */
+static int lf_free_all(void) {
+    lf_item_t *rev = LIFO_TAKE_ALL(lf_item_t, &lf_head);
     int stop = 0;
-    while (it) {
-        lf_item_t *next = it->next;
-        it->next = rev;
-        rev = it;
-        it = next;
-    }
     while (rev) {
         lf_item_t *next = rev->next;
         if (rev->obj) {
@@ -66,7 +58,7 @@ static void *lf_main(void *arg) {
         uint64_t v;
         ssize_t n = read(lf_efd, &v, sizeof v);
         (void)n;
-        int stop = lf_free_batch(atomic_exchange(&lf_head, NULL));
+        int stop = lf_free_all();
         df_thread_flush();
         if (stop) return NULL;
     }
@@ -85,7 +77,7 @@ void lazyfree_stop(void) {
     lf_item_t *it = df_calloc(sizeof *it);
     lf_push(it);
     pthread_join(lf_tid, NULL);
-    lf_free_batch(atomic_exchange(&lf_head, NULL)); /* anything pushed after the stop */
+    lf_free_all(); /* anything pushed after the stop */
     close(lf_efd);
     lf_running = 0;
 }

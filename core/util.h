@@ -22,6 +22,30 @@ int util_ld2str(char *buf, size_t cap, long double v, int humanfriendly);
 /* Redis's RESP double formatting (%.17g, "inf", "-inf", "nan"). */
 int util_d2str(char *buf, size_t cap, double v);
 
+/* Intrusive lock-free LIFO (Treiber stack) of nodes of type T linked through `next`, on an
+   _Atomic(T *) top (GNU statement expressions; the caller includes <stdatomic.h>).
+   LIFO_PUSH: push the chain head..tail (already linked), yields the previous top.
+   LIFO_TAKE_ALL: take the whole stack, yields it oldest first. */
+#define LIFO_PUSH(T, top, head, tail)                                                      \
+    ({                                                                                     \
+        T *old_ = atomic_load_explicit((top), memory_order_relaxed);                       \
+        do {                                                                               \
+            (tail)->next = old_;                                                           \
+        } while (!atomic_compare_exchange_weak((top), &old_, (head)));                     \
+        old_;                                                                              \
+    })
+#define LIFO_TAKE_ALL(T, top)                                                              \
+    ({                                                                                     \
+        T *n_ = atomic_exchange_explicit((top), NULL, memory_order_acquire), *rev_ = NULL; \
+        while (n_) {                                                                       \
+            T *next_ = n_->next;                                                           \
+            n_->next = rev_;                                                               \
+            rev_ = n_;                                                                     \
+            n_ = next_;                                                                    \
+        }                                                                                  \
+        rev_;                                                                              \
+    })
+
 static inline int64_t util_now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);

@@ -24,20 +24,13 @@ atomic_int g_nclients;
 /* Drain the inboxes: take each whole stack at once, reverse it to arrival order, run each. */
 static void worker_drain(worker_t *w) {
     for (;;) {
-        msg_t *m = atomic_exchange_explicit(&w->inbox, NULL, memory_order_acquire);
-        if (!m) m = atomic_exchange_explicit(&w->lazy, NULL, memory_order_acquire);
+        msg_t *m = LIFO_TAKE_ALL(msg_t, &w->inbox);
+        if (!m) m = LIFO_TAKE_ALL(msg_t, &w->lazy);
         if (!m) return;
-        msg_t *rev = NULL;
         while (m) {
             msg_t *next = m->next;
-            m->next = rev;
-            rev = m;
+            m->fn(m);
             m = next;
-        }
-        while (rev) {
-            msg_t *next = rev->next;
-            rev->fn(rev);
-            rev = next;
         }
     }
 }
@@ -53,10 +46,7 @@ static void worker_on_inbox(evutil_socket_t fd, short what, void *arg) {
 /* Push a chain (newest first: head ... tail) onto target's inbox; ring if it sleeps. */
 static void worker_push_chain(int target, msg_t *head, msg_t *tail) {
     worker_t *w = &g_workers[target];
-    msg_t *old = atomic_load_explicit(&w->inbox, memory_order_relaxed);
-    do {
-        tail->next = old;
-    } while (!atomic_compare_exchange_weak(&w->inbox, &old, head));
+    msg_t *old = LIFO_PUSH(msg_t, &w->inbox, head, tail);
     /* Pairs with worker_loop: either the target sees the message before it sleeps, or we
        see it sleeping and wake it (both sides use sequentially consistent operations). */
     if (old == NULL && atomic_load(&w->sleeping)) {
@@ -68,10 +58,7 @@ static void worker_push_chain(int target, msg_t *head, msg_t *tail) {
 
 void worker_post_lazy(int target, msg_t *m, atomic_int *const *wake_if, int n) {
     worker_t *w = &g_workers[target];
-    msg_t *old = atomic_load_explicit(&w->lazy, memory_order_relaxed);
-    do {
-        m->next = old;
-    } while (!atomic_compare_exchange_weak(&w->lazy, &old, m));
+    LIFO_PUSH(msg_t, &w->lazy, m, m);
     /* Pairs with the flag setters: either the target sees the message before it sleeps, or
        we see its flag (both sides sequentially consistent). */
     if (!atomic_load(&w->sleeping)) return;
