@@ -380,10 +380,9 @@ static int conn_lookahead(conn_t *c) {
         pos += used;
         if (pp->argc < 2) continue;
         const dfm_str_t *k = &pp->argv[1];
-        shard_t *s = &g_shards[db_shard_of(k->ptr, k->len)];
+        shard_t *s = &g_shards[db_shard_and_hash(k->ptr, k->len, &hashes[n])];
         if (s->owner != c->w->id) continue;
         tabs[n] = s->dbs[c->db].t;
-        hashes[n] = table_hash(k->ptr, k->len);
         table_prefetch(tabs[n], hashes[n]);
         n++;
     }

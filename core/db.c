@@ -47,19 +47,32 @@ void db_free_shards(void) {
     g_shards = NULL;
 }
 
+/* The {hash tag} of a key into *tag / *tlen; 0 if it has none. */
+static int db_hash_tag(const char *key, size_t len, const char **tag, size_t *tlen) {
+    const char *open = memchr(key, '{', len);
+    if (!open) return 0;
+    size_t rest = len - (size_t)(open - key) - 1;
+    const char *close = memchr(open + 1, '}', rest);
+    if (!close || close == open + 1) return 0;
+    *tag = open + 1;
+    *tlen = (size_t)(close - *tag);
+    return 1;
+}
+
+static int db_shard_of_hash(uint64_t h) { return (int)((uint32_t)(h >> 20) % (uint32_t)g_nshards); }
+
 int db_shard_of(const char *key, size_t len) {
     if (g_nshards == 1) return 0;
-    const char *open = memchr(key, '{', len);
-    if (open) {
-        size_t rest = len - (size_t)(open - key) - 1;
-        const char *close = memchr(open + 1, '}', rest);
-        if (close && close > open + 1) {
-            key = open + 1;
-            len = (size_t)(close - key);
-        }
-    }
-    uint64_t h = table_hash(key, len);
-    return (int)((uint32_t)(h >> 20) % (uint32_t)g_nshards);
+    db_hash_tag(key, len, &key, &len);
+    return db_shard_of_hash(table_hash(key, len));
+}
+
+int db_shard_and_hash(const char *key, size_t len, uint64_t *hash) {
+    *hash = table_hash(key, len);
+    if (g_nshards == 1) return 0;
+    const char *tag;
+    size_t tlen;
+    return db_shard_of_hash(db_hash_tag(key, len, &tag, &tlen) ? table_hash(tag, tlen) : *hash);
 }
 
 int db_str_encoding(const char *p, size_t len) {

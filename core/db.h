@@ -53,6 +53,8 @@ void db_free_shards(void);
 
 /* Shard of a key (honours {hash tags}). */
 int db_shard_of(const char *key, size_t len);
+/* Same, also giving the key's table hash (one hash instead of two for untagged keys). */
+int db_shard_and_hash(const char *key, size_t len, uint64_t *hash);
 static inline int db_owner_of_shard(int shard) { return g_shards[shard].owner; }
 
 /*
