@@ -182,7 +182,7 @@ void conn_free(conn_t *c) {
 }
 
 int conn_handoff_ok(const conn_t *c) {
-    return c->obuf.len == c->opos && c->ipos == c->ilen && c->deferred_argc == 0 &&
+    return c->ipos == c->ilen && c->deferred_argc == 0 &&
            !(c->flags & (CONN_CLOSE_AFTER_REPLY | CONN_CLOSING | CONN_WRITE_WAIT | CONN_BLOCKED));
 }
 

@@ -91,9 +91,10 @@ void conn_release(conn_t *c);
 /* Park a parsed command to run first when the client resumes (its argv array is copied). */
 void conn_defer(conn_t *c, int argc, const dfm_str_t *argv);
 void conn_flush(conn_t *c);
-/* 1 if a reply computed elsewhere may be written to the socket by the thread that computes
-   it: nothing is waiting to be written before it, no more input is buffered, nothing else
-   depends on the client's thread. Client's thread. */
+/* 1 if replies computed elsewhere may be written to the socket by the thread that computes
+   them: no more input is buffered, no write is parked, nothing else depends on the client's
+   thread (output not written yet must first move into what that thread writes). Client's
+   thread. */
 int conn_handoff_ok(const conn_t *c);
 /* Start / end a handoff (see conn_t.handoff). */
 void conn_handoff_begin(conn_t *c);

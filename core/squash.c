@@ -41,6 +41,7 @@ struct squash {
     int locked;  /* one locked group in b[0] (tx_lgroup_*) */
     int blocking; /* it ends with a blocking command */
     size_t written; /* replies already written by the batch's thread (handoff) */
+    int all_written; /* ... all of them */
     int writes;  /* locked: write commands in it */
     tx_t *b[SQ_MAX_SHARDS];
     int nb;
@@ -118,23 +119,6 @@ static int sq_only_shard(const struct squash *sq, int sid) {
     return 1;
 }
 
-/* 1 if a handoff wrote every reply of the group. */
-static int sq_all_written(const struct squash *sq, size_t written) {
-    if (!written) return 0;
-    size_t total = 0;
-    for (int i = 0; i < sq->nseg; i++) {
-        const sq_seg_t *g = &sq->segs[i];
-        if (g->batch < 0) {
-            total += g->end - g->start;
-        } else {
-            size_t len;
-            tx_batch_reply(sq->b[g->batch], g->idx, &len);
-            total += len;
-        }
-    }
-    return written >= total;
-}
-
 int sq_reply_iov(const struct squash *sq, const tx_t *t, struct iovec *iov, int max) {
     int n = 0;
     for (int i = 0; i < sq->nseg && n < max; i++) {
@@ -174,9 +158,9 @@ void sq_send(conn_t *c) {
        group. (A locked group's last shard is always the highest one: handing off would load
        that shard's thread with every client's writes.) */
     if (sq->nb == 1 && !sq->locked && sq->nseg < SQ_IOV_MAX && !sq->blocking &&
-        g_nworkers > 1) {
-        if (c->obuf.len > c->opos && !(c->flags & CONN_WRITE_WAIT)) sq_take_output(c, sq);
-        if (conn_handoff_ok(c)) tx_set_handoff_squash(sq->b[0]);
+        g_nworkers > 1 && conn_handoff_ok(c)) {
+        if (c->obuf.len > c->opos) sq_take_output(c, sq);
+        tx_set_handoff_squash(sq->b[0]);
     }
     if (sq->locked) {
         if (tx_lgroup_shards(sq->b[0]) < 2 || sq->writes == 0) c->sq_locked = 0;
@@ -186,12 +170,12 @@ void sq_send(conn_t *c) {
     for (int i = 0; i < sq->nb && !(c->flags & CONN_CLOSING); i++) tx_dispatch(sq->b[i]);
 }
 
-/* Every batch of the group is back: replies go out in pipeline order (the first `written`
-   bytes already went, by handoff). */
-static void sq_assemble(conn_t *c, size_t written) {
+/* Every batch of the group is back: replies go out in pipeline order (the first
+   sq->written bytes already went, by handoff). */
+static void sq_assemble(conn_t *c) {
     struct squash *sq = c->sq;
-    size_t start = c->obuf.len;
-    int n = sq_all_written(sq, written) ? 0 : sq->nseg;
+    size_t start = c->obuf.len, written = sq->written;
+    int n = sq->all_written ? 0 : sq->nseg;
     for (int i = 0; i < n; i++) {
         const sq_seg_t *g = &sq->segs[i];
         if (g->batch < 0) {
@@ -211,7 +195,8 @@ static void sq_assemble(conn_t *c, size_t written) {
 }
 
 void conn_squash_delivered(conn_t *c, tx_t *t) {
-    if (tx_handoff_written(t)) c->sq->written = tx_handoff_written(t);
+    if (c->sq->nb == 1) /* a handoff, if any, is of the single batch */
+        c->sq->written = tx_handoff_written(t, &c->sq->all_written);
     void *blk = tx_take_block(t); /* the group owns its batches */
     if (blk) {
         if (c->flags & CONN_CLOSING)
@@ -228,7 +213,7 @@ void conn_squash_delivered(conn_t *c, tx_t *t) {
         return;
     }
     void *block = c->sq->block;
-    sq_assemble(c, c->sq->written);
+    sq_assemble(c);
     if (block) block_attach(c, block);
     if (!(c->flags & CONN_IN_DISPATCH)) conn_resume(c);
 }

@@ -101,6 +101,7 @@ struct tx {
     watch_state_t *watch;
     int handoff;    /* the finishing thread writes the squash group's replies to the client */
     size_t written; /* handoff: bytes it wrote */
+    int wrote_all;  /* handoff: every byte of the group's replies */
     /* Everything from here on is kept when the tx is recycled (tx_clear). */
     tx_cmd_t *cmds;
     tx_op_t *ops;
@@ -599,9 +600,10 @@ static void tx_deliver(msg_t *m);
 /* Small replies go out in one write() of a copy in buf (TX_GATHER_MAX bytes): the kernel's
    per-iovec cost is higher than the copy. 0 if they do not fit. */
 static int tx_gather(struct iovec *iov, int n, char *buf) {
+    if (n < 2) return 0;
     size_t total = 0;
     for (int i = 0; i < n; i++) total += iov[i].iov_len;
-    if (n < 2 || total > TX_GATHER_MAX) return 0;
+    if (total > TX_GATHER_MAX) return 0;
     size_t off = 0;
     for (int i = 0; i < n; i++) {
         memcpy(buf + off, iov[i].iov_base, iov[i].iov_len);
@@ -619,6 +621,8 @@ static size_t tx_write_handoff(tx_t *t) {
     int n = sq_reply_iov(t->c->sq, t, iov, SQ_IOV_MAX);
     char buf[TX_GATHER_MAX];
     if (tx_gather(iov, n, buf)) n = 1;
+    size_t total = 0;
+    for (int k = 0; k < n; k++) total += iov[k].iov_len;
     size_t done = 0;
     int i = 0;
     while (i < n) {
@@ -633,6 +637,7 @@ static size_t tx_write_handoff(tx_t *t) {
         }
     }
     tl_worker->stats.net_out += done;
+    t->wrote_all = done == total;
     return done;
 }
 
@@ -872,7 +877,10 @@ void tx_set_handoff_squash(tx_t *t) {
     conn_handoff_begin(t->c);
 }
 
-size_t tx_handoff_written(const tx_t *t) { return t->handoff ? t->written : 0; }
+size_t tx_handoff_written(const tx_t *t, int *all) {
+    *all = t->handoff && t->wrote_all;
+    return t->handoff ? t->written : 0;
+}
 
 /* Fill the parts of a multi-shard command; returns the number of shards involved. */
 static void tx_plan_cmd(tx_t *t, int ci, int whole_mode) {

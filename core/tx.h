@@ -64,8 +64,9 @@ void tx_group_dispatch(tx_t *t);
 /* Reply handoff of a squash group with a single batch t (squash.c decides): the thread that
    finishes t writes the whole group's replies (sq_reply_iov). */
 void tx_set_handoff_squash(tx_t *t);
-/* Bytes of the reply the finishing thread wrote itself (0 without a handoff). */
-size_t tx_handoff_written(const tx_t *t);
+/* Bytes of the replies the finishing thread wrote itself (0 without a handoff); *all: 1 if
+   that was all of them. */
+size_t tx_handoff_written(const tx_t *t, int *all);
 /* Locked squash groups (see tx.c): single-shard commands on any shards, run atomically, the
    replies kept apart like a squash batch's (tx_batch_reply). */
 tx_t *tx_lgroup_new(conn_t *c);
