@@ -20,7 +20,8 @@ int g_ntypes = 1; /* id 0 is the string type */
 
 void db_init_shards(int nshards, int nworkers, int ndbs) {
     g_nshards = nshards;
-    g_shards = calloc((size_t)nshards, sizeof *g_shards);
+    g_shards = aligned_alloc(64, (size_t)nshards * sizeof *g_shards); /* see shard_t */
+    memset(g_shards, 0, (size_t)nshards * sizeof *g_shards);
     for (int i = 0; i < nshards; i++) {
         shard_t *s = &g_shards[i];
         s->id = i;

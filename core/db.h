@@ -33,15 +33,17 @@ struct tx_locks;
 struct watch_table;
 struct block_table;
 
+/* The first cache line is read by every thread (owner) and written by none after start;
+   the counters its owner writes on every command live on a line of their own. */
 typedef struct shard {
-    int id;
+    _Alignas(64) int id;
     int owner; /* worker index */
     int ndbs;
     db_t *dbs;
-    shard_stats_t stats;
     struct tx_locks *locks;   /* intent locks of multi-shard transactions (tx.c) */
     struct watch_table *watch; /* WATCHed keys (cmd_multi.c) */
     struct block_table *block; /* clients blocked on keys (block.c) */
+    _Alignas(64) shard_stats_t stats;
     int active_expire;
 } shard_t;
 

@@ -66,7 +66,9 @@ static cmd_t *dispatch_find_top(const char *lname) {
 static cmd_t *dispatch_new_cmd(const char *lname) {
     cmd_t *c = calloc(1, sizeof *c);
     snprintf(c->name, sizeof c->name, "%s", lname);
-    c->stats = calloc(CMD_MAX_WORKERS, sizeof *c->stats);
+    /* calloc leaves fresh pages untouched: only the workers that run exist in memory */
+    c->stats_mem = calloc(1, CMD_MAX_WORKERS * sizeof *c->stats + 64);
+    c->stats = (cmd_stats_t *)(((uintptr_t)c->stats_mem + 63) & ~(uintptr_t)63);
     return c;
 }
 
@@ -217,7 +219,7 @@ const cmd_t *dispatch_at(int i) { return cmds[i]; }
 static void dispatch_free_cmd(cmd_t *c) {
     for (int i = 0; i < c->nsubs; i++) dispatch_free_cmd(c->subs[i]);
     free(c->subs);
-    free(c->stats);
+    free(c->stats_mem);
     free(c->fullname);
     free(c);
 }

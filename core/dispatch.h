@@ -34,8 +34,10 @@
 
 #define CMD_MAX_WORKERS 256
 
+/* One worker's counters for one command, a cache line each: workers never share a line. */
 typedef struct cmd_stats {
-    uint64_t calls, usec /* in util_cycles() units */, rejected, failed;
+    _Alignas(64) uint64_t calls;
+    uint64_t usec /* in util_cycles() units */, rejected, failed;
 } cmd_stats_t;
 
 typedef struct cmd {
@@ -54,6 +56,7 @@ typedef struct cmd {
     int nsubs;
     struct cmd *parent;
     cmd_stats_t *stats; /* [CMD_MAX_WORKERS], each worker writes its own */
+    void *stats_mem;    /* the allocation stats is aligned in */
 } cmd_t;
 
 /* Register a command; owner names the module (for duplicate errors). 0 or -1 with *err. */

@@ -304,6 +304,8 @@ static void info_stats(rbuf_t *b, const info_state_t *st) {
         sum.net_in += w->net_in;
         sum.net_out += w->net_out;
         sum.rejected_conns += w->rejected_conns;
+        sum.hops += w->hops;
+        sum.wakeups += w->wakeups;
     }
     info_title(b, "Stats");
     info_line(b, "total_connections_received:%llu", (unsigned long long)sum.conns_received);
@@ -330,6 +332,8 @@ static void info_stats(rbuf_t *b, const info_state_t *st) {
     info_line(b, "total_forks:0");
     info_line(b, "unexpected_error_replies:0");
     info_line(b, "total_error_replies:%llu", (unsigned long long)atomic_load(&info_total_errors));
+    info_line(b, "total_hops:%llu", (unsigned long long)sum.hops);
+    info_line(b, "total_thread_wakeups:%llu", (unsigned long long)sum.wakeups);
 }
 
 /* A 40-hex replication id, fixed for the life of the process. */

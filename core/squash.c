@@ -239,7 +239,11 @@ int sq_join(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *argv, int sid) {
         return 1;
     }
     if (s->owner == c->w->id) {
-        if (!readonly || tx_must_wait(s, c->db, cmd, argc, argv)) return 0;
+        if (!readonly) {
+            c->sq_locked = 1; /* a write to another shard than the open batch's */
+            return 0;
+        }
+        if (tx_must_wait(s, c->db, cmd, argc, argv)) return 0;
         sq_seg_t *g = sq_add_seg(sq);
         g->batch = -1;
         g->start = sq->local.len;

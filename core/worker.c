@@ -44,16 +44,19 @@ static void worker_on_inbox(evutil_socket_t fd, short what, void *arg) {
 }
 
 /* Push a chain (newest first: head ... tail) onto target's inbox; ring if it sleeps. */
+static void worker_ring(worker_t *w) {
+    uint64_t one = 1;
+    ssize_t n = write(w->efd, &one, sizeof one);
+    (void)n;
+    if (tl_worker) tl_worker->stats.wakeups++;
+}
+
 static void worker_push_chain(int target, msg_t *head, msg_t *tail) {
     worker_t *w = &g_workers[target];
     msg_t *old = LIFO_PUSH(msg_t, &w->inbox, head, tail);
     /* Pairs with worker_loop: either the target sees the message before it sleeps, or we
        see it sleeping and wake it (both sides use sequentially consistent operations). */
-    if (old == NULL && atomic_load(&w->sleeping)) {
-        uint64_t one = 1;
-        ssize_t n = write(w->efd, &one, sizeof one);
-        (void)n;
-    }
+    if (old == NULL && atomic_load(&w->sleeping)) worker_ring(w);
 }
 
 void worker_post_lazy(int target, msg_t *m, atomic_int *const *wake_if, int n) {
@@ -64,9 +67,7 @@ void worker_post_lazy(int target, msg_t *m, atomic_int *const *wake_if, int n) {
     if (!atomic_load(&w->sleeping)) return;
     for (int i = 0; i < n; i++) {
         if (wake_if[i] && atomic_load(wake_if[i])) {
-            uint64_t one = 1;
-            ssize_t r = write(w->efd, &one, sizeof one);
-            (void)r;
+            worker_ring(w);
             return;
         }
     }

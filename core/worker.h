@@ -34,7 +34,8 @@ typedef struct worker_stats {
     uint64_t commands;
     uint64_t net_in, net_out;
     uint64_t rejected_conns;
-    uint64_t hops;
+    uint64_t hops;    /* messages sent to another thread */
+    uint64_t wakeups; /* eventfd writes to wake a sleeping thread */
 } worker_stats_t;
 
 #define WORKER_WAKE_SLOTS 256

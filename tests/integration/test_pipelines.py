@@ -5,6 +5,8 @@ and groups consecutive multi-shard commands into one transaction; Redis runs the
 """
 
 
+import pytest
+from conftest import THREADS, is_redis
 from resp import encode
 
 
@@ -187,3 +189,25 @@ def test_clients_closing_mid_reply(server, raw):
         if now - last <= 1:
             break
         last = now
+
+
+def info_field(raw, name):
+    for line in raw.cmd("INFO", "stats").decode().splitlines():
+        if line.startswith(name + ":"):
+            return int(line.split(":", 1)[1])
+    return None
+
+
+@pytest.mark.skipif(is_redis() or THREADS < 2, reason="dragonfly's hop counter, several threads")
+def test_write_pipelines_across_shards_take_one_pass(raw):
+    """After its first write pipeline across shards, a client's next ones each run as one
+    locked group: a pass over the shards (a hop to each, unlock messages, the reply), not a
+    round trip per change of shard. 64 SETs on keys spread over every shard would otherwise
+    change shard dozens of times."""
+    cmds = [["SET", f"hop:{i}", "v"] for i in range(64)]
+    assert raw.pipeline(cmds) == ["OK"] * 64
+    for _ in range(3):
+        before = info_field(raw, "total_hops")
+        assert raw.pipeline(cmds) == ["OK"] * 64
+        hops = info_field(raw, "total_hops") - before
+        assert hops <= 4 * THREADS + 2, hops  # INFO itself may ask every thread
