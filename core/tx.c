@@ -21,7 +21,17 @@
 
 #define LOCK_BUCKETS 1024
 
-enum { OP_SHARD, OP_PHASE, OP_REPLY, OP_ORIGIN, OP_LOCK, OP_WATCHCHECK, OP_CROSSSLOT };
+enum {
+    OP_SHARD,
+    OP_PHASE,
+    OP_REPLY,
+    OP_ORIGIN,
+    OP_LOCK,
+    OP_WATCHCHECK,
+    OP_CROSSSLOT,
+    OP_TRYLOCK, /* take a part's locks now or give up (tx_lgroup_dispatch) */
+    OP_UNLOCK,  /* release a part's locks early */
+};
 
 #define LOCK_KEY_INLINE 56 /* keys up to this long use recycled nodes */
 #define LOCK_POOL_MAX 4096
@@ -713,6 +723,42 @@ static void tx_deliver(msg_t *m) {
     if (!(c->flags & CONN_IN_DISPATCH)) conn_resume(c);
 }
 
+static void tx_lgroup_ordered(tx_t *t);
+
+/* Release the locks t holds on this thread's shards. */
+static void tx_unlock_mine(tx_t *t) {
+    for (int i = 0; i < t->nparts; i++)
+        if (g_shards[t->parts[i].shard].owner == tl_worker->id)
+            part_unlock(&g_shards[t->parts[i].shard], &t->parts[i]);
+}
+
+/* Back on the client's thread after a lock could not be taken at once: release, restart. */
+static void tx_on_retry(msg_t *m) {
+    tx_t *t = (tx_t *)m;
+    tx_unlock_mine(t);
+    tx_lgroup_ordered(t);
+    tx_step(t);
+}
+
+/* OP_TRYLOCK: take the part's locks if nothing holds or waits for them; else give up: release
+   this thread's locks and restart the group on the general plan from the client's thread.
+   0 = gave up (t has moved on). */
+static int tx_trylock_here(tx_t *t, shard_t *s) {
+    tx_part_t *p = tx_part(t, s->id);
+    tx_locks_t *l = s->locks;
+    if (!l->qhead && part_can_lock(l, p)) {
+        part_lock(l, p);
+        return 1;
+    }
+    tx_unlock_mine(t);
+    t->m.fn = tx_on_retry;
+    if (t->origin == tl_worker->id)
+        tx_on_retry(&t->m);
+    else
+        worker_send(t->origin, &t->m);
+    return 0;
+}
+
 /* Take the locks of op's shard, or queue; 0 = must wait (queued). */
 static int tx_lock_here(tx_t *t, shard_t *s) {
     tx_part_t *p = tx_part(t, s->id);
@@ -756,12 +802,15 @@ static void tx_check_watch(tx_t *t) {
 /* The tx just arrived on this thread: start loading the bucket, then the entry, of the first
    key of every single-shard command it runs next on the same shard (up to 32). */
 static void tx_prefetch_ops(tx_t *t) {
-    const tx_op_t *op0 = &t->ops[t->cur];
+    int cur = t->cur;
+    while (cur < t->nops && t->ops[cur].kind == OP_TRYLOCK) cur++;
+    if (cur == t->nops) return;
+    const tx_op_t *op0 = &t->ops[cur];
     if (op0->kind != OP_SHARD || g_shards[op0->shard].owner != tl_worker->id) return;
     table_t *tab = g_shards[op0->shard].dbs[t->db].t;
     uint64_t h[32];
     int n = 0;
-    for (int i = t->cur; i < t->nops && n < 32; i++) {
+    for (int i = cur; i < t->nops && n < 32; i++) {
         const tx_op_t *op = &t->ops[i];
         if (op->kind != OP_SHARD || op->shard != op0->shard) break;
         const tx_cmd_t *tc = &t->cmds[op->cmd];
@@ -789,6 +838,7 @@ static void tx_step(tx_t *t) {
         shard_t *s = op->shard >= 0 && op->kind != OP_REPLY && op->kind != OP_ORIGIN
                          ? &g_shards[op->shard]
                          : NULL;
+        if (op->kind == OP_TRYLOCK && !tx_trylock_here(t, &g_shards[op->shard])) return;
         if (s && (op->kind == OP_LOCK || op->lock_first) && !tx_lock_here(t, s)) return;
         if (t->aborted && op->kind != OP_LOCK) {
             t->cur++;
@@ -805,6 +855,7 @@ static void tx_step(tx_t *t) {
         case OP_REPLY: tx_run_reply(t, op); break;
         case OP_ORIGIN: tx_run_origin(t, op); break;
         case OP_WATCHCHECK: tx_check_watch(t); break;
+        case OP_UNLOCK: part_unlock(&g_shards[op->shard], tx_part(t, op->shard)); break;
         case OP_CROSSSLOT: {
             dfm_ctx_t ctx;
             tx_ctx(t, &ctx, NULL, NULL);
@@ -1006,16 +1057,65 @@ int tx_lgroup_add(tx_t *t, const cmd_t *cmd, int argc, const dfm_str_t *argv, in
 
 int tx_lgroup_shards(const tx_t *t) { return t->nparts; }
 
+/* The ops of part i's commands, in pipeline order; the first takes the locks if `lock`. */
+static void tx_lgroup_part_ops(tx_t *t, int i, int lock) {
+    for (int ci = 0; ci < t->ncmds; ci++) {
+        if (t->cmds[ci].shard != t->parts[i].shard) continue;
+        tx_add_op(t, OP_SHARD, t->parts[i].shard, ci, 0)->lock_first = (uint8_t)lock;
+        lock = 0;
+    }
+}
+
+/* The general plan: shard by shard in ascending order, each locked (waiting if need be) then
+   run; every lock is released at the end. */
+static void tx_lgroup_ordered(tx_t *t) {
+    t->nops = t->cur = 0;
+    for (int i = 0; i < t->nparts; i++) tx_lgroup_part_ops(t, i, 1);
+}
+
+/* The owner of the parts not on the client's thread when they all have the same; -1 if there
+   are none, -2 if there are several. */
+static int tx_lgroup_remote(const tx_t *t) {
+    int rt = -1;
+    for (int i = 0; i < t->nparts; i++) {
+        int o = g_shards[t->parts[i].shard].owner;
+        if (o == t->origin) continue;
+        if (rt >= 0 && rt != o) return -2;
+        rt = o;
+    }
+    return rt;
+}
+
+/*
+ * The short plan, when the remote parts are all on one thread: one round trip. The client's
+ * thread takes its parts' locks without waiting (out of the ascending order, so giving up
+ * instead), the remote thread takes its parts' locks the same way, runs them and releases
+ * them at once (every lock of the group is held by then: nothing can see the group half
+ * done), then the client's thread runs its parts and releases them. Whoever cannot take a
+ * lock at once releases what its thread holds and the group restarts on the general plan
+ * (nothing has run yet), so no thread ever waits while holding locks out of order.
+ */
+static void tx_lgroup_short(tx_t *t) {
+    int local[2] = {1, 0}; /* the client's parts' locks first, then the remote parts' */
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < t->nparts; i++)
+            if ((g_shards[t->parts[i].shard].owner == t->origin) == local[k])
+                tx_add_op(t, OP_TRYLOCK, t->parts[i].shard, -1, 0);
+    for (int i = 0; i < t->nparts; i++)
+        if (g_shards[t->parts[i].shard].owner != t->origin) tx_lgroup_part_ops(t, i, 0);
+    for (int i = 0; i < t->nparts; i++)
+        if (g_shards[t->parts[i].shard].owner != t->origin)
+            tx_add_op(t, OP_UNLOCK, t->parts[i].shard, -1, 0);
+    for (int i = 0; i < t->nparts; i++)
+        if (g_shards[t->parts[i].shard].owner == t->origin) tx_lgroup_part_ops(t, i, 0);
+}
+
 void tx_lgroup_dispatch(tx_t *t) {
     if (t->nparts > 1) qsort(t->parts, (size_t)t->nparts, sizeof *t->parts, part_cmp);
-    for (int i = 0; i < t->nparts; i++) {
-        int first = 1;
-        for (int ci = 0; ci < t->ncmds; ci++) {
-            if (t->cmds[ci].shard != t->parts[i].shard) continue;
-            tx_add_op(t, OP_SHARD, t->parts[i].shard, ci, 0)->lock_first = (uint8_t)first;
-            first = 0;
-        }
-    }
+    if (tx_lgroup_remote(t) == -2)
+        tx_lgroup_ordered(t);
+    else
+        tx_lgroup_short(t);
     tx_dispatch(t);
 }
 

@@ -321,16 +321,32 @@ def test_pipelined_job_and_queue_seen_in_order(tserver, tr):
     assert popped[0] > 100
 
 
-def test_pipelined_increments_never_seen_out_of_order(tserver, tr):
-    """A writer pipelines `INCR a:i` then `INCR b:i` for 8 pairs of keys spread over shards, so
+@pytest.fixture(scope="module")
+def tserver2():
+    s = Server(threads=2)     # one remote thread: locked groups take the one-round-trip path
+    yield s
+    s.stop()
+
+
+@pytest.mark.parametrize("writers", [1, 3])
+def test_pipelined_increments_never_seen_out_of_order(tserver, tr, tserver2, writers):
+    """Writers pipeline `INCR a:i` then `INCR b:i` for 8 pairs of keys spread over shards, so
     in Redis a:i >= b:i at every instant; readers' MGETs (atomic snapshots) never see b:i
-    ahead of a:i, whichever shard each key lives in."""
+    ahead of a:i, whichever shard each key lives in. With 3 writers on the same keys (and 2
+    threads) their groups collide and must fall back to waiting for each other's locks; the
+    final counts are exact."""
+    server = tserver if writers == 1 else tserver2
+    fc = server.client()
+    fc.flushall()
+    fc.close()
     pairs = [(f"a:{i}", f"b:{i}") for i in range(8)]
     flat = [k for p in pairs for k in p]
     checks = [0]
 
+    rounds = [0]
+
     def writer(stop):
-        c = tserver.client()
+        c = server.client()
         while not stop.is_set():
             p = c.pipeline(transaction=False)
             for _ in range(10):
@@ -339,10 +355,11 @@ def test_pipelined_increments_never_seen_out_of_order(tserver, tr):
                 for a, b in pairs:
                     p.incr(b)
             p.execute()
+            rounds[0] += 10
         c.close()
 
     def reader(stop):
-        c = tserver.client()
+        c = server.client()
         while not stop.is_set():
             vals = [int(v or 0) for v in c.mget(flat)]
             for i in range(len(pairs)):
@@ -350,5 +367,8 @@ def test_pipelined_increments_never_seen_out_of_order(tserver, tr):
             checks[0] += 1
         c.close()
 
-    run_threads([writer, reader, reader])
+    run_threads([writer] * writers + [reader, reader])
     assert checks[0] > 50
+    c = server.client()
+    assert [int(v) for v in c.mget(flat)] == [rounds[0]] * len(flat)
+    c.close()
