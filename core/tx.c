@@ -723,7 +723,8 @@ static void tx_deliver(msg_t *m) {
     if (!(c->flags & CONN_IN_DISPATCH)) conn_resume(c);
 }
 
-static void tx_lgroup_ordered(tx_t *t);
+static void tx_plan_ordered(tx_t *t);
+static void tx_dispatch_planned(tx_t *t);
 
 /* Release the locks t holds on this thread's shards. */
 static void tx_unlock_mine(tx_t *t) {
@@ -736,7 +737,7 @@ static void tx_unlock_mine(tx_t *t) {
 static void tx_on_retry(msg_t *m) {
     tx_t *t = (tx_t *)m;
     tx_unlock_mine(t);
-    tx_lgroup_ordered(t);
+    tx_plan_ordered(t);
     tx_step(t);
 }
 
@@ -986,6 +987,10 @@ void tx_run_multi(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *argv, const 
     int ci = tx_add_cmd(t, cmd, argc, argv);
     tx_cmd_keys(t, ci);
     tx_plan_cmd(t, ci, 1);
+    if (tx_groupable(cmd)) { /* one phase: a group of one */
+        tx_dispatch_planned(t);
+        return;
+    }
     if (t->nparts) qsort(t->parts, (size_t)t->nparts, sizeof *t->parts, part_cmp);
     tx_ops_for_multi(t, ci, 1);
     tx_dispatch(t);
@@ -1015,17 +1020,7 @@ int tx_group_add(tx_t *t, const cmd_t *cmd, int argc, const dfm_str_t *argv) {
     return t->ncmds;
 }
 
-void tx_group_dispatch(tx_t *t) {
-    if (t->nparts) qsort(t->parts, (size_t)t->nparts, sizeof *t->parts, part_cmp);
-    for (int i = 0; i < t->nparts; i++) {
-        for (int ci = 0; ci < t->ncmds; ci++) {
-            if (!tx_shard_has_keys(&t->cmds[ci], t->parts[i].shard)) continue;
-            tx_add_op(t, OP_PHASE, t->parts[i].shard, ci, 0)->lock_first = 1;
-        }
-    }
-    for (int ci = 0; ci < t->ncmds; ci++) tx_add_op(t, OP_REPLY, -1, ci, 0);
-    tx_dispatch(t);
-}
+void tx_group_dispatch(tx_t *t) { tx_dispatch_planned(t); }
 
 /*
  * Locked squash groups: a pipeline whose writes go to more than one shard. Its single-shard
@@ -1057,25 +1052,39 @@ int tx_lgroup_add(tx_t *t, const cmd_t *cmd, int argc, const dfm_str_t *argv, in
 
 int tx_lgroup_shards(const tx_t *t) { return t->nparts; }
 
-/* The ops of part i's commands, in pipeline order; the first takes the locks if `lock`. */
-static void tx_lgroup_part_ops(tx_t *t, int i, int lock) {
+/*
+ * Plans of groups (locked squash groups, and multi-key commands of one phase alone or
+ * grouped), chosen in tx_dispatch_planned.
+ */
+
+/* The ops of part i: its commands in pipeline order (a locked squash group's single-shard
+   commands, or the phase of each grouped command with keys there); the first takes the
+   part's locks if `lock`. */
+static void tx_part_ops(tx_t *t, int i, int lock) {
+    int shard = t->parts[i].shard;
     for (int ci = 0; ci < t->ncmds; ci++) {
-        if (t->cmds[ci].shard != t->parts[i].shard) continue;
-        tx_add_op(t, OP_SHARD, t->parts[i].shard, ci, 0)->lock_first = (uint8_t)lock;
+        if (t->squash ? t->cmds[ci].shard != shard : !tx_shard_has_keys(&t->cmds[ci], shard))
+            continue;
+        tx_add_op(t, t->squash ? OP_SHARD : OP_PHASE, shard, ci, 0)->lock_first = (uint8_t)lock;
         lock = 0;
     }
 }
 
+static void tx_plan_replies(tx_t *t) {
+    for (int ci = 0; ci < t->ncmds && !t->squash; ci++) tx_add_op(t, OP_REPLY, -1, ci, 0);
+}
+
 /* The general plan: shard by shard in ascending order, each locked (waiting if need be) then
    run; every lock is released at the end. */
-static void tx_lgroup_ordered(tx_t *t) {
+static void tx_plan_ordered(tx_t *t) {
     t->nops = t->cur = 0;
-    for (int i = 0; i < t->nparts; i++) tx_lgroup_part_ops(t, i, 1);
+    for (int i = 0; i < t->nparts; i++) tx_part_ops(t, i, 1);
+    tx_plan_replies(t);
 }
 
 /* The owner of the parts not on the client's thread when they all have the same; -1 if there
    are none, -2 if there are several. */
-static int tx_lgroup_remote(const tx_t *t) {
+static int tx_plan_remote(const tx_t *t) {
     int rt = -1;
     for (int i = 0; i < t->nparts; i++) {
         int o = g_shards[t->parts[i].shard].owner;
@@ -1095,29 +1104,32 @@ static int tx_lgroup_remote(const tx_t *t) {
  * lock at once releases what its thread holds and the group restarts on the general plan
  * (nothing has run yet), so no thread ever waits while holding locks out of order.
  */
-static void tx_lgroup_short(tx_t *t) {
+static void tx_plan_short(tx_t *t) {
     int local[2] = {1, 0}; /* the client's parts' locks first, then the remote parts' */
     for (int k = 0; k < 2; k++)
         for (int i = 0; i < t->nparts; i++)
             if ((g_shards[t->parts[i].shard].owner == t->origin) == local[k])
                 tx_add_op(t, OP_TRYLOCK, t->parts[i].shard, -1, 0);
     for (int i = 0; i < t->nparts; i++)
-        if (g_shards[t->parts[i].shard].owner != t->origin) tx_lgroup_part_ops(t, i, 0);
+        if (g_shards[t->parts[i].shard].owner != t->origin) tx_part_ops(t, i, 0);
     for (int i = 0; i < t->nparts; i++)
         if (g_shards[t->parts[i].shard].owner != t->origin)
             tx_add_op(t, OP_UNLOCK, t->parts[i].shard, -1, 0);
     for (int i = 0; i < t->nparts; i++)
-        if (g_shards[t->parts[i].shard].owner == t->origin) tx_lgroup_part_ops(t, i, 0);
+        if (g_shards[t->parts[i].shard].owner == t->origin) tx_part_ops(t, i, 0);
+    tx_plan_replies(t);
 }
 
-void tx_lgroup_dispatch(tx_t *t) {
+static void tx_dispatch_planned(tx_t *t) {
     if (t->nparts > 1) qsort(t->parts, (size_t)t->nparts, sizeof *t->parts, part_cmp);
-    if (tx_lgroup_remote(t) == -2)
-        tx_lgroup_ordered(t);
+    if (tx_plan_remote(t) == -2)
+        tx_plan_ordered(t);
     else
-        tx_lgroup_short(t);
+        tx_plan_short(t);
     tx_dispatch(t);
 }
+
+void tx_lgroup_dispatch(tx_t *t) { tx_dispatch_planned(t); }
 
 /* Keyless commands inside EXEC that are not whole-keyspace run on the client's thread. */
 static void tx_ops_for_exec_cmd(tx_t *t, int ci) {
