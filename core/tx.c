@@ -29,8 +29,7 @@ enum {
     OP_LOCK,
     OP_WATCHCHECK,
     OP_CROSSSLOT,
-    OP_TRYLOCK, /* take a part's locks now or give up (tx_lgroup_dispatch) */
-    OP_UNLOCK,  /* release a part's locks early */
+    OP_TRYLOCK, /* take a part's locks now or give up (tx_plan_short) */
 };
 
 #define LOCK_KEY_INLINE 56 /* keys up to this long use recycled nodes */
@@ -741,14 +740,15 @@ static void tx_on_retry(msg_t *m) {
     tx_step(t);
 }
 
-/* OP_TRYLOCK: take the part's locks if nothing holds or waits for them; else give up: release
-   this thread's locks and restart the group on the general plan from the client's thread.
+/* OP_TRYLOCK: take the part's locks if nothing holds or waits for them (or only check that,
+   when the part runs at once and nobody could see the locks); else give up: release this
+   thread's locks and restart the group on the general plan from the client's thread.
    0 = gave up (t has moved on). */
-static int tx_trylock_here(tx_t *t, shard_t *s) {
+static int tx_trylock_here(tx_t *t, shard_t *s, int check_only) {
     tx_part_t *p = tx_part(t, s->id);
     tx_locks_t *l = s->locks;
     if (!l->qhead && part_can_lock(l, p)) {
-        part_lock(l, p);
+        if (!check_only) part_lock(l, p);
         return 1;
     }
     tx_unlock_mine(t);
@@ -839,7 +839,7 @@ static void tx_step(tx_t *t) {
         shard_t *s = op->shard >= 0 && op->kind != OP_REPLY && op->kind != OP_ORIGIN
                          ? &g_shards[op->shard]
                          : NULL;
-        if (op->kind == OP_TRYLOCK && !tx_trylock_here(t, &g_shards[op->shard])) return;
+        if (op->kind == OP_TRYLOCK && !tx_trylock_here(t, &g_shards[op->shard], op->phase)) return;
         if (s && (op->kind == OP_LOCK || op->lock_first) && !tx_lock_here(t, s)) return;
         if (t->aborted && op->kind != OP_LOCK) {
             t->cur++;
@@ -856,7 +856,6 @@ static void tx_step(tx_t *t) {
         case OP_REPLY: tx_run_reply(t, op); break;
         case OP_ORIGIN: tx_run_origin(t, op); break;
         case OP_WATCHCHECK: tx_check_watch(t); break;
-        case OP_UNLOCK: part_unlock(&g_shards[op->shard], tx_part(t, op->shard)); break;
         case OP_CROSSSLOT: {
             dfm_ctx_t ctx;
             tx_ctx(t, &ctx, NULL, NULL);
@@ -1098,9 +1097,9 @@ static int tx_plan_remote(const tx_t *t) {
 /*
  * The short plan, when the remote parts are all on one thread: one round trip. The client's
  * thread takes its parts' locks without waiting (out of the ascending order, so giving up
- * instead), the remote thread takes its parts' locks the same way, runs them and releases
- * them at once (every lock of the group is held by then: nothing can see the group half
- * done), then the client's thread runs its parts and releases them. Whoever cannot take a
+ * instead), the remote thread checks that its parts' keys are free the same way and runs
+ * them (the client's parts stay locked until they have run too: nothing can see the group
+ * half done), then the client's thread runs its parts and releases them. Whoever cannot take a
  * lock at once releases what its thread holds and the group restarts on the general plan
  * (nothing has run yet), so no thread ever waits while holding locks out of order.
  */
@@ -1109,12 +1108,11 @@ static void tx_plan_short(tx_t *t) {
     for (int k = 0; k < 2; k++)
         for (int i = 0; i < t->nparts; i++)
             if ((g_shards[t->parts[i].shard].owner == t->origin) == local[k])
-                tx_add_op(t, OP_TRYLOCK, t->parts[i].shard, -1, 0);
+                tx_add_op(t, OP_TRYLOCK, t->parts[i].shard, -1, !local[k]);
+    /* The remote parts are checked, run and done in one go on their thread: nothing runs
+       there in between, so their locks would never be seen; they are not taken (phase 1). */
     for (int i = 0; i < t->nparts; i++)
         if (g_shards[t->parts[i].shard].owner != t->origin) tx_part_ops(t, i, 0);
-    for (int i = 0; i < t->nparts; i++)
-        if (g_shards[t->parts[i].shard].owner != t->origin)
-            tx_add_op(t, OP_UNLOCK, t->parts[i].shard, -1, 0);
     for (int i = 0; i < t->nparts; i++)
         if (g_shards[t->parts[i].shard].owner == t->origin) tx_part_ops(t, i, 0);
     tx_plan_replies(t);
