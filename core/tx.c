@@ -111,6 +111,7 @@ struct tx {
     int handoff;    /* the finishing thread writes the squash group's replies to the client */
     size_t written; /* handoff: bytes it wrote */
     int wrote_all;  /* handoff: every byte of the group's replies */
+    const char *in_lo, *in_hi; /* the span of the commands' argument bytes */
     /* Everything from here on is kept when the tx is recycled (tx_clear). */
     tx_cmd_t *cmds;
     tx_op_t *ops;
@@ -405,6 +406,11 @@ static int tx_add_cmd(tx_t *t, const cmd_t *cmd, int argc, const dfm_str_t *argv
     tc->avoff = t->nav;
     tc->argv = t->av + t->nav;
     memcpy(tc->argv, argv, (size_t)argc * sizeof *argv);
+    for (int i = 0; i < argc; i++) { /* the span of argument bytes, for tx_prefetch_arrays */
+        const char *p = argv[i].ptr;
+        if (!t->in_lo || p < t->in_lo) t->in_lo = p;
+        if (p + argv[i].len > t->in_hi) t->in_hi = p + argv[i].len;
+    }
     t->nav += argc;
     return t->ncmds++;
 }
@@ -586,7 +592,36 @@ static void tx_run_origin(tx_t *t, tx_op_t *op) {
     tx_count(tc->cmd, t0, ctx.errors);
 }
 
-static void tx_on_msg(msg_t *m) { tx_step((tx_t *)m); }
+#define TX_PREFETCH_MAX 4096 /* bytes of each array */
+
+static void prefetch_range(const void *p, size_t len, int write) {
+    if (len > TX_PREFETCH_MAX) len = TX_PREFETCH_MAX;
+    for (size_t off = 0; off < len; off += 64) {
+        if (write)
+            __builtin_prefetch((const char *)p + off, 1);
+        else
+            __builtin_prefetch((const char *)p + off, 0);
+    }
+}
+
+/* A tx arriving from another thread: its arrays and the argument bytes were last written
+   on another core. Start loading all of them at once instead of missing on each in turn. */
+static void tx_prefetch_arrays(tx_t *t) {
+    prefetch_range(t->ops + t->cur, (size_t)(t->nops - t->cur) * sizeof *t->ops, 0);
+    prefetch_range(t->cmds, (size_t)t->ncmds * sizeof *t->cmds, 0);
+    prefetch_range(t->av, (size_t)t->nav * sizeof *t->av, 0);
+    prefetch_range(t->ki, (size_t)t->nki * sizeof *t->ki, 0);
+    prefetch_range(t->parts, (size_t)t->nparts * sizeof *t->parts, 0);
+    if (t->in_lo) prefetch_range(t->in_lo, (size_t)(t->in_hi - t->in_lo), 0);
+    if (t->squash) prefetch_range(t->spans, 2 * sizeof(size_t) * (size_t)t->ncmds, 1);
+    if (t->out.data) prefetch_range(t->out.data + t->out.len, 256, 1);
+}
+
+static void tx_on_msg(msg_t *m) {
+    tx_t *t = (tx_t *)m;
+    tx_prefetch_arrays(t);
+    tx_step(t);
+}
 
 typedef struct unlock_msg {
     msg_t m;
