@@ -153,12 +153,11 @@ static void sq_take_output(conn_t *c, struct squash *sq) {
 void sq_send(conn_t *c) {
     struct squash *sq = c->sq;
     sq->sent = 1;
-    /* One unlocked batch: its thread can write the whole group's replies itself (reply
-       handoff), after the replies still waiting in the output buffer, which move into the
-       group. (A locked group's last shard is always the highest one: handing off would load
-       that shard's thread with every client's writes.) */
-    if (sq->nb == 1 && !sq->locked && sq->nseg < SQ_IOV_MAX && !sq->blocking &&
-        g_nworkers > 1 && conn_handoff_ok(c)) {
+    /* One unlocked batch, or a locked group that ends on another thread: that thread can
+       write the whole group's replies itself (reply handoff), after the replies still
+       waiting in the output buffer, which move into the group. */
+    if (sq->nb == 1 && (!sq->locked || tx_lgroup_ends_remote(sq->b[0])) &&
+        sq->nseg < SQ_IOV_MAX && !sq->blocking && g_nworkers > 1 && conn_handoff_ok(c)) {
         if (c->obuf.len > c->opos) sq_take_output(c, sq);
         tx_set_handoff_squash(sq->b[0]);
     }

@@ -696,10 +696,15 @@ static void tx_finish_handoff(tx_t *t) {
     worker_post_lazy(t->origin, &t->m, wake_if, 1);
 }
 
-/* All ops done: release locks (inline for ours, by message for others), deliver. */
+static void tx_unlock_mine(tx_t *t);
+
+/* All ops done: release locks (inline for ours, by message for others), deliver. A handoff
+   (finished on another thread than the client's) releases the locks of this thread; the
+   client's thread releases its own on delivery. */
 static void tx_finish(tx_t *t) {
     int me = tl_worker->id;
     if (t->handoff && t->origin != me) {
+        tx_unlock_mine(t);
         tx_finish_handoff(t);
         return;
     }
@@ -735,7 +740,10 @@ static void tx_after(tx_t *t, dfm_ctx_t *ctx, shard_t *s) {
 static void tx_deliver(msg_t *m) {
     tx_t *t = (tx_t *)m;
     conn_t *c = t->c;
-    if (t->handoff) conn_handoff_end(c);
+    if (t->handoff) {
+        tx_unlock_mine(t); /* a locked group's parts on this thread */
+        conn_handoff_end(c);
+    }
     if (t->squash) {
         worker_awaiting_add(c->w, -1);
         conn_squash_delivered(c, t);
@@ -795,8 +803,9 @@ static int tx_trylock_here(tx_t *t, shard_t *s, int check_only) {
     return 0;
 }
 
-/* Take the locks of op's shard, or queue; 0 = must wait (queued). */
-static int tx_lock_here(tx_t *t, shard_t *s) {
+/* Take the locks of op's shard (or, check_only, wait until they are free), or queue; 0 = must
+   wait (queued). */
+static int tx_lock_here(tx_t *t, shard_t *s, int check_only) {
     tx_part_t *p = tx_part(t, s->id);
     if (p->locked) return 1;
     tx_locks_t *l = s->locks;
@@ -804,6 +813,7 @@ static int tx_lock_here(tx_t *t, shard_t *s) {
         queue_push(l, t);
         return 0;
     }
+    if (check_only) return 1;
     part_lock(l, p);
     if (t->watch) /* watched keys that expired since WATCH must abort the EXEC */
         for (int i = 0; i < p->n; i++) db_find(s, p->keys[i].db, p->keys[i].key, p->keys[i].len);
@@ -875,7 +885,8 @@ static void tx_step(tx_t *t) {
                          ? &g_shards[op->shard]
                          : NULL;
         if (op->kind == OP_TRYLOCK && !tx_trylock_here(t, &g_shards[op->shard], op->phase)) return;
-        if (s && (op->kind == OP_LOCK || op->lock_first) && !tx_lock_here(t, s)) return;
+        if (s && (op->kind == OP_LOCK || op->lock_first) && !tx_lock_here(t, s, op->lock_first == 2))
+            return;
         if (t->aborted && op->kind != OP_LOCK) {
             t->cur++;
             continue;
@@ -1112,7 +1123,9 @@ static void tx_plan_replies(tx_t *t) {
    run; every lock is released at the end. */
 static void tx_plan_ordered(tx_t *t) {
     t->nops = t->cur = 0;
-    for (int i = 0; i < t->nparts; i++) tx_part_ops(t, i, 1);
+    /* The last part runs and finishes in one go once its keys are free: it only waits for
+       them (2: check), taking no locks nobody could see. */
+    for (int i = 0; i < t->nparts; i++) tx_part_ops(t, i, i == t->nparts - 1 ? 2 : 1);
     tx_plan_replies(t);
 }
 
@@ -1155,7 +1168,7 @@ static void tx_plan_short(tx_t *t) {
 
 static void tx_dispatch_planned(tx_t *t) {
     if (t->nparts > 1) qsort(t->parts, (size_t)t->nparts, sizeof *t->parts, part_cmp);
-    if (tx_plan_remote(t) == -2)
+    if (tx_plan_remote(t) == -2 || t->handoff)
         tx_plan_ordered(t);
     else
         tx_plan_short(t);
@@ -1163,6 +1176,18 @@ static void tx_dispatch_planned(tx_t *t) {
 }
 
 void tx_lgroup_dispatch(tx_t *t) { tx_dispatch_planned(t); }
+
+int tx_lgroup_ends_remote(tx_t *t) {
+    if (t->nparts > 1) qsort(t->parts, (size_t)t->nparts, sizeof *t->parts, part_cmp);
+    if (tx_plan_remote(t) < 0) return 0;
+    int remote = 0; /* the client's shards, if any, all come before the remote ones */
+    for (int i = 0; i < t->nparts; i++) {
+        int mine = g_shards[t->parts[i].shard].owner == t->origin;
+        if (mine && remote) return 0;
+        remote |= !mine;
+    }
+    return 1;
+}
 
 /* Keyless commands inside EXEC that are not whole-keyspace run on the client's thread. */
 static void tx_ops_for_exec_cmd(tx_t *t, int ci) {

@@ -147,10 +147,12 @@ def test_big_replies_across_shards_arrive_whole(raw):
         assert out[-1] == 512 * 1024
 
 
-def test_clients_closing_mid_reply(server, raw):
+@pytest.mark.parametrize("writes", [False, True])
+def test_clients_closing_mid_reply(server, raw, writes):
     """Clients that send pipelines of big GETs and close without reading (replies still being
     written, by the client's thread or by another one): the server frees them and keeps
-    serving."""
+    serving. With writes, SETs across shards go first and between the GETs, so the pipelines
+    run as locked groups (whose replies another thread may write too)."""
     import random
     import socket
     import threading
@@ -162,7 +164,14 @@ def test_clients_closing_mid_reply(server, raw):
         for _ in range(50):
             s = socket.create_connection((server.host, server.port))
             n = rnd.randrange(1, 12)
-            s.sendall(b"".join(encode("GET", f"cm:{rnd.randrange(16)}") for _ in range(n)))
+            cmds = []
+            if writes:  # a first group across shards marks the client: the next are locked
+                cmds += [encode("SET", f"cw:{j}", "x") for j in range(8)]
+            for _ in range(n):
+                cmds.append(encode("GET", f"cm:{rnd.randrange(16)}"))
+                if writes:
+                    cmds.append(encode("SET", f"cw:{rnd.randrange(8)}", "y"))
+            s.sendall(b"".join(cmds))
             if rnd.random() < 0.5:
                 s.recv(rnd.randrange(1, 65536))
             s.close()
