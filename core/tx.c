@@ -19,7 +19,7 @@
 #include "server.h"
 #include "util.h"
 
-#define LOCK_BUCKETS 1024
+#define LOCK_BUCKETS 4096 /* a power of two */
 
 enum {
     OP_SHARD,
@@ -48,6 +48,7 @@ typedef struct lock_node {
 typedef struct tx_locks {
     lock_node_t *buckets[LOCK_BUCKETS];
     int nheld;        /* key lock nodes present */
+    int nexcl;        /* exclusive key holds */
     int whole_shared; /* whole-shard shared holders */
     int whole_excl;
     tx_t *qhead, *qtail; /* waiting transactions (and single-shard batches) */
@@ -75,6 +76,7 @@ typedef struct tx_cmd {
     int stopped;
     int nk;
     int *kidx;
+    int *kshard; /* the shard of each key (after kidx in the key pool) */
 } tx_cmd_t;
 
 typedef struct tx_part {
@@ -85,8 +87,10 @@ typedef struct tx_part {
     struct {
         int db;
         int excl;
+        int hashed; /* hash is set */
         const char *key;
         size_t len;
+        uint64_t hash; /* table_hash of the key, taken once (part_key_hash) */
         lock_node_t *node;
     } * keys;
 } tx_part_t;
@@ -145,23 +149,24 @@ void tx_shard_free(shard_t *s) {
 }
 
 static lock_node_t *lock_find(tx_locks_t *l, int db, const char *key, size_t len, uint64_t h) {
-    for (lock_node_t *n = l->buckets[h % LOCK_BUCKETS]; n; n = n->next)
+    for (lock_node_t *n = l->buckets[h & (LOCK_BUCKETS - 1)]; n; n = n->next)
         if (n->hash == h && n->db == db && n->klen == len && memcmp(n->key, key, len) == 0)
             return n;
     return NULL;
 }
 
-/* 1 if the key may be taken in this mode now. */
-static int lock_key_free(tx_locks_t *l, int db, const char *key, size_t len, int excl) {
+/* 1 if the key (whose table_hash is h) may be taken in this mode now. */
+static int lock_key_free(tx_locks_t *l, int db, const char *key, size_t len, int excl,
+                         uint64_t h) {
     if (l->whole_excl || (excl && l->whole_shared)) return 0;
     if (l->nheld == 0) return 1;
-    lock_node_t *n = lock_find(l, db, key, len, table_hash(key, len));
+    lock_node_t *n = lock_find(l, db, key, len, h);
     if (!n) return 1;
     return excl ? (n->excl == 0 && n->shared == 0) : n->excl == 0;
 }
 
-static lock_node_t *lock_take(tx_locks_t *l, int db, const char *key, size_t len, int excl) {
-    uint64_t h = table_hash(key, len);
+static lock_node_t *lock_take(tx_locks_t *l, int db, const char *key, size_t len, int excl,
+                              uint64_t h) {
     lock_node_t *n = lock_find(l, db, key, len, h);
     if (!n) {
         if (len <= LOCK_KEY_INLINE && l->free) {
@@ -176,24 +181,28 @@ static lock_node_t *lock_take(tx_locks_t *l, int db, const char *key, size_t len
         n->db = db;
         n->klen = len;
         memcpy(n->key, key, len);
-        n->next = l->buckets[h % LOCK_BUCKETS];
-        l->buckets[h % LOCK_BUCKETS] = n;
+        n->next = l->buckets[h & (LOCK_BUCKETS - 1)];
+        l->buckets[h & (LOCK_BUCKETS - 1)] = n;
         l->nheld++;
     }
-    if (excl)
+    if (excl) {
         n->excl++;
-    else
+        l->nexcl++;
+    } else {
         n->shared++;
+    }
     return n;
 }
 
 static void lock_drop(tx_locks_t *l, lock_node_t *n, int excl) {
-    if (excl)
+    if (excl) {
         n->excl--;
-    else
+        l->nexcl--;
+    } else {
         n->shared--;
+    }
     if (n->excl || n->shared) return;
-    lock_node_t **pp = &l->buckets[n->hash % LOCK_BUCKETS];
+    lock_node_t **pp = &l->buckets[n->hash & (LOCK_BUCKETS - 1)];
     while (*pp != n) pp = &(*pp)->next;
     *pp = n->next;
     l->nheld--;
@@ -213,24 +222,30 @@ int tx_must_wait(shard_t *s, int db, const cmd_t *cmd, int argc, const dfm_str_t
     if (l->whole_excl || (excl && l->whole_shared)) return 1;
     int kidx[64];
     int nk = dispatch_keys(cmd, argc, argv, kidx, 64);
-    for (int i = 0; i < nk; i++)
-        if (!lock_key_free(l, db, argv[kidx[i]].ptr, argv[kidx[i]].len, excl)) return 1;
+    for (int i = 0; i < nk; i++) {
+        const dfm_str_t *k = &argv[kidx[i]];
+        if (!lock_key_free(l, db, k->ptr, k->len, excl, table_hash(k->ptr, k->len))) return 1;
+    }
     return 0;
+}
+
+static uint64_t part_key_hash(tx_part_t *p, int i) {
+    if (!p->keys[i].hashed) {
+        p->keys[i].hash = table_hash(p->keys[i].key, p->keys[i].len);
+        p->keys[i].hashed = 1;
+    }
+    return p->keys[i].hash;
 }
 
 static int part_can_lock(tx_locks_t *l, tx_part_t *p) {
     if (p->whole == 2) return l->nheld == 0 && !l->whole_excl && !l->whole_shared;
-    if (p->whole == 1) {
-        if (l->whole_excl) return 0;
-        if (l->nheld == 0) return 1;
-        for (int b = 0; b < LOCK_BUCKETS; b++)
-            for (lock_node_t *n = l->buckets[b]; n; n = n->next)
-                if (n->excl) return 0;
-        return 1;
+    if (p->whole == 1) return !l->whole_excl && l->nexcl == 0;
+    if (l->whole_excl || l->whole_shared || l->nheld) {
+        for (int i = 0; i < p->n; i++)
+            if (!lock_key_free(l, p->keys[i].db, p->keys[i].key, p->keys[i].len, p->keys[i].excl,
+                               part_key_hash(p, i)))
+                return 0;
     }
-    for (int i = 0; i < p->n; i++)
-        if (!lock_key_free(l, p->keys[i].db, p->keys[i].key, p->keys[i].len, p->keys[i].excl))
-            return 0;
     return 1;
 }
 
@@ -239,7 +254,7 @@ static void part_lock(tx_locks_t *l, tx_part_t *p) {
     if (p->whole == 1) l->whole_shared++;
     for (int i = 0; i < p->n && !p->whole; i++)
         p->keys[i].node = lock_take(l, p->keys[i].db, p->keys[i].key, p->keys[i].len,
-                                    p->keys[i].excl);
+                                    p->keys[i].excl, part_key_hash(p, i));
     p->locked = 1;
 }
 
@@ -389,7 +404,10 @@ static void tx_ki_reserve(tx_t *t, int n) {
     t->ki = df_realloc(t->ki, (size_t)cap * sizeof *t->ki);
     t->capki = cap;
     for (int i = 0; i < t->ncmds; i++)
-        if (t->cmds[i].kidx) t->cmds[i].kidx = t->ki + t->cmds[i].kioff;
+        if (t->cmds[i].kidx) {
+            t->cmds[i].kidx = t->ki + t->cmds[i].kioff;
+            t->cmds[i].kshard = t->cmds[i].kidx + t->cmds[i].nk;
+        }
 }
 
 /* Append a command; its argv array is copied (the bytes stay where they are). */
@@ -434,16 +452,9 @@ static tx_part_t *tx_part(tx_t *t, int shard) {
     return p;
 }
 
-/* Add a key to lock (merged with an equal key already there unless `append`: locking a key
-   twice in one tx is harmless, and a long pipeline would make the merge quadratic). */
-static void part_add_key_mode(tx_part_t *p, int db, const char *key, size_t len, int excl,
-                              int append) {
-    for (int i = 0; i < p->n && !append; i++) {
-        if (p->keys[i].db == db && p->keys[i].len == len && memcmp(p->keys[i].key, key, len) == 0) {
-            p->keys[i].excl |= excl;
-            return;
-        }
-    }
+/* Add a key to lock. A key that comes twice is locked twice (and released twice): harmless,
+   and merging equal keys would make a long pipeline of multi-key commands quadratic. */
+static void part_add_key(tx_part_t *p, int db, const char *key, size_t len, int excl) {
     if (p->n == p->cap) {
         p->cap = p->cap ? p->cap * 2 : 4;
         p->keys = df_realloc(p->keys, (size_t)p->cap * sizeof *p->keys);
@@ -453,11 +464,8 @@ static void part_add_key_mode(tx_part_t *p, int db, const char *key, size_t len,
     p->keys[p->n].key = key;
     p->keys[p->n].len = len;
     p->keys[p->n].node = NULL;
+    p->keys[p->n].hashed = 0;
     p->n++;
-}
-
-static void part_add_key(tx_part_t *p, int db, const char *key, size_t len, int excl) {
-    part_add_key_mode(p, db, key, len, excl, 0);
 }
 
 static int part_cmp(const void *a, const void *b) {
@@ -534,7 +542,7 @@ static void tx_run_single(tx_t *t, tx_cmd_t *tc, shard_t *s) {
 static int tx_shard_has_keys(const tx_cmd_t *tc, int shard) {
     if (tc->cmd->flags & CMD_ALL_SHARDS) return 1;
     for (int i = 0; i < tc->nk; i++)
-        if (db_shard_of(tc->argv[tc->kidx[i]].ptr, tc->argv[tc->kidx[i]].len) == shard) return 1;
+        if (tc->kshard[i] == shard) return 1;
     return 0;
 }
 
@@ -542,7 +550,7 @@ static int tx_shard_has_keys(const tx_cmd_t *tc, int shard) {
 static int tx_shard_keys(tx_cmd_t *tc, int shard, int *out) {
     int n = 0;
     for (int i = 0; i < tc->nk; i++)
-        if ((tc->cmd->flags & CMD_ALL_SHARDS) || db_shard_of(tc->argv[tc->kidx[i]].ptr, tc->argv[tc->kidx[i]].len) == shard)
+        if ((tc->cmd->flags & CMD_ALL_SHARDS) || tc->kshard[i] == shard)
             out[n++] = tc->kidx[i];
     return n;
 }
@@ -993,20 +1001,23 @@ static void tx_plan_cmd(tx_t *t, int ci, int whole_mode) {
     }
     for (int i = 0; i < tc->nk; i++) {
         const dfm_str_t *k = &tc->argv[tc->kidx[i]];
-        tx_part_t *p = tx_part(t, db_shard_of(k->ptr, k->len));
-        part_add_key(p, t->db, k->ptr, k->len, excl);
+        part_add_key(tx_part(t, tc->kshard[i]), t->db, k->ptr, k->len, excl);
     }
 }
 
-/* The key indexes of command ci (into the tx's key pool). */
-static void tx_cmd_keys(tx_t *t, int ci) {
-    tx_ki_reserve(t, t->cmds[ci].argc + 1);
+/* The key indexes of command ci and their shards (into the tx's key pool): all `sid` if it
+   is known (>= 0), else hashed once here. */
+static void tx_cmd_keys(tx_t *t, int ci, int sid) {
+    tx_ki_reserve(t, 2 * (t->cmds[ci].argc + 1));
     tx_cmd_t *tc = &t->cmds[ci];
     tc->kioff = t->nki;
     tc->kidx = t->ki + t->nki;
     tc->nk = dispatch_keys(tc->cmd, tc->argc, tc->argv, tc->kidx, tc->argc + 1);
     if (tc->nk < 0) tc->nk = 0;
-    t->nki += tc->nk;
+    tc->kshard = tc->kidx + tc->nk;
+    for (int i = 0; i < tc->nk; i++)
+        tc->kshard[i] = sid >= 0 ? sid : db_shard_of(tc->argv[tc->kidx[i]].ptr, tc->argv[tc->kidx[i]].len);
+    t->nki += 2 * tc->nk;
 }
 
 /* Ops of one multi command over the sorted parts: phase 0 fused with locking. */
@@ -1030,7 +1041,7 @@ void tx_run_multi(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *argv, const 
     tx_t *t = tx_new(c);
     t->locking = 1;
     int ci = tx_add_cmd(t, cmd, argc, argv);
-    tx_cmd_keys(t, ci);
+    tx_cmd_keys(t, ci, -1);
     tx_plan_cmd(t, ci, 1);
     if (tx_groupable(cmd)) { /* one phase: a group of one */
         tx_dispatch_planned(t);
@@ -1060,7 +1071,7 @@ tx_t *tx_group_new(conn_t *c) {
 
 int tx_group_add(tx_t *t, const cmd_t *cmd, int argc, const dfm_str_t *argv) {
     int ci = tx_add_cmd(t, cmd, argc, argv);
-    tx_cmd_keys(t, ci);
+    tx_cmd_keys(t, ci, -1);
     tx_plan_cmd(t, ci, 1);
     return t->ncmds;
 }
@@ -1085,13 +1096,13 @@ tx_t *tx_lgroup_new(conn_t *c) {
 
 int tx_lgroup_add(tx_t *t, const cmd_t *cmd, int argc, const dfm_str_t *argv, int sid) {
     int ci = tx_add_squash_cmd(t, cmd, argc, argv);
-    tx_cmd_keys(t, ci);
+    tx_cmd_keys(t, ci, sid); /* single-shard: no hashing */
     tx_cmd_t *tc = &t->cmds[ci];
     tc->shard = sid;
     tx_part_t *p = tx_part(t, sid);
     int excl = (cmd->flags & CMD_WRITE) != 0;
     for (int i = 0; i < tc->nk; i++)
-        part_add_key_mode(p, t->db, tc->argv[tc->kidx[i]].ptr, tc->argv[tc->kidx[i]].len, excl, 1);
+        part_add_key(p, t->db, tc->argv[tc->kidx[i]].ptr, tc->argv[tc->kidx[i]].len, excl);
     return ci;
 }
 
@@ -1200,10 +1211,9 @@ static void tx_ops_for_exec_cmd(tx_t *t, int ci) {
         tx_add_op(t, OP_ORIGIN, -1, ci, 0);
         return;
     }
-    const dfm_str_t *k = &tc->argv[tc->kidx[0]];
-    int sid = db_shard_of(k->ptr, k->len);
+    int sid = tc->kshard[0];
     for (int i = 1; i < tc->nk; i++) {
-        if (db_shard_of(tc->argv[tc->kidx[i]].ptr, tc->argv[tc->kidx[i]].len) != sid) {
+        if (tc->kshard[i] != sid) {
             tx_add_op(t, OP_CROSSSLOT, -1, ci, 0);
             return;
         }
@@ -1220,7 +1230,7 @@ void tx_run_exec(conn_t *c) {
     c->multi = NULL;
     for (int i = 0; ms && i < ms->n; i++) {
         int ci = tx_add_cmd(t, ms->cmds[i].cmd, ms->cmds[i].argc, ms->cmds[i].argv);
-        tx_cmd_keys(t, ci);
+        tx_cmd_keys(t, ci, -1);
         tx_plan_cmd(t, ci, 1);
     }
     watch_state_t *w = c->watch;
