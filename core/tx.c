@@ -270,7 +270,10 @@ static void part_unlock(shard_t *s, tx_part_t *p) {
     shard_wake(s);
 }
 
+/* Every transaction queued for locks is counted in its thread's worker_t.lock_waiters, which
+   other threads read (tx_finish_handoff). */
 static void queue_push_front(tx_locks_t *l, tx_t *t) {
+    atomic_fetch_add(&tl_worker->lock_waiters, 1);
     t->qnext = l->qhead;
     l->qhead = t;
     if (!l->qtail) l->qtail = t;
@@ -281,6 +284,7 @@ static void queue_push(tx_locks_t *l, tx_t *t) {
         queue_push_front(l, t);
         return;
     }
+    atomic_fetch_add(&tl_worker->lock_waiters, 1);
     t->qnext = NULL;
     if (l->qtail)
         l->qtail->qnext = t;
@@ -305,6 +309,7 @@ static void shard_wake(shard_t *s) {
             tx_t *t = l->qhead;
             l->qhead = t->qnext;
             if (!l->qhead) l->qtail = NULL;
+            atomic_fetch_sub(&tl_worker->lock_waiters, 1);
             l->retrying = t;
             tx_step(t);
             l->retrying = NULL;
@@ -693,15 +698,20 @@ static size_t tx_write_handoff(tx_t *t) {
     return done;
 }
 
-/* Finish a handoff (an unlocked squash batch, so no locks) on the batch's thread: write the
-   group's replies, then post the batch back lazily: the client's thread is woken only if one
-   of its clients in a handoff sent more input or is closing. Neither t nor its client may be
-   touched after the post (the client's thread may free them at once). */
+/* Finish a handoff on the batch's thread: write the group's replies, then post the batch
+   back lazily: the client's thread is woken only if one of its clients in a handoff sent more
+   input or is closing, or, when the batch still holds locks there (a locked group), if
+   anything on that thread waits for locks. Neither t nor its client may be touched after the
+   post (the client's thread may free them at once). */
 static void tx_finish_handoff(tx_t *t) {
     t->written = tx_write_handoff(t);
-    atomic_int *wake_if[1] = {&g_workers[t->origin].handoff_wake[t->c->id % WORKER_WAKE_SLOTS]};
+    worker_t *o = &g_workers[t->origin];
+    int locks = 0;
+    for (int i = 0; i < t->nparts && !locks; i++) locks = t->parts[i].locked;
+    atomic_int *wake_if[2] = {&o->handoff_wake[t->c->id % WORKER_WAKE_SLOTS],
+                              locks ? &o->lock_waiters : NULL};
     t->m.fn = tx_deliver;
-    worker_post_lazy(t->origin, &t->m, wake_if, 1);
+    worker_post_lazy(t->origin, &t->m, wake_if, 2);
 }
 
 static void tx_unlock_mine(tx_t *t);

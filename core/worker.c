@@ -142,6 +142,7 @@ int workers_create(int n) {
         atomic_init(&w->inbox, NULL);
         atomic_init(&w->lazy, NULL);
         for (int k = 0; k < WORKER_WAKE_SLOTS; k++) atomic_init(&w->handoff_wake[k], 0);
+        atomic_init(&w->lock_waiters, 0);
         atomic_init(&w->sleeping, 1);
         w->ev_inbox = event_new(w->base, w->efd, EV_READ | EV_PERSIST, worker_on_inbox, w);
         event_add(w->ev_inbox, NULL);

@@ -68,6 +68,9 @@ typedef struct worker {
        (client id % WORKER_WAKE_SLOTS): the posting thread reads its client's slot (a shared
        slot only costs an unneeded wake-up). */
     atomic_int handoff_wake[WORKER_WAKE_SLOTS];
+    /* Transactions queued for locks on this worker's shards (tx.c; written by the worker):
+       a lazy post that releases locks here must wake it when some wait. */
+    atomic_int lock_waiters;
 } worker_t;
 
 extern worker_t *g_workers;
