@@ -9,7 +9,8 @@
  *   - a write joins only when every open batch is for its own shard (same-shard order is
  *     kept, and no write overtakes a pending command on another shard);
  *   - anything else closes the group: it is sent, and the command waits for it.
- * A write that had to close a group because it needed another shard marks the client: its
+ * A write that had to close a group because it needed another shard (remote or its own
+ * thread's: at --threads 2 the other shard is always local) marks the client: its
  * next groups are *locked* (tx.c, tx_lgroup_*): every single-shard command joins one
  * transaction that locks all their keys and runs each shard's part in pipeline order, so a
  * pipeline of writes to many shards costs one pass over the shards instead of a round trip
