@@ -20,6 +20,18 @@ worker_t *g_workers;
 int g_nworkers;
 _Thread_local worker_t *tl_worker;
 atomic_int g_nclients;
+static _Atomic uint64_t g_sent_outside; /* messages sent by threads that are not workers */
+
+/* Count a message sent by the calling thread. */
+static void worker_count_sent(void) {
+    worker_t *me = tl_worker;
+    if (!me) {
+        atomic_fetch_add(&g_sent_outside, 1);
+        return;
+    }
+    uint64_t n = atomic_load_explicit(&me->sent, memory_order_relaxed) + 1;
+    atomic_store_explicit(&me->sent, n, memory_order_release);
+}
 
 /* Drain the inboxes: take each whole stack at once, reverse it to arrival order, run each. */
 static void worker_drain(worker_t *w) {
@@ -27,10 +39,13 @@ static void worker_drain(worker_t *w) {
         msg_t *m = LIFO_TAKE_ALL(msg_t, &w->inbox);
         if (!m) m = LIFO_TAKE_ALL(msg_t, &w->lazy);
         if (!m) return;
+        uint64_t ran = atomic_load_explicit(&w->ran, memory_order_relaxed);
         while (m) {
             msg_t *next = m->next;
             m->fn(m);
             m = next;
+            /* after fn: whatever it sent is counted before it counts as run */
+            atomic_store_explicit(&w->ran, ++ran, memory_order_release);
         }
     }
 }
@@ -61,6 +76,7 @@ static void worker_push_chain(int target, msg_t *head, msg_t *tail) {
 
 void worker_post_lazy(int target, msg_t *m, atomic_int *const *wake_if, int n) {
     worker_t *w = &g_workers[target];
+    worker_count_sent();
     LIFO_PUSH(msg_t, &w->lazy, m, m);
     /* Pairs with the flag setters: either the target sees the message before it sleeps, or
        we see its flag (both sides sequentially consistent). */
@@ -75,6 +91,7 @@ void worker_post_lazy(int target, msg_t *m, atomic_int *const *wake_if, int n) {
 
 void worker_send(int target, msg_t *m) {
     worker_t *me = tl_worker;
+    worker_count_sent();
     if (!me || me->stopping) {
         worker_push_chain(target, m, m);
         return;
@@ -127,6 +144,7 @@ static void worker_on_cron(evutil_socket_t fd, short what, void *arg) {
 int workers_create(int n) {
     g_nworkers = n;
     g_workers = calloc((size_t)n, sizeof *g_workers);
+    atomic_store(&g_sent_outside, 0);
     for (int i = 0; i < n; i++) {
         worker_t *w = &g_workers[i];
         w->id = i;
@@ -143,6 +161,8 @@ int workers_create(int n) {
         atomic_init(&w->lazy, NULL);
         for (int k = 0; k < WORKER_WAKE_SLOTS; k++) atomic_init(&w->handoff_wake[k], 0);
         atomic_init(&w->lock_waiters, 0);
+        atomic_init(&w->sent, 0);
+        atomic_init(&w->ran, 0);
         atomic_init(&w->sleeping, 1);
         w->ev_inbox = event_new(w->base, w->efd, EV_READ | EV_PERSIST, worker_on_inbox, w);
         event_add(w->ev_inbox, NULL);
@@ -151,17 +171,30 @@ int workers_create(int n) {
     return 0;
 }
 
-/* 1 once the worker may leave its loop: stopping, and no client of any worker waits for a
-   hop any more (their replies are dropped, but the work in flight finishes, so nothing is
-   left half done or unfreed), or two seconds have passed. A stopping worker that sleeps
-   still wakes for its cron (--hz) to look again. */
+/* 1 if every message any thread sent has run. The run counts are read before the sent
+   counts: a message running now is counted as sent before it counts as run, and so is
+   anything it sends, so a message in flight can never be missed. */
+static int worker_all_ran(void) {
+    uint64_t ran = 0, sent = 0;
+    for (int i = 0; i < g_nworkers; i++)
+        ran += atomic_load_explicit(&g_workers[i].ran, memory_order_acquire);
+    for (int i = 0; i < g_nworkers; i++)
+        sent += atomic_load_explicit(&g_workers[i].sent, memory_order_acquire);
+    sent += atomic_load(&g_sent_outside);
+    return sent == ran;
+}
+
+/* 1 once the worker may leave its loop: stopping, no client of any worker waits for a hop
+   any more (their replies are dropped, but the work in flight finishes, so nothing is left
+   half done or unfreed) and no message is on its way (lock releases, frees...), or two
+   seconds have passed. A stopping worker looks again every half millisecond. */
 static int worker_done(worker_t *w) {
     if (!w->stopping) return 0;
     if (w->stop_deadline_ms == 0) w->stop_deadline_ms = util_now_ms() + 2000;
     if (util_now_ms() > w->stop_deadline_ms) return 1;
     for (int i = 0; i < g_nworkers; i++)
         if (worker_awaiting(&g_workers[i]) > 0) return 0;
-    return 1;
+    return worker_all_ran();
 }
 
 /* The event loop, one batch of events at a time, with the inbox drained in between. */
@@ -175,7 +208,12 @@ static void worker_loop(worker_t *w) {
             atomic_store(&w->sleeping, 0);
             continue;
         }
-        event_base_loop(w->base, EVLOOP_ONCE);
+        if (w->stopping) { /* waiting for the others' work to end: look again soon */
+            event_base_loop(w->base, EVLOOP_NONBLOCK);
+            usleep(500);
+        } else {
+            event_base_loop(w->base, EVLOOP_ONCE);
+        }
         atomic_store(&w->sleeping, 0);
         conn_flush_pending(w);
         worker_flush(w);

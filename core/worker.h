@@ -71,6 +71,9 @@ typedef struct worker {
     /* Transactions queued for locks on this worker's shards (tx.c; written by the worker):
        a lazy post that releases locks here must wake it when some wait. */
     atomic_int lock_waiters;
+    /* Messages this worker sent and ran (written by the worker only, release stores): at
+       shutdown no worker leaves while a message is still on its way (worker_done). */
+    _Atomic uint64_t sent, ran;
 } worker_t;
 
 extern worker_t *g_workers;
