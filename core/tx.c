@@ -1198,16 +1198,18 @@ static void tx_dispatch_planned(tx_t *t) {
 
 void tx_lgroup_dispatch(tx_t *t) { tx_dispatch_planned(t); }
 
-int tx_lgroup_ends_remote(tx_t *t) {
-    if (t->nparts > 1) qsort(t->parts, (size_t)t->nparts, sizeof *t->parts, part_cmp);
+int tx_lgroup_ends_remote(const tx_t *t) {
     if (tx_plan_remote(t) < 0) return 0;
-    int remote = 0; /* the client's shards, if any, all come before the remote ones */
+    int max_mine = -1, min_remote = g_nshards; /* the client's shards all below the others */
     for (int i = 0; i < t->nparts; i++) {
-        int mine = g_shards[t->parts[i].shard].owner == t->origin;
-        if (mine && remote) return 0;
-        remote |= !mine;
+        int sh = t->parts[i].shard;
+        if (g_shards[sh].owner == t->origin) {
+            if (sh > max_mine) max_mine = sh;
+        } else if (sh < min_remote) {
+            min_remote = sh;
+        }
     }
-    return 1;
+    return max_mine < min_remote;
 }
 
 /* Keyless commands inside EXEC that are not whole-keyspace run on the client's thread. */

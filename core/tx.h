@@ -75,7 +75,7 @@ int tx_lgroup_shards(const tx_t *t);
 void tx_lgroup_dispatch(tx_t *t);
 /* 1 if the group can end on the remote thread, which then writes the replies (handoff): one
    other thread holds its remote shards, all above the client's thread's shards. */
-int tx_lgroup_ends_remote(tx_t *t);
+int tx_lgroup_ends_remote(const tx_t *t);
 /* EXEC of the client's queued commands (cmd_multi.c builds them). */
 void tx_run_exec(conn_t *c);
 /* The client went away: a pending tx drops its output on delivery. */

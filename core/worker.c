@@ -58,7 +58,7 @@ static void worker_on_inbox(evutil_socket_t fd, short what, void *arg) {
     worker_drain(arg);
 }
 
-/* Push a chain (newest first: head ... tail) onto target's inbox; ring if it sleeps. */
+/* Wake w from its wait in epoll. */
 static void worker_ring(worker_t *w) {
     uint64_t one = 1;
     ssize_t n = write(w->efd, &one, sizeof one);
@@ -66,6 +66,7 @@ static void worker_ring(worker_t *w) {
     if (tl_worker) tl_worker->stats.wakeups++;
 }
 
+/* Push a chain (newest first: head ... tail) onto target's inbox; ring if it sleeps. */
 static void worker_push_chain(int target, msg_t *head, msg_t *tail) {
     worker_t *w = &g_workers[target];
     msg_t *old = LIFO_PUSH(msg_t, &w->inbox, head, tail);
