@@ -288,6 +288,21 @@ def test_watch_cross_key_invariant(tserver, tr):
     assert sums_ok[0] > 0
 
 
+def pipeline_writer(server, fill, done=None):
+    """A run_threads target: sends pipelines built by fill(pipeline) until stopped; appends
+    one entry to `done` per pipeline executed (list.append is safe across threads)."""
+    def run(stop):
+        c = server.client()
+        while not stop.is_set():
+            p = c.pipeline(transaction=False)
+            fill(p)
+            p.execute()
+            if done is not None:
+                done.append(1)
+        c.close()
+    return run
+
+
 def test_pipelined_job_and_queue_seen_in_order(tserver, tr):
     """Writers pipeline `SET job:N data; LPUSH queue job:N` for batches of jobs whose keys are in
     different shards; a consumer that pops a job name always finds its data (Redis's order
@@ -295,16 +310,11 @@ def test_pipelined_job_and_queue_seen_in_order(tserver, tr):
     seq = itertools.count()
     popped = [0]
 
-    def writer(stop):
-        c = tserver.client()
-        while not stop.is_set():
-            p = c.pipeline(transaction=False)
-            for _ in range(20):
-                n = next(seq)
-                p.set(f"job:{n}", f"data:{n}")
-                p.lpush(f"queue:{n % 3}", f"job:{n}")
-            p.execute()
-        c.close()
+    def jobs(p):
+        for _ in range(20):
+            n = next(seq)
+            p.set(f"job:{n}", f"data:{n}")
+            p.lpush(f"queue:{n % 3}", f"job:{n}")
 
     def consumer(stop):
         c = tserver.client()
@@ -317,7 +327,7 @@ def test_pipelined_job_and_queue_seen_in_order(tserver, tr):
             popped[0] += 1
         c.close()
 
-    run_threads([writer] * 4 + [consumer] * 4)
+    run_threads([pipeline_writer(tserver, jobs)] * 4 + [consumer] * 4)
     assert popped[0] > 100
 
 
@@ -342,21 +352,14 @@ def test_pipelined_increments_never_seen_out_of_order(tserver, tr, tserver2, wri
     pairs = [(f"a:{i}", f"b:{i}") for i in range(8)]
     flat = [k for p in pairs for k in p]
     checks = [0]
+    done = []
 
-    rounds = [0]
-
-    def writer(stop):
-        c = server.client()
-        while not stop.is_set():
-            p = c.pipeline(transaction=False)
-            for _ in range(10):
-                for a, b in pairs:
-                    p.incr(a)
-                for a, b in pairs:
-                    p.incr(b)
-            p.execute()
-            rounds[0] += 10
-        c.close()
+    def increments(p):
+        for _ in range(10):
+            for a, b in pairs:
+                p.incr(a)
+            for a, b in pairs:
+                p.incr(b)
 
     def reader(stop):
         c = server.client()
@@ -367,8 +370,8 @@ def test_pipelined_increments_never_seen_out_of_order(tserver, tr, tserver2, wri
             checks[0] += 1
         c.close()
 
-    run_threads([writer] * writers + [reader, reader])
+    run_threads([pipeline_writer(server, increments, done)] * writers + [reader, reader])
     assert checks[0] > 50
     c = server.client()
-    assert [int(v) for v in c.mget(flat)] == [rounds[0]] * len(flat)
+    assert [int(v) for v in c.mget(flat)] == [10 * len(done)] * len(flat)
     c.close()
