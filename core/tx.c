@@ -32,6 +32,8 @@ enum {
     OP_TRYLOCK, /* take a part's locks now or give up (tx_plan_short) */
 };
 
+enum { LOCK_NONE, LOCK_TAKE, LOCK_CHECK };
+
 #define LOCK_KEY_INLINE 56 /* keys up to this long use recycled nodes */
 #define LOCK_POOL_MAX 4096
 
@@ -60,7 +62,8 @@ typedef struct tx_locks {
 
 typedef struct tx_op {
     uint8_t kind;
-    uint8_t lock_first;
+    uint8_t lock_first; /* before running: LOCK_TAKE its part's locks, or LOCK_CHECK that they
+                           are free (OP_TRYLOCK: the same, without waiting) */
     int16_t phase;
     int shard;
     int cmd;
@@ -902,9 +905,12 @@ static void tx_step(tx_t *t) {
         shard_t *s = op->shard >= 0 && op->kind != OP_REPLY && op->kind != OP_ORIGIN
                          ? &g_shards[op->shard]
                          : NULL;
-        if (op->kind == OP_TRYLOCK && !tx_trylock_here(t, &g_shards[op->shard], op->phase)) return;
-        if (s && (op->kind == OP_LOCK || op->lock_first) && !tx_lock_here(t, s, op->lock_first == 2))
+        if (op->kind == OP_TRYLOCK) {
+            if (!tx_trylock_here(t, &g_shards[op->shard], op->lock_first == LOCK_CHECK)) return;
+        } else if (s && (op->kind == OP_LOCK || op->lock_first) &&
+                   !tx_lock_here(t, s, op->lock_first == LOCK_CHECK)) {
             return;
+        }
         if (t->aborted && op->kind != OP_LOCK) {
             t->cur++;
             continue;
@@ -1038,7 +1044,7 @@ static void tx_ops_for_multi(tx_t *t, int ci, int fuse_lock) {
             int s = t->parts[i].shard;
             if (!tx_shard_has_keys(tc, s)) continue;
             tx_op_t *op = tx_add_op(t, OP_PHASE, s, ci, ph);
-            op->lock_first = (uint8_t)(fuse_lock && ph == 0);
+            op->lock_first = fuse_lock && ph == 0 ? LOCK_TAKE : LOCK_NONE;
         }
     }
     tx_add_op(t, OP_REPLY, -1, ci, 0);
@@ -1124,8 +1130,8 @@ int tx_lgroup_shards(const tx_t *t) { return t->nparts; }
  */
 
 /* The ops of part i: its commands in pipeline order (a locked squash group's single-shard
-   commands, or the phase of each grouped command with keys there); the first takes the
-   part's locks if `lock`. */
+   commands, or the phase of each grouped command with keys there); the first one's
+   lock_first is `lock`. */
 static void tx_part_ops(tx_t *t, int i, int lock) {
     int shard = t->parts[i].shard;
     for (int ci = 0; ci < t->ncmds; ci++) {
@@ -1145,9 +1151,15 @@ static void tx_plan_replies(tx_t *t) {
 static void tx_plan_ordered(tx_t *t) {
     t->nops = t->cur = 0;
     /* The last part runs and finishes in one go once its keys are free: it only waits for
-       them (2: check), taking no locks nobody could see. */
-    for (int i = 0; i < t->nparts; i++) tx_part_ops(t, i, i == t->nparts - 1 ? 2 : 1);
+       them, taking no locks nobody could see. */
+    for (int i = 0; i < t->nparts; i++)
+        tx_part_ops(t, i, i == t->nparts - 1 ? LOCK_CHECK : LOCK_TAKE);
     tx_plan_replies(t);
+}
+
+/* 1 if part i's shard belongs to the client's thread. */
+static int tx_part_local(const tx_t *t, int i) {
+    return g_shards[t->parts[i].shard].owner == t->origin;
 }
 
 /* The owner of the parts not on the client's thread when they all have the same; -1 if there
@@ -1155,8 +1167,8 @@ static void tx_plan_ordered(tx_t *t) {
 static int tx_plan_remote(const tx_t *t) {
     int rt = -1;
     for (int i = 0; i < t->nparts; i++) {
+        if (tx_part_local(t, i)) continue;
         int o = g_shards[t->parts[i].shard].owner;
-        if (o == t->origin) continue;
         if (rt >= 0 && rt != o) return -2;
         rt = o;
     }
@@ -1173,17 +1185,16 @@ static int tx_plan_remote(const tx_t *t) {
  * (nothing has run yet), so no thread ever waits while holding locks out of order.
  */
 static void tx_plan_short(tx_t *t) {
-    int local[2] = {1, 0}; /* the client's parts' locks first, then the remote parts' */
-    for (int k = 0; k < 2; k++)
-        for (int i = 0; i < t->nparts; i++)
-            if ((g_shards[t->parts[i].shard].owner == t->origin) == local[k])
-                tx_add_op(t, OP_TRYLOCK, t->parts[i].shard, -1, !local[k]);
     /* The remote parts are checked, run and done in one go on their thread: nothing runs
-       there in between, so their locks would never be seen; they are not taken (phase 1). */
-    for (int i = 0; i < t->nparts; i++)
-        if (g_shards[t->parts[i].shard].owner != t->origin) tx_part_ops(t, i, 0);
-    for (int i = 0; i < t->nparts; i++)
-        if (g_shards[t->parts[i].shard].owner == t->origin) tx_part_ops(t, i, 0);
+       there in between, so their locks would never be seen and are not taken. */
+    for (int local = 1; local >= 0; local--) /* the client's parts' locks first */
+        for (int i = 0; i < t->nparts; i++)
+            if (tx_part_local(t, i) == local)
+                tx_add_op(t, OP_TRYLOCK, t->parts[i].shard, -1, 0)->lock_first =
+                    local ? LOCK_TAKE : LOCK_CHECK;
+    for (int local = 0; local <= 1; local++) /* then run: remote parts, the client's */
+        for (int i = 0; i < t->nparts; i++)
+            if (tx_part_local(t, i) == local) tx_part_ops(t, i, LOCK_NONE);
     tx_plan_replies(t);
 }
 
@@ -1203,7 +1214,7 @@ int tx_lgroup_ends_remote(const tx_t *t) {
     int max_mine = -1, min_remote = g_nshards; /* the client's shards all below the others */
     for (int i = 0; i < t->nparts; i++) {
         int sh = t->parts[i].shard;
-        if (g_shards[sh].owner == t->origin) {
+        if (tx_part_local(t, i)) {
             if (sh > max_mine) max_mine = sh;
         } else if (sh < min_remote) {
             min_remote = sh;
