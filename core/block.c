@@ -58,14 +58,16 @@ typedef struct block_entry {
     block_wait_t **waits;
 } block_entry_t;
 
+typedef struct ready_key {
+    int db;
+    size_t len;
+    char *key;
+} ready_key_t;
+
 typedef struct block_table {
     block_entry_t *b[BLOCK_BUCKETS];
-    int nready;
-    struct {
-        int db;
-        size_t len;
-        char *key;
-    } ready[64];
+    int nready, capready;
+    ready_key_t *ready; /* keys signalled since the last block_process_ready */
 } block_table_t;
 
 static atomic_long block_blocked;
@@ -149,6 +151,10 @@ static void block_finish(block_wait_t *w);
 static void block_serve_key(shard_t *s, int db, const char *key, size_t len) {
     block_table_t *t = s->block;
     if (!t) return;
+    if (tx_key_busy(s, db, key, len)) { /* inside a transaction: served when it unlocks */
+        block_signal_key(s, db, key, len);
+        return;
+    }
     uint64_t h = table_hash(key, len);
     int i = 0;
     for (;;) {
@@ -183,16 +189,12 @@ static void block_serve_key(shard_t *s, int db, const char *key, size_t len) {
 void block_signal_key(shard_t *s, int db, const char *key, size_t len) {
     block_table_t *t = s->block;
     if (!t) return; /* nobody ever blocked on this shard */
-    if (len > 4096) { /* too long to queue a copy cheaply: serve now */
-        block_serve_key(s, db, key, len);
-        return;
-    }
     for (int i = 0; i < t->nready; i++)
         if (t->ready[i].db == db && t->ready[i].len == len && memcmp(t->ready[i].key, key, len) == 0)
             return;
-    if (t->nready == 64) {
-        block_serve_key(s, db, key, len);
-        return;
+    if (t->nready == t->capready) {
+        t->capready = t->capready ? t->capready * 2 : 8;
+        t->ready = df_realloc(t->ready, sizeof(*t->ready) * (size_t)t->capready);
     }
     t->ready[t->nready].db = db;
     t->ready[t->nready].len = len;
@@ -200,14 +202,20 @@ void block_signal_key(shard_t *s, int db, const char *key, size_t len) {
     t->nready++;
 }
 
+/* Serve the waiters of every key signalled so far, oldest signal first. A key that a
+   transaction holds is signalled again (block_serve_key) and served when it unlocks. */
 void block_process_ready(shard_t *s) {
     block_table_t *t = s->block;
-    while (t && t->nready) {
-        t->nready--;
-        char *key = t->ready[t->nready].key;
-        block_serve_key(s, t->ready[t->nready].db, key, t->ready[t->nready].len);
-        df_free(key);
+    if (!t || t->nready == 0) return;
+    int n = t->nready;
+    ready_key_t *keys = t->ready;
+    t->ready = NULL;
+    t->nready = t->capready = 0;
+    for (int i = 0; i < n; i++) {
+        block_serve_key(s, keys[i].db, keys[i].key, keys[i].len);
+        df_free(keys[i].key);
     }
+    df_free(keys);
 }
 
 /* --- registration and removal (messages to shards) ------------------------------------ */
@@ -413,6 +421,7 @@ void block_shard_free(shard_t *s) {
         }
     }
     for (int i = 0; i < t->nready; i++) df_free(t->ready[i].key);
+    df_free(t->ready);
     df_free(t);
     s->block = NULL;
 }

@@ -263,6 +263,8 @@ static void part_lock(tx_locks_t *l, tx_part_t *p) {
 
 static void shard_wake(shard_t *s);
 
+/* Release p's locks on s: first the clients blocked on keys the transaction made ready
+   (block_serve_key keeps them for now), then the transactions waiting for the locks. */
 static void part_unlock(shard_t *s, tx_part_t *p) {
     tx_locks_t *l = s->locks;
     if (!p->locked) return;
@@ -270,7 +272,13 @@ static void part_unlock(shard_t *s, tx_part_t *p) {
     if (p->whole == 1) l->whole_shared--;
     for (int i = 0; i < p->n && !p->whole; i++) lock_drop(l, p->keys[i].node, p->keys[i].excl);
     p->locked = 0;
+    if (s->block) block_process_ready(s);
     shard_wake(s);
+}
+
+int tx_key_busy(shard_t *s, int db, const char *key, size_t len) {
+    tx_locks_t *l = s->locks;
+    return !lock_key_free(l, db, key, len, 1, table_hash(key, len));
 }
 
 /* Every transaction queued for locks is counted in its thread's worker_t.lock_waiters, which

@@ -34,6 +34,8 @@ void tx_shard_init(shard_t *s);
 void tx_shard_free(shard_t *s);
 /* 1 if a single-shard command must wait for a transaction's locks on s. Shard thread. */
 int tx_must_wait(shard_t *s, int db, const cmd_t *cmd, int argc, const dfm_str_t *argv);
+/* 1 if a transaction holds a lock on the key (or on all of shard s). Shard thread. */
+int tx_key_busy(shard_t *s, int db, const char *key, size_t len);
 
 /* Run a single-shard command on shard `shard` (remote or locally waiting): batches for one
    remote shard are gathered by the connection (tx_batch_*). */

@@ -229,6 +229,36 @@ def test_waiter_on_many_shards_served_once_by_multi(server, r, waiters):
     assert r.execute_command("LLEN", keys[20]) + r.execute_command("LLEN", keys[1]) == 1
 
 
+def test_exec_serves_waiters_after_its_last_command(server, r, waiters):
+    """Redis serves blocked clients when EXEC is over: a pop later in the same EXEC takes the
+    element first, and the waiter gets what is left."""
+    keys = [f"xkey:{i}" for i in range(8)]  # spread over shards
+    w = block(server, waiters, "BLPOP", keys[0], 0)
+    wait_blocked(r, 1)
+    p = r.pipeline(transaction=True)
+    p.execute_command("RPUSH", keys[0], "a", "b")
+    for k in keys[1:]:
+        p.execute_command("SET", k, "v")
+    p.execute_command("LPOP", keys[0])
+    assert p.execute() == [2] + ["OK"] * (len(keys) - 1) + ["a"]
+    assert w.result() == [keys[0].encode(), b"b"]
+    assert r.execute_command("EXISTS", keys[0]) == 0
+
+
+def test_exec_that_empties_the_list_keeps_the_waiter_waiting(server, r, waiters):
+    w = block(server, waiters, "BLPOP", "xl", 0)
+    wait_blocked(r, 1)
+    p = r.pipeline(transaction=True)
+    p.execute_command("RPUSH", "xl", "x")
+    p.execute_command("SET", "xother", "1")
+    p.execute_command("LPOP", "xl")
+    assert p.execute() == [1, "OK", "x"]
+    time.sleep(0.05)
+    assert w.thread.is_alive(), "the element was taken inside EXEC: nothing to serve"
+    r.execute_command("RPUSH", "xl", "y")
+    assert w.result() == [b"xl", b"y"]
+
+
 def test_wrong_type_write_keeps_waiting(server, r, waiters):
     w = block(server, waiters, "BLPOP", "l", 0)
     wait_blocked(r, 1)
