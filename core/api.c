@@ -326,6 +326,8 @@ static void api_conn_write(dfm_conn_t *c, const void *p, size_t len) { server_pr
 static void api_conn_close(dfm_conn_t *c) { server_proto_close(c); }
 static const char *api_type_name(int id) { return db_type_name(id); }
 
+static int api_can_block(dfm_ctx_t *ctx) { return block_can_block(ctx); }
+
 static void api_signal_key_ready(dfm_ctx_t *ctx, const dfm_str_t *key) {
     block_signal_key(ctx->shard, ctx->db, key->ptr, key->len);
 }
@@ -399,4 +401,5 @@ const dfm_api_t g_api = {
     .rdb_load_len = rdb_load_len,
     .rdb_load_string = rdb_load_string,
     .rdb_load_raw = rdb_load_raw,
+    .can_block = api_can_block,
 };

@@ -29,6 +29,7 @@
 #include "util.h"
 
 #define BLOCK_BUCKETS 256
+
 enum { W_WAITING = 0, W_SERVING = 1, W_DONE = 2 };
 
 typedef struct block_wait {
@@ -45,6 +46,7 @@ typedef struct block_wait {
     dfm_unblock_fn on_ready;
     int64_t timeout_ms;
     struct event *timer;
+    int rerun; /* on_ready said DFM_UNBLOCK_RERUN: no reply, run the command again */
     rbuf_t out;
 } block_wait_t;
 
@@ -89,9 +91,13 @@ static int wait_claim(block_wait_t *w) {
 
 /* --- creation (any thread, inside a command) ------------------------------------------ */
 
+int block_can_block(const dfm_ctx_t *ctx) {
+    return !(ctx->tx && tx_is_exec(ctx->tx)) && ctx->client;
+}
+
 void block_on_keys(dfm_ctx_t *ctx, const int *keys, int nkeys, int64_t timeout_ms,
                    dfm_unblock_fn on_ready) {
-    if ((ctx->tx && tx_is_exec(ctx->tx)) || !ctx->client || nkeys <= 0) {
+    if (!block_can_block(ctx) || nkeys <= 0) {
         reply_null_array(ctx); /* inside MULTI a blocking command does not block */
         return;
     }
@@ -174,15 +180,19 @@ static void block_serve_key(shard_t *s, int db, const char *key, size_t len) {
                          .argc = w->argc, .argv = w->argv, .client = w->c,
                          .client_worker = w->worker};
         dfm_str_t k = {key, len};
-        if (!w->on_ready(&ctx, &k, w->argc, w->argv)) {
+        int served = w->on_ready(&ctx, &k, w->argc, w->argv);
+        if (!served) {
             w->out.len = 0;
             atomic_store(&w->state, W_WAITING);
             return;
         }
+        int rerun = w->rerun = served == DFM_UNBLOCK_RERUN;
+        if (rerun) w->out.len = 0;
         atomic_store(&w->state, W_DONE);
         atomic_fetch_add(&w->refs, 1);
         entry_remove_at(pp, e, i);
-        block_finish(w);
+        block_finish(w); /* w may be gone after this */
+        if (rerun) return; /* the command signals the key again if it leaves elements */
     }
 }
 
@@ -200,6 +210,16 @@ void block_signal_key(shard_t *s, int db, const char *key, size_t len) {
     t->ready[t->nready].len = len;
     t->ready[t->nready].key = df_memdup(key, len);
     t->nready++;
+}
+
+/* SWAPDB gave db of shard s other contents: every key of db with waiters may now serve them
+   (served by the next block_process_ready; a waiter whose key is still empty keeps waiting). */
+void block_signal_db(shard_t *s, int db) {
+    block_table_t *t = s->block;
+    if (!t) return;
+    for (int b = 0; b < BLOCK_BUCKETS; b++)
+        for (block_entry_t *e = t->b[b]; e; e = e->next)
+            if (e->db == db) block_signal_key(s, db, e->key, e->len);
 }
 
 /* Serve the waiters of every key signalled so far, oldest signal first. A key that a
@@ -319,7 +339,10 @@ static void block_on_done(msg_t *m) {
         c->blocked = NULL;
         c->flags &= ~CONN_BLOCKED;
         atomic_fetch_sub(&block_blocked, 1);
-        rbuf_append(&c->obuf, w->out.data, w->out.len);
+        if (w->rerun)
+            conn_rerun(c, w->argc, w->argv);
+        else
+            rbuf_append(&c->obuf, w->out.data, w->out.len);
         block_each_shard(w, block_on_unregister);
         wait_release(w); /* the client's reference */
         conn_resume(c);

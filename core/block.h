@@ -11,6 +11,8 @@
 /* Called by api->block_on_keys from a handler running on shard s. */
 void block_on_keys(dfm_ctx_t *ctx, const int *keys, int nkeys, int64_t timeout_ms,
                    dfm_unblock_fn on_ready);
+/* 0 inside MULTI/EXEC (or without a client): block_on_keys replies a null array instead. */
+int block_can_block(const dfm_ctx_t *ctx);
 /* The command asked to block (ctx->block): attach the wait to the client. Client's thread. */
 void block_attach(conn_t *c, void *wait);
 /* Free a wait that was never attached (the client went away). */
@@ -19,6 +21,8 @@ void block_drop(void *wait);
 void block_process_ready(shard_t *s);
 /* A key of shard s may now serve waiters (queued until block_process_ready). */
 void block_signal_key(shard_t *s, int db, const char *key, size_t len);
+/* SWAPDB gave db of s other contents: signal every key of db that has waiters. */
+void block_signal_db(shard_t *s, int db);
 /* The client is closing: forget its wait. Client's thread. */
 void block_cancel(conn_t *c);
 /* CLIENT UNBLOCK: 1 if the client was blocked. */

@@ -294,19 +294,30 @@ static void client_unblock_done(dfm_ctx_t *ctx, rbuf_t *parts, int n, void *arg)
     reply_int(ctx, client_sum_parts(parts, n) > 0);
 }
 
+/* Redis's reply to a known subcommand given too many arguments (the name as the client
+   spelled it), for subcommands whose handler checks the upper bound itself. */
+static void client_subcommand_syntax_error(dfm_ctx_t *ctx, const dfm_str_t *sub) {
+    reply_errorf(ctx, "ERR unknown subcommand or wrong number of arguments for '%.*s'. "
+                      "Try CLIENT HELP.", (int)(sub->len < 128 ? sub->len : 128), sub->ptr);
+}
+
 static void client_unblock_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
-    long long id;
-    if (util_str2ll(argv[2].ptr, argv[2].len, &id) < 0) {
-        reply_error(ctx, "ERR value is not an integer or out of range");
+    if (argc > 4) {
+        client_subcommand_syntax_error(ctx, &argv[1]);
         return;
     }
-    int with_error = 0;
+    int with_error = 0; /* the reason is checked before the id, as Redis does */
     if (argc == 4) {
         if (util_eq_nocase(argv[3].ptr, argv[3].len, "error")) with_error = 1;
         else if (!util_eq_nocase(argv[3].ptr, argv[3].len, "timeout")) {
             reply_error(ctx, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
             return;
         }
+    }
+    long long id;
+    if (util_str2ll(argv[2].ptr, argv[2].len, &id) < 0) {
+        reply_error(ctx, "ERR value is not an integer or out of range");
+        return;
     }
     client_filter_t *f = client_filter_new(ctx->conn);
     client_filter_add_id(f, (uint64_t)id);
@@ -404,15 +415,24 @@ static void client_reply_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     }
 }
 
+/* CLIENT PAUSE timeout [WRITE|ALL]: validated as Redis does (mode first), then a no-op. */
 static void client_pause_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
-    long long ms;
-    if (util_str2ll(argv[2].ptr, argv[2].len, &ms) < 0 || ms < 0) {
-        reply_error(ctx, "ERR timeout is not an integer or out of range");
+    if (argc > 4) {
+        client_subcommand_syntax_error(ctx, &argv[1]);
         return;
     }
     if (argc == 4 && !util_eq_nocase(argv[3].ptr, argv[3].len, "write") &&
         !util_eq_nocase(argv[3].ptr, argv[3].len, "all")) {
-        reply_syntax_error(ctx);
+        reply_error(ctx, "ERR CLIENT PAUSE mode must be WRITE or ALL");
+        return;
+    }
+    long long ms;
+    if (util_str2ll(argv[2].ptr, argv[2].len, &ms) < 0) {
+        reply_error(ctx, "ERR timeout is not an integer or out of range");
+        return;
+    }
+    if (ms < 0) {
+        reply_error(ctx, "ERR timeout is negative");
         return;
     }
     reply_ok(ctx);

@@ -565,8 +565,9 @@ static int swapdb_phase(dfm_ctx_t *ctx, int phase, void **state, int argc, const
     db_t tmp = s->dbs[a];
     s->dbs[a] = s->dbs[b];
     s->dbs[b] = tmp;
-    db_signal_flush(s, a);
-    db_signal_flush(s, b);
+    watch_signal_swap(s, a, b);
+    block_signal_db(s, a);
+    block_signal_db(s, b);
     return 0;
 }
 

@@ -120,21 +120,45 @@ void watch_shard_free(shard_t *s) {
     s->watch = NULL;
 }
 
+/* Flag every client watching entry e. */
+static void watch_entry_dirty(watch_entry_t *e) {
+    for (int i = 0; i < e->n; i++) atomic_store(&e->states[i]->dirty, 1);
+}
+
+/* Whether e's key is in db's table now, expired or not (a flush or swap changes it). */
+static int watch_key_present(shard_t *s, int db, const watch_entry_t *e) {
+    return table_find(s->dbs[db].t, e->hash, e->key, e->len) != NULL;
+}
+
 void db_signal_modified(shard_t *s, int db, const char *key, size_t klen) {
     watch_table_t *t = s->watch;
     if (!t || !t->count) return;
     watch_entry_t *e = *watch_slot(t, db, key, klen, table_hash(key, klen));
-    if (!e) return;
-    for (int i = 0; i < e->n; i++) atomic_store(&e->states[i]->dirty, 1);
+    if (e) watch_entry_dirty(e);
 }
 
+/*
+ * A flush of db (-1: all) is about to empty it: flag the watchers of the keys it holds.
+ * A watched key that does not exist is not changed by the flush, so its EXEC still runs
+ * (as in Redis 7.0). Called by db_flush before it empties the table.
+ */
 void db_signal_flush(shard_t *s, int db) {
     watch_table_t *t = s->watch;
     if (!t || !t->count) return;
     for (int b = 0; b < WATCH_BUCKETS; b++)
         for (watch_entry_t *e = t->b[b]; e; e = e->next)
-            if (db < 0 || e->db == db)
-                for (int i = 0; i < e->n; i++) atomic_store(&e->states[i]->dirty, 1);
+            if ((db < 0 || e->db == db) && watch_key_present(s, e->db, e)) watch_entry_dirty(e);
+}
+
+/* SWAPDB a b on this shard (before or after the swap): a key watched in either db changes
+   when it exists in either of them; one that exists in neither does not. */
+void watch_signal_swap(shard_t *s, int a, int b) {
+    watch_table_t *t = s->watch;
+    if (!t || !t->count) return;
+    for (int i = 0; i < WATCH_BUCKETS; i++)
+        for (watch_entry_t *e = t->b[i]; e; e = e->next)
+            if ((e->db == a || e->db == b) && (watch_key_present(s, a, e) || watch_key_present(s, b, e)))
+                watch_entry_dirty(e);
 }
 
 /* --- unwatch: one message per shard that holds some of the keys ----------------------- */
@@ -259,10 +283,11 @@ static void multi_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     reply_ok(ctx);
 }
 
-static void multi_end(conn_t *c) {
+void multi_discard(conn_t *c) {
     if (c->multi) multi_state_free(c->multi);
     c->multi = NULL;
     c->flags &= ~(CONN_MULTI | CONN_DIRTY_EXEC);
+    server_unwatch_all(c);
 }
 
 static void discard_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
@@ -272,8 +297,7 @@ static void discard_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
         reply_error(ctx, "ERR DISCARD without MULTI");
         return;
     }
-    multi_end(c);
-    server_unwatch_all(c);
+    multi_discard(c);
     reply_ok(ctx);
 }
 
@@ -285,8 +309,7 @@ static void exec_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
         return;
     }
     if (c->flags & CONN_DIRTY_EXEC) {
-        multi_end(c);
-        server_unwatch_all(c);
+        multi_discard(c);
         reply_error(ctx, "EXECABORT Transaction discarded because of previous errors.");
         return;
     }

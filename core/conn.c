@@ -172,6 +172,7 @@ void conn_free(conn_t *c) {
     df_free(c->ibuf);
     rbuf_free(&c->obuf);
     df_free(c->deferred_argv);
+    df_free(c->rerun_argv);
     df_free(c->name);
     df_free(c->lib_name);
     df_free(c->lib_ver);
@@ -345,6 +346,22 @@ void conn_defer(conn_t *c, int argc, const dfm_str_t *argv) {
     }
     memcpy(c->deferred_argv, argv, (size_t)argc * sizeof *argv);
     c->deferred_argc = argc;
+}
+
+void conn_rerun(conn_t *c, int argc, const dfm_str_t *argv) {
+    size_t bytes = (size_t)argc * sizeof *argv;
+    for (int i = 0; i < argc; i++) bytes += argv[i].len + 1;
+    df_free(c->rerun_argv); /* its command is over: the client was blocked */
+    c->rerun_argv = df_malloc(bytes);
+    char *p = (char *)(c->rerun_argv + argc);
+    for (int i = 0; i < argc; i++) {
+        memcpy(p, argv[i].ptr, argv[i].len);
+        p[argv[i].len] = '\0';
+        c->rerun_argv[i].ptr = p;
+        c->rerun_argv[i].len = argv[i].len;
+        p += argv[i].len + 1;
+    }
+    conn_defer(c, argc, c->rerun_argv);
 }
 
 /*

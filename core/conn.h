@@ -53,6 +53,7 @@ typedef struct conn {
     int deferred_argc;      /* a parsed command waiting for the batch to return */
     dfm_str_t *deferred_argv;
     int deferred_cap;
+    dfm_str_t *rerun_argv;  /* conn_rerun's copy of a woken command (argv, then its bytes) */
     char *name;
     char *lib_name, *lib_ver;
     char addr[64], laddr[64];
@@ -90,6 +91,9 @@ void conn_free(conn_t *c);
 void conn_release(conn_t *c);
 /* Park a parsed command to run first when the client resumes (its argv array is copied). */
 void conn_defer(conn_t *c, int argc, const dfm_str_t *argv);
+/* A blocked command woke with DFM_UNBLOCK_RERUN: copy it (the connection keeps the copy until
+   the next rerun) and run it next, before more input. Client's thread. */
+void conn_rerun(conn_t *c, int argc, const dfm_str_t *argv);
 void conn_flush(conn_t *c);
 /* 1 if replies computed elsewhere may be written to the socket by the thread that computes
    them: no more input is buffered, no write is parked, nothing else depends on the client's

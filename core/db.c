@@ -260,12 +260,12 @@ size_t db_flush(shard_t *s, int db) {
     size_t n = 0;
     for (int i = 0; i < s->ndbs; i++) {
         if (db >= 0 && i != db) continue;
+        db_signal_flush(s, i); /* while WATCH can still see which keys existed */
         n += table_size(s->dbs[i].t);
         db_bury(s->dbs[i].t);
         s->dbs[i].t = table_new();
         s->dbs[i].nexpires = 0;
         s->dbs[i].expire_cursor = 0;
-        db_signal_flush(s, i);
     }
     return n;
 }

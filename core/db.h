@@ -110,6 +110,9 @@ const char *db_encoding_name(const entry_t *e);
 
 /* Modification hooks: WATCH and blocking are told of every write (cmd_multi.c, block.c). */
 void db_signal_modified(shard_t *s, int db, const char *key, size_t klen);
+/* Before db (-1: all) of s is emptied: flags the watchers of the keys it holds. */
 void db_signal_flush(shard_t *s, int db);
+/* SWAPDB a b on s: flags the watchers of keys present in either db. */
+void watch_signal_swap(shard_t *s, int a, int b);
 
 #endif

@@ -77,6 +77,22 @@ static void server_reject(struct conn *c, const char *msg) {
     if (c->flags & CONN_MULTI) c->flags |= CONN_DIRTY_EXEC;
 }
 
+/* Reject cmd before it runs. EXEC turns the error into an EXECABORT that discards the
+   transaction, as Redis does (even outside MULTI). */
+static void server_reject_cmd(struct conn *c, const cmd_t *cmd, const char *msg) {
+    if (strcmp(cmd->name, "exec") != 0) {
+        server_reject(c, msg);
+        return;
+    }
+    char abort_msg[256];
+    snprintf(abort_msg, sizeof abort_msg, "EXECABORT Transaction discarded because of: %s",
+             strncmp(msg, "ERR ", 4) == 0 ? msg + 4 : msg);
+    multi_discard(c);
+    dfm_ctx_t ctx;
+    conn_ctx(c, &ctx, NULL);
+    reply_error(&ctx, abort_msg);
+}
+
 /* Resolve "parent sub" for container commands. NULL after replying an error. */
 static const cmd_t *server_resolve_sub(struct conn *c, const cmd_t *cmd, int argc, dfm_str_t *argv) {
     if (cmd->nsubs == 0 || cmd->handler || cmd->multi) return cmd;
@@ -171,12 +187,12 @@ const cmd_t *server_prepare(struct conn *c, int argc, dfm_str_t *argv) {
         char msg[160];
         snprintf(msg, sizeof msg, "ERR wrong number of arguments for '%s' command",
                  cmd->fullname ? cmd->fullname : cmd->name);
-        server_reject(c, msg);
+        server_reject_cmd(c, cmd, msg);
         return NULL;
     }
     if (!c->authed && !(cmd->flags & CMD_NO_AUTH)) {
         cmd->stats[c->w->id].rejected++;
-        server_reject(c, "NOAUTH Authentication required.");
+        server_reject_cmd(c, cmd, "NOAUTH Authentication required.");
         return NULL;
     }
     if ((c->flags & CONN_MULTI) && !(cmd->flags & CMD_MULTI_OK)) {

@@ -110,6 +110,9 @@ typedef struct watch_state {
 } watch_state_t;
 
 void multi_state_free(multi_state_t *m);
+/* Leave MULTI, dropping the queued commands, and UNWATCH (DISCARD, EXECABORT). Client's
+   thread. */
+void multi_discard(conn_t *c);
 void watch_state_release(watch_state_t *w);
 /* On shard s: register / unregister a client's watch on a key. */
 void watch_add(shard_t *s, int db, const char *key, size_t len, watch_state_t *w);

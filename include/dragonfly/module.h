@@ -21,6 +21,7 @@
  *   2026-11-24  1.0  first version.
  *   2026-11-24  1.1  blocking (block_on_keys, signal_key_ready), multi-shard phases docs.
  *   2026-11-24  1.2  RDB encoding helpers for data types' rdb_save/rdb_load.
+ *   2026-11-24  1.3  an unblock function may return DFM_UNBLOCK_RERUN (BLMOVE); can_block.
  */
 #ifndef DRAGONFLY_MODULE_H
 #define DRAGONFLY_MODULE_H
@@ -33,7 +34,7 @@ extern "C" {
 #endif
 
 #define DFM_ABI_MAJOR 1
-#define DFM_ABI_MINOR 2
+#define DFM_ABI_MINOR 3
 #define DFM_MAGIC 0x44464d44u /* "DFMD" */
 
 #if defined(__GNUC__)
@@ -209,7 +210,13 @@ typedef struct dfm_protocol {
 typedef void (*dfm_shard_hook_fn)(int shard_id);
 typedef void (*dfm_info_fn)(dfm_info_t *info);
 /* Blocking: called on the shard thread of `key` when it may be served; return 1 if the
-   client was served (a reply was written), 0 to keep waiting. */
+   client was served (a reply was written), 0 to keep waiting, or (1.3) DFM_UNBLOCK_RERUN when
+   the key can serve the client but the command needs keys of other shards too (BLMOVE): the
+   wait ends without a reply and the core runs the command again from the client's thread, as
+   if it had just arrived (if someone else took the element first, it blocks again, at the
+   back of the queues). The key's other waiters wait until the command signals the key again
+   (api->signal_key_ready), which it does when it leaves elements behind. */
+#define DFM_UNBLOCK_RERUN 2
 typedef int (*dfm_unblock_fn)(dfm_ctx_t *ctx, const dfm_str_t *key, int argc,
                               const dfm_str_t *argv);
 
@@ -322,6 +329,11 @@ typedef struct dfm_api {
     /* Returns an api->alloc'd buffer (NUL-terminated; free with api->free). */
     char *(*rdb_load_string)(dfm_rdb_t *rdb, size_t *len);
     int (*rdb_load_raw)(dfm_rdb_t *rdb, void *buf, size_t len);
+
+    /* ---- 1.3 ---- */
+    /* 0 when block_on_keys would not block (inside MULTI/EXEC): a command whose "nothing"
+       reply is not a null array (BLMOVE: a null bulk) replies it itself instead. */
+    int (*can_block)(dfm_ctx_t *ctx);
 } dfm_api_t;
 
 #define DFM_HAS(api, field)                                                                     \

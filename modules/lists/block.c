@@ -25,16 +25,16 @@ typedef struct bpop_state {
 } bpop_state_t;
 
 /*
- * Parse a blocking timeout in seconds as Redis does (a float, truncated to ms; 0 = forever).
+ * Parse a blocking timeout in seconds as Redis does (a float, rounded up to ms; 0 = forever).
  * Returns NULL or the error to reply.
  */
-static const char *parse_timeout(const dfm_str_t *a, int64_t *ms) {
+const char *lst_parse_timeout(const dfm_str_t *a, int64_t *ms) {
     long double secs;
     if (lst_api->str_to_ld(a->ptr, a->len, &secs) < 0 || isnan(secs))
         return "ERR timeout is not a float or out of range";
-    long double t = secs * 1000.0L;
-    if (t < 0) return "ERR timeout is negative";
-    if (t >= 9.2e18L) return "ERR timeout is out of range";
+    long double t = ceill(secs * 1000.0L); /* 0.0001 is 1 ms, not forever; -0.5 ms is 0 */
+    /* Out of int64 range Redis 7.0's conversion yields LLONG_MIN: "negative" either way. */
+    if (t < 0 || t >= 9223372036854775808.0L) return "ERR timeout is negative";
     *ms = (int64_t)t;
     return NULL;
 }
@@ -71,7 +71,7 @@ static int bpop_phase(dfm_ctx_t *ctx, int phase, void **state, int argc, const d
     if (st == NULL) {
         *state = st = lst_api->alloc(sizeof(*st));
         memset(st, 0, sizeof(*st));
-        st->err = parse_timeout(&argv[argc - 1], &st->timeout_ms);
+        st->err = lst_parse_timeout(&argv[argc - 1], &st->timeout_ms);
         if (st->err) return -1;
     }
     if (phase == 0) {

@@ -38,6 +38,10 @@ void lst_changed(dfm_ctx_t *ctx, const dfm_str_t *key, dfm_key_t *k, ql_t *l,
    may change). *out->ptr must be released with lst_api->free. 0 if l is empty. */
 int lst_pop_copy(ql_t *l, int where, dfm_str_t *out);
 
+/* Parse a blocking timeout in seconds as Redis does (a float, truncated to ms; 0 = forever).
+   Returns NULL or the error to reply (a static string). */
+const char *lst_parse_timeout(const dfm_str_t *a, int64_t *ms);
+
 /* Normalise a Redis index (negative counts from the tail); -1 when it is out of range. */
 long long lst_index(long long index, size_t len);
 
@@ -71,5 +75,11 @@ void *lst_rdb_load(int rdb_type, dfm_rdb_t *rdb);
 /* Cross-shard (blocking) commands. */
 extern const dfm_multi_t lst_blpop_multi;
 extern const dfm_multi_t lst_brpop_multi;
+extern const dfm_multi_t lst_lmove_multi;
+extern const dfm_multi_t lst_rpoplpush_multi;
+extern const dfm_multi_t lst_blmove_multi;
+extern const dfm_multi_t lst_brpoplpush_multi;
+extern const dfm_multi_t lst_lmpop_multi;
+extern const dfm_multi_t lst_blmpop_multi;
 
 #endif

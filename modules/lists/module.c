@@ -91,10 +91,18 @@ int lst_pop_copy(ql_t *l, int where, dfm_str_t *out) {
      .key_step = 1, .acl_categories = ACL, .summary = SUMMARY, .since = SINCE,                 \
      .group = "list", .complexity = CPLX, .args_doc = ARGS, .handler = FN}
 
+/* Two keys (source, destination), in any shards: a dfm_multi_t (move.c). */
+#define LST_MOVE(NAME, ARITY, FLAGS, ACL, SUMMARY, SINCE, ARGS, MULTI)                        \
+    {.name = NAME, .arity = ARITY, .flags = FLAGS, .first_key = 1, .last_key = 2,             \
+     .key_step = 1, .acl_categories = ACL, .summary = SUMMARY, .since = SINCE,                 \
+     .group = "list", .complexity = "O(1)", .args_doc = ARGS, .multi = MULTI}
+
 #define LST_PUSH_CPLX                                                                         \
     "O(1) for each element added, so O(N) to add N elements when the command is called with " \
     "multiple arguments."
 #define LST_POP_CPLX "O(N) where N is the number of elements returned"
+#define LST_MPOP_CPLX                                                                         \
+    "O(N+M) where N is the number of provided keys and M is the number of elements returned."
 #define LST_BPOP_CPLX "O(N) where N is the number of provided keys."
 
 static const dfm_command_t lst_commands[] = {
@@ -163,6 +171,32 @@ static const dfm_command_t lst_commands[] = {
      .summary = "Remove and get the last element in a list, or block until one is available",
      .since = "2.0.0", .group = "list", .complexity = LST_BPOP_CPLX,
      .args_doc = "key [key ...] timeout", .multi = &lst_brpop_multi},
+    LST_MOVE("lmove", 5, "write denyoom", "@list @slow",
+             "Pop an element from a list, push it to another list and return it", "6.2.0",
+             "source destination LEFT|RIGHT LEFT|RIGHT", &lst_lmove_multi),
+    LST_MOVE("rpoplpush", 3, "write denyoom", "@list @slow",
+             "Remove the last element in a list, prepend it to another list and return it",
+             "1.2.0", "source destination", &lst_rpoplpush_multi),
+    LST_MOVE("blmove", 6, "write denyoom blocking", "@list @slow @blocking",
+             "Pop an element from a list, push it to another list and return it; or block "
+             "until one is available",
+             "6.2.0", "source destination LEFT|RIGHT LEFT|RIGHT timeout", &lst_blmove_multi),
+    LST_MOVE("brpoplpush", 4, "write denyoom blocking", "@list @slow @blocking",
+             "Pop an element from a list, push it to another list and return it; or block "
+             "until one is available",
+             "2.2.0", "source destination timeout", &lst_brpoplpush_multi),
+    {.name = "lmpop", .arity = -4, .flags = "write", .keynum_index = 1,
+     .acl_categories = "@list @slow",
+     .summary = "Pop elements from the first non-empty list among the given keys",
+     .since = "7.0.0", .group = "list", .complexity = LST_MPOP_CPLX,
+     .args_doc = "numkeys key [key ...] LEFT|RIGHT [COUNT count]", .multi = &lst_lmpop_multi},
+    {.name = "blmpop", .arity = -5, .flags = "write blocking", .keynum_index = 2,
+     .acl_categories = "@list @slow @blocking",
+     .summary = "Pop elements from the first non-empty list among the given keys, or block "
+                "until one is available",
+     .since = "7.0.0", .group = "list", .complexity = LST_MPOP_CPLX,
+     .args_doc = "timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]",
+     .multi = &lst_blmpop_multi},
     {.name = NULL},
 };
 
@@ -177,6 +211,10 @@ DFM_EXPORT int dfm_module_init(dfm_module_t *self, const dfm_api_t *api, int arg
     }
     if (!DFM_HAS(api, rdb_load_raw)) {
         api->log(DFM_LOG_WARNING, "lists: the core lacks the RDB helpers (ABI 1.2)");
+        return -1;
+    }
+    if (!DFM_HAS(api, can_block)) {
+        api->log(DFM_LOG_WARNING, "lists: the core lacks can_block (ABI 1.3)");
         return -1;
     }
     if (api->register_type(self, &lst_type, &lst_type_id) < 0) return -1;

@@ -5,6 +5,7 @@
  * and ends with the command table and the init function.
  */
 #include "sets.h"
+#include "sets_api.h"
 
 DFM_DESCRIPTOR("sets", "1.0.0");
 
@@ -37,6 +38,20 @@ static const dfm_config_t ss_config = {
     .name = "set-max-intset-entries", .kind = DFM_CONF_INT, .default_value = "512",
     .help = "sets of integers with more members than this become hash tables", .min = 0,
     .max = INT32_MAX, .storage = &sobj_max_intset, .mutable_at_runtime = 1};
+
+/* ---------------------------------------------------------------- exported read API */
+
+static int ss_export_type_id(void) { return ss_type_id; }
+static size_t ss_export_count(const void *obj) { return ((const sobj_t *)obj)->count; }
+
+static void ss_export_each(const void *obj, void (*fn)(void *arg, const dfm_str_t *member), void *arg) {
+    sobj_iter_t it;
+    dfm_str_t m;
+    sobj_iter_init(&it, obj);
+    while (sobj_iter_next(&it, &m)) fn(arg, &m);
+}
+
+static const sets_api_t ss_export = {ss_export_type_id, ss_export_count, ss_export_each};
 
 /* ---------------------------------------------------------------- shared helpers */
 
@@ -174,6 +189,7 @@ DFM_EXPORT int dfm_module_init(dfm_module_t *self, const dfm_api_t *api, int arg
     }
     sd_seed((uint64_t)api->now_ms() * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)&ss_api);
     if (api->register_type(self, &ss_type, &ss_type_id) < 0) return -1;
+    if (api->export_api(self, SETS_API_NAME, &ss_export) < 0) return -1;
     if (api->register_config(self, &ss_config) < 0) return -1;
     for (const dfm_command_t *c = ss_commands; c->name != NULL; c++)
         if (api->register_command(self, c) < 0) return -1;

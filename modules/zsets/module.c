@@ -11,6 +11,7 @@
 DFM_DESCRIPTOR("zsets", "1.0.0");
 
 const dfm_api_t *zs_api;
+dfm_module_t *zs_self;
 int zs_type_id = -1;
 int64_t zs_max_entries = 128, zs_max_value = 64;
 
@@ -214,6 +215,7 @@ DFM_EXPORT int dfm_module_init(dfm_module_t *self, const dfm_api_t *api, int arg
     (void)argc;
     (void)argv;
     zs_api = api;
+    zs_self = self;
     if (!DFM_HAS(api, block_on_keys) || !DFM_HAS(api, rdb_load_raw)) {
         api->log(DFM_LOG_WARNING, "zsets: the core lacks the blocking or RDB API (ABI 1.2)");
         return -1;

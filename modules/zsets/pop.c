@@ -87,14 +87,14 @@ typedef struct bzpop_state {
     popped_t value;
 } bzpop_state_t;
 
-/* A blocking timeout in seconds as Redis parses it (float, to ms; 0 = forever). */
+/* A blocking timeout in seconds as Redis parses it (float, rounded up to ms; 0 = forever). */
 static const char *parse_timeout(const dfm_str_t *a, int64_t *ms) {
     long double secs;
     if (zs_api->str_to_ld(a->ptr, a->len, &secs) < 0 || isnan(secs))
         return "ERR timeout is not a float or out of range";
-    long double t = secs * 1000.0L;
-    if (t < 0) return "ERR timeout is negative";
-    if (t >= 9.2e18L) return "ERR timeout is out of range";
+    long double t = ceill(secs * 1000.0L); /* 0.0001 is 1 ms, not forever; -0.5 ms is 0 */
+    /* Out of int64 range Redis 7.0's conversion yields LLONG_MIN: "negative" either way. */
+    if (t < 0 || t >= 9223372036854775808.0L) return "ERR timeout is negative";
     *ms = (int64_t)t;
     return NULL;
 }

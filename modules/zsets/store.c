@@ -11,8 +11,9 @@
  *
  * Errors come in Redis's order: numkeys, then a wrong-type source, then the options. When
  * numkeys is not a valid count the core finds no keys and runs no phase; reply() then parses
- * numkeys itself to produce the error. Sources of type "set" (plain sets) are not readable
- * through the module ABI and count as WRONGTYPE here.
+ * numkeys itself to produce the error. Sources of type "set" (plain sets) are read through
+ * the sets module's exported API (sets_api.h), every member scored 1, as in Redis; without
+ * that module they count as WRONGTYPE.
  */
 #include <errno.h>
 #include <math.h>
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 
 #include "zsets.h"
+#include "../sets/sets_api.h"
 
 enum { OP_UNION, OP_INTER, OP_DIFF };
 enum { AGG_SUM, AGG_MIN, AGG_MAX };
@@ -109,16 +111,38 @@ static void state_free(store_state_t *st) {
     zs_api->free(st);
 }
 
-/* Phase 0: copy this shard's source sets. */
+/* Add a plain set's member to the zset arg with score 1. */
+static void add_set_member(void *arg, const dfm_str_t *m) { zs_insert(arg, 1.0, m->ptr, m->len); }
+
+/*
+ * The source at key as a zset copy in *out (NULL for a missing key; out NULL: only check the
+ * type). Returns 0, or -1 when the key holds neither a zset nor a plain set.
+ */
+static int copy_source(dfm_ctx_t *ctx, const dfm_str_t *key, zset_t **out) {
+    if (out) *out = NULL;
+    dfm_key_t *k = zs_api->lookup(ctx, key, DFM_LOOKUP_READ);
+    if (!k) return 0;
+    int type = zs_api->key_type(k);
+    if (type == zs_type_id) {
+        if (out) *out = zs_copy(zs_api->obj_value(k));
+        return 0;
+    }
+    const sets_api_t *sets = zs_api->import_api(zs_self, SETS_API_NAME);
+    if (!sets || type != sets->type_id()) return -1;
+    if (out) {
+        *out = zs_new();
+        sets->each(zs_api->obj_value(k), add_set_member, *out);
+    }
+    return 0;
+}
+
+/* Phase 0: copy this shard's sources (after an option error, only look for a wrong type). */
 static void collect_sources(dfm_ctx_t *ctx, store_state_t *st, const dfm_str_t *argv,
                             const int *keys, int nkeys) {
     for (int i = 0; i < nkeys && !st->wrong; i++) {
         long long s = keys[i] - st->numkeys_idx - 1;
         if (s < 0 || s >= st->nsrc) continue; /* the destination */
-        zset_t *z;
-        int found = zs_find_key(ctx, &argv[keys[i]], DFM_LOOKUP_READ, NULL, &z);
-        if (found < 0) st->wrong = 1;
-        if (found > 0 && !st->err) st->src[s] = zs_copy(z);
+        if (copy_source(ctx, &argv[keys[i]], st->err ? NULL : &st->src[s]) < 0) st->wrong = 1;
     }
 }
 

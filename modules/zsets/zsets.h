@@ -15,8 +15,9 @@
 /* Every handler has the dfm_cmd_fn signature; many have no use for argc. */
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 
-/* The core's services and our type id, kept by dfm_module_init. */
+/* The core's services, this module's handle and our type id, kept by dfm_module_init. */
 extern const dfm_api_t *zs_api;
+extern dfm_module_t *zs_self;
 extern int zs_type_id;
 /* zset-max-listpack-entries / -value: beyond them a set reports "skiplist". */
 extern int64_t zs_max_entries, zs_max_value;

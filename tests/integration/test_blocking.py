@@ -14,6 +14,7 @@ import pytest
 import redis
 
 from conftest import THREADS, Server
+from helpers import blocked_clients, wait_blocked
 from resp import Error
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
@@ -36,23 +37,6 @@ def err(r, *args):
     with pytest.raises(redis.ResponseError) as e:
         r.execute_command(*args)
     return str(e.value)
-
-
-def blocked_clients(r):
-    for line in r.execute_command("INFO", "clients").splitlines():
-        if line.startswith("blocked_clients:"):
-            return int(line.split(":")[1])
-    raise AssertionError("INFO clients has no blocked_clients field")
-
-
-def wait_blocked(r, n, timeout=10.0):
-    """Wait until n clients are blocked (so the order of later pushes is known)."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if blocked_clients(r) >= n:
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"expected {n} blocked clients, have {blocked_clients(r)}")
 
 
 class Waiter:
