@@ -8,7 +8,7 @@
 #include "strings.h"
 
 int str_check_length(dfm_ctx_t *ctx, long long len, long long add) {
-    if (len + add > STR_MAX_LEN) {
+    if (len > STR_MAX_LEN || add > STR_MAX_LEN - len) { /* no len + add: it may overflow */
         str_api->reply_error(ctx, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
         return -1;
     }

@@ -598,6 +598,9 @@ def test_setrange_errors(r):
         "string exceeds maximum allowed size (proto-max-bulk-len)"
     assert err(r, "SETRANGE", "k", "536870911", "xy") == \
         "string exceeds maximum allowed size (proto-max-bulk-len)"
+    for off in ("9223372036854775807", "9223372036854775806"):  # offset + length overflows
+        assert err(r, "SETRANGE", "k", off, "xy") == \
+            "string exceeds maximum allowed size (proto-max-bulk-len)"
     r.lpush("l", "x")
     assert err(r, "SETRANGE", "l", "0", "x") == WRONGTYPE
     assert r.exists("k") == 0
