@@ -132,7 +132,7 @@ static void client_list_done(dfm_ctx_t *ctx, rbuf_t *parts, int n, void *arg) {
             off += len;
         }
     }
-    qsort(lines, (size_t)nl, sizeof *lines, client_line_cmp);
+    if (nl > 1) qsort(lines, (size_t)nl, sizeof *lines, client_line_cmp);
     rbuf_t text = {0};
     for (int i = 0; i < nl; i++) rbuf_append(&text, lines[i].p, lines[i].len);
     reply_verbatim(ctx, text.data ? text.data : "", text.len);

@@ -86,6 +86,10 @@ static int populate_args(int argc, const dfm_str_t *argv, long long *count, long
         *why = "ERR value is out of range, must be positive";
         return -1;
     }
+    if (*size > 512LL * 1024 * 1024) { /* one value is allocated up front */
+        *why = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+        return -1;
+    }
     return 0;
 }
 

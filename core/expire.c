@@ -19,7 +19,7 @@ typedef struct expire_scan {
     size_t ttl_seen;
     size_t n;
     entry_t *expired[EXPIRE_MAX_COLLECT];
-    int64_t ttl_sum;
+    double ttl_sum; /* TTLs up to INT64_MAX ms: an integer sum could overflow */
 } expire_scan_t;
 
 static void expire_visit(void *arg, table_slot_t *slot) {
@@ -31,7 +31,7 @@ static void expire_visit(void *arg, table_slot_t *slot) {
     if (at <= st->now) {
         if (st->n < EXPIRE_MAX_COLLECT) st->expired[st->n++] = e;
     } else {
-        st->ttl_sum += at - st->now;
+        st->ttl_sum += (double)(at - st->now);
     }
 }
 
@@ -61,7 +61,7 @@ static int expire_db(shard_t *s, int dbi, int64_t deadline) {
         }
         size_t gone = expire_collected(s, dbi, &st);
         if (st.ttl_seen > gone && st.ttl_seen)
-            s->stats.avg_ttl_ms = (int64_t)(st.ttl_sum / (int64_t)(st.ttl_seen - gone));
+            s->stats.avg_ttl_ms = (int64_t)(st.ttl_sum / (double)(st.ttl_seen - gone));
         if (d->nexpires == 0 || gone * 10 < st.ttl_seen || st.ttl_seen == 0) return 0;
         if (util_mono_us() >= deadline) return 1;
     }

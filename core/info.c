@@ -125,7 +125,7 @@ static void info_title(rbuf_t *b, const char *title) {
 
 typedef struct info_state {
     uint64_t hits, misses, expired, evicted;
-    int64_t ttl_weighted; /* sum over shards of avg_ttl_ms * expires */
+    double ttl_weighted; /* sum over shards of avg_ttl_ms * expires (huge TTLs: no overflow) */
     int ndbs;
     uint64_t *keys, *expires;
 } info_state_t;
@@ -162,7 +162,7 @@ static int info_phase(dfm_ctx_t *ctx, int phase, void **state, int argc, const d
         st->expires[d] += s->dbs[d].nexpires;
         exp_total += s->dbs[d].nexpires;
     }
-    st->ttl_weighted += s->stats.avg_ttl_ms * (int64_t)exp_total;
+    st->ttl_weighted += (double)s->stats.avg_ttl_ms * (double)exp_total;
     return 0;
 }
 
@@ -428,7 +428,7 @@ static void info_errorstats(rbuf_t *b) {
 static void info_keyspace(rbuf_t *b, const info_state_t *st) {
     uint64_t exp_total = 0;
     for (int d = 0; d < st->ndbs; d++) exp_total += st->expires[d];
-    int64_t avg = exp_total ? st->ttl_weighted / (int64_t)exp_total : 0;
+    int64_t avg = exp_total ? (int64_t)(st->ttl_weighted / (double)exp_total) : 0;
     info_title(b, "Keyspace");
     for (int d = 0; d < st->ndbs; d++) {
         if (!st->keys[d]) continue;

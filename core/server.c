@@ -401,6 +401,7 @@ static void server_worker_stop(void *arg) {
         close(w->listen_fds[i]);
     }
     conn_close_all(w);
+    atomic_store(&w->clients_closed, 1);
     event_base_loopexit(w->base, NULL);
 }
 

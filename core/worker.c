@@ -164,6 +164,7 @@ int workers_create(int n) {
         atomic_init(&w->lock_waiters, 0);
         atomic_init(&w->sent, 0);
         atomic_init(&w->ran, 0);
+        atomic_init(&w->clients_closed, 0);
         atomic_init(&w->sleeping, 1);
         w->ev_inbox = event_new(w->base, w->efd, EV_READ | EV_PERSIST, worker_on_inbox, w);
         event_add(w->ev_inbox, NULL);
@@ -185,16 +186,18 @@ static int worker_all_ran(void) {
     return sent == ran;
 }
 
-/* 1 once the worker may leave its loop: stopping, no client of any worker waits for a hop
-   any more (their replies are dropped, but the work in flight finishes, so nothing is left
-   half done or unfreed) and no message is on its way (lock releases, frees...), or two
-   seconds have passed. A stopping worker looks again every half millisecond. */
+/* 1 once the worker may leave its loop: stopping, every worker has closed its clients (so
+   none sends anything new: a closing client's last messages, such as a blocked client's
+   unregistering, may be for us), no client of any worker waits for a hop any more (their
+   replies are dropped, but the work in flight finishes, so nothing is left half done or
+   unfreed) and no message is on its way (lock releases, frees...), or two seconds have
+   passed. A stopping worker looks again every half millisecond. */
 static int worker_done(worker_t *w) {
     if (!w->stopping) return 0;
     if (w->stop_deadline_ms == 0) w->stop_deadline_ms = util_now_ms() + 2000;
     if (util_now_ms() > w->stop_deadline_ms) return 1;
     for (int i = 0; i < g_nworkers; i++)
-        if (worker_awaiting(&g_workers[i]) > 0) return 0;
+        if (!atomic_load(&g_workers[i].clients_closed) || worker_awaiting(&g_workers[i]) > 0) return 0;
     return worker_all_ran();
 }
 

@@ -61,6 +61,7 @@ typedef struct worker {
     msg_t *out_head[256]; /* messages sent during this loop iteration, per target, newest first */
     msg_t *out_tail[256];
     int stopping;
+    atomic_int clients_closed; /* stopping, and its clients are closed: it sends nothing new */
     int64_t stop_deadline_ms;
     atomic_int awaiting; /* this worker's clients waiting for a reply from another thread:
                             written by the worker only, read by others at shutdown */

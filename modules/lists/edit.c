@@ -1,6 +1,8 @@
 /*
  * edit.c: changing a list in place: LSET, LTRIM and LREM. A list left empty is deleted.
  */
+#include <limits.h>
+
 #include "lists.h"
 
 /* LSET key index element: OK, "ERR no such key" or "ERR index out of range". */
@@ -89,7 +91,8 @@ void lst_cmd_lrem(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
         if (found == 0) lst_api->reply_int(ctx, 0);
         return;
     }
-    long long max = count < 0 ? -(count + 1) + 1 : count;
+    /* how many to remove; LLONG_MIN cannot be negated, and no list is that long anyway */
+    long long max = count == LLONG_MIN ? LLONG_MAX : count < 0 ? -count : count;
     long long removed = rem_matches(l, &argv[3], max, count >= 0);
     lst_api->reply_int(ctx, removed);
     if (removed) lst_changed(ctx, &argv[1], k, l, "lrem");

@@ -146,7 +146,8 @@ void lst_cmd_lpos(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     int found = lst_lookup(ctx, &argv[1], DFM_LOOKUP_READ, NULL, &l);
     if (found < 0) return;
     size_t cap = o.count == -1 ? 1 : o.count == 0 ? (found ? l->count : 0) : (size_t)o.count;
-    if (found && cap > l->count) cap = l->count;
+    if (!found) cap = 1; /* nothing to find: never size a buffer by the client's COUNT */
+    else if (cap > l->count) cap = l->count;
     long long one, *idx = cap <= 1 ? &one : lst_api->alloc(cap * sizeof(*idx));
     size_t n = found ? lpos_scan(l, &argv[2], &o, idx, cap) : 0;
     if (o.count == -1) {
