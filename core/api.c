@@ -63,6 +63,17 @@ static int api_register_command(dfm_module_t *m, const dfm_command_t *cmd) {
     return 0;
 }
 
+static int api_set_command_keys(dfm_module_t *m, const char *command, dfm_keys_fn fn) {
+    if (api_check_open(m, "set_command_keys")) return -1;
+    char *err = NULL;
+    if (dispatch_set_keys_fn(command, api_module_name(m), fn, &err) < 0) {
+        module_set_error(m, err);
+        free(err);
+        return -1;
+    }
+    return 0;
+}
+
 static int api_register_type(dfm_module_t *m, const dfm_type_t *t, int *id) {
     if (api_check_open(m, "register_type")) return -1;
     if (strcmp(t->name, "string") == 0) { /* the built-in string storage */
@@ -402,4 +413,5 @@ const dfm_api_t g_api = {
     .rdb_load_string = rdb_load_string,
     .rdb_load_raw = rdb_load_raw,
     .can_block = api_can_block,
+    .set_command_keys = api_set_command_keys,
 };

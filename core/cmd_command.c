@@ -43,7 +43,9 @@ static const char *command_name(const cmd_t *c) { return c->fullname ? c->fullna
 
 static int command_is_container(const cmd_t *c) { return c->nsubs > 0 && !c->handler && !c->multi; }
 
-static int command_movablekeys(const cmd_t *c) { return c->keynum_index > 0 || c->key_keyword; }
+static int command_movablekeys(const cmd_t *c) {
+    return c->keynum_index > 0 || c->key_keyword || c->keys_fn;
+}
 
 static const struct {
     uint32_t bit;

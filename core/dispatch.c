@@ -192,6 +192,7 @@ static int dispatch_keys_keyword(const cmd_t *c, int argc, const dfm_str_t *argv
 }
 
 int dispatch_keys(const cmd_t *c, int argc, const dfm_str_t *argv, int *idx, int max) {
+    if (c->keys_fn) return c->keys_fn(argc, argv, idx, max);
     if (c->key_keyword) return dispatch_keys_keyword(c, argc, argv, idx, max);
     if (c->keynum_index > 0) {
         long long nk;
@@ -211,6 +212,23 @@ int dispatch_keys(const cmd_t *c, int argc, const dfm_str_t *argv, int *idx, int
     int n = 0;
     for (int k = c->first_key; k <= last && n < max; k += c->key_step) idx[n++] = k;
     return n;
+}
+
+int dispatch_set_keys_fn(const char *name, const char *owner, dfm_keys_fn fn, char **err) {
+    char lname[48];
+    if (!name || !fn || strlen(name) >= sizeof lname) {
+        asprintf(err, "module %s: set_command_keys needs a command name and a function", owner);
+        return -1;
+    }
+    util_lower(lname, sizeof lname, name, strlen(name));
+    cmd_t *c = dispatch_find_top(lname);
+    if (!c || (!c->handler && !c->multi) || strcmp(c->module, owner) != 0) {
+        asprintf(err, "module %s: set_command_keys: '%s' is not a command of this module", owner,
+                 lname);
+        return -1;
+    }
+    c->keys_fn = fn;
+    return 0;
 }
 
 int dispatch_count(void) { return ncmds; }

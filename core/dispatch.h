@@ -47,6 +47,7 @@ typedef struct cmd {
     uint32_t flags;
     int first_key, last_key, key_step, keynum_index;
     const char *key_keyword;
+    dfm_keys_fn keys_fn; /* set_command_keys: overrides the key spec above (SORT) */
     const char *acl;
     const char *summary, *since, *group, *complexity, *args_doc;
     dfm_cmd_fn handler;
@@ -74,6 +75,9 @@ int dispatch_parse_flags(const char *s, uint32_t *out, char *bad, size_t badcap)
  * -1 if the key spec cannot be applied (bad numkeys: the handler reports the error).
  */
 int dispatch_keys(const cmd_t *c, int argc, const dfm_str_t *argv, int *idx, int max);
+/* Let fn find the keys of the top-level command `name` registered by `owner`: 0, or -1 with
+   *err (unknown command, or another owner's). Registration time only. */
+int dispatch_set_keys_fn(const char *name, const char *owner, dfm_keys_fn fn, char **err);
 /* Iterate all top-level commands. */
 int dispatch_count(void);
 const cmd_t *dispatch_at(int i);

@@ -22,6 +22,7 @@
  *   2026-11-24  1.1  blocking (block_on_keys, signal_key_ready), multi-shard phases docs.
  *   2026-11-24  1.2  RDB encoding helpers for data types' rdb_save/rdb_load.
  *   2026-11-24  1.3  an unblock function may return DFM_UNBLOCK_RERUN (BLMOVE); can_block.
+ *   2026-11-24  1.4  set_command_keys: key positions found by a module function (SORT ... STORE).
  */
 #ifndef DRAGONFLY_MODULE_H
 #define DRAGONFLY_MODULE_H
@@ -34,7 +35,7 @@ extern "C" {
 #endif
 
 #define DFM_ABI_MAJOR 1
-#define DFM_ABI_MINOR 3
+#define DFM_ABI_MINOR 4
 #define DFM_MAGIC 0x44464d44u /* "DFMD" */
 
 #if defined(__GNUC__)
@@ -219,6 +220,11 @@ typedef void (*dfm_info_fn)(dfm_info_t *info);
 #define DFM_UNBLOCK_RERUN 2
 typedef int (*dfm_unblock_fn)(dfm_ctx_t *ctx, const dfm_str_t *key, int argc,
                               const dfm_str_t *argv);
+/* (1.4) Key positions of one call, for commands whose keys no fixed spec describes (Redis's
+   getkeys procs: SORT key ... STORE dst). Fill idx[] with at most max argv indexes of keys,
+   in order, and return how many; -1 when none can be found. A pure function of argc/argv:
+   it runs on any thread, before the command and for COMMAND GETKEYS. */
+typedef int (*dfm_keys_fn)(int argc, const dfm_str_t *argv, int *idx, int max);
 
 /* ------------------------------------------------------------------------------------------ */
 /* The core's services. Test for a function with DFM_HAS(api, field) before calling anything
@@ -334,6 +340,13 @@ typedef struct dfm_api {
     /* 0 when block_on_keys would not block (inside MULTI/EXEC): a command whose "nothing"
        reply is not a null array (BLMOVE: a null bulk) replies it itself instead. */
     int (*can_block)(dfm_ctx_t *ctx);
+
+    /* ---- 1.4 ---- */
+    /* Inside dfm_module_init, after registering `command` (one of this module's): its keys
+       are what fn finds (locks, shard routing, WATCH, COMMAND GETKEYS) instead of what its
+       first_key/last_key/key_step say; COMMAND INFO still shows that triple, and the flag
+       movablekeys. 0, or -1 for an unknown command, another module's, or after init. */
+    int (*set_command_keys)(dfm_module_t *m, const char *command, dfm_keys_fn fn);
 } dfm_api_t;
 
 #define DFM_HAS(api, field)                                                                     \

@@ -27,6 +27,9 @@ int hs_lookup_create(dfm_ctx_t *ctx, const dfm_str_t *key, dfm_key_t **k, hobj_t
 void hs_changed(dfm_ctx_t *ctx, const dfm_str_t *key, dfm_key_t *k, hobj_t *h,
                 const char *event);
 
+/* Export the read API of hashes_api.h (export.c); init only. 0 or -1. */
+int hs_export_register(dfm_module_t *self);
+
 /* RDB callbacks of the type (rdb.c). */
 int hs_rdb_save(const void *obj, dfm_rdb_t *rdb);
 void *hs_rdb_load(int rdb_type, dfm_rdb_t *rdb);

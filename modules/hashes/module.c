@@ -151,5 +151,6 @@ DFM_EXPORT int dfm_module_init(dfm_module_t *self, const dfm_api_t *api, int arg
         if (api->register_config(self, &hs_configs[i]) < 0) return -1;
     for (const dfm_command_t *c = hs_commands; c->name != NULL; c++)
         if (api->register_command(self, c) < 0) return -1;
+    if (hs_export_register(self) < 0) return -1;
     return 0;
 }

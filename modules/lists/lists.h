@@ -17,6 +17,7 @@
 
 /* The core's services and our type id, kept by dfm_module_init. */
 extern const dfm_api_t *lst_api;
+extern dfm_module_t *lst_self; /* for import_api (sort.c reads sets, zsets, hashes) */
 extern int lst_type_id;
 
 /*
@@ -65,6 +66,7 @@ void lst_cmd_lpos(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
 void lst_cmd_lset(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
 void lst_cmd_ltrim(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
 void lst_cmd_lrem(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
+void lst_cmd_sort_ro(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
 
 /* The list type's RDB encoding (rdb.c): save writes RDB_TYPE_LIST_QUICKLIST_2 and returns
    its id; load reads any id in the type's rdb_types and returns a new list, or NULL on bad
@@ -81,5 +83,9 @@ extern const dfm_multi_t lst_blmove_multi;
 extern const dfm_multi_t lst_brpoplpush_multi;
 extern const dfm_multi_t lst_lmpop_multi;
 extern const dfm_multi_t lst_blmpop_multi;
+extern const dfm_multi_t lst_sort_multi;
+
+/* After the commands are registered: tell the core where SORT's keys are (sort.c). */
+int lst_sort_register(dfm_module_t *self);
 
 #endif

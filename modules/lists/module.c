@@ -11,6 +11,7 @@
 DFM_DESCRIPTOR("lists", "1.0.0");
 
 const dfm_api_t *lst_api;
+dfm_module_t *lst_self;
 int lst_type_id = -1;
 
 /* ---------------------------------------------------------------- the type */
@@ -104,6 +105,11 @@ int lst_pop_copy(ql_t *l, int where, dfm_str_t *out) {
 #define LST_MPOP_CPLX                                                                         \
     "O(N+M) where N is the number of provided keys and M is the number of elements returned."
 #define LST_BPOP_CPLX "O(N) where N is the number of provided keys."
+#define LST_SORT_CPLX                                                                         \
+    "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the "  \
+    "number of returned elements. When the elements are not sorted, complexity is O(N)."
+#define LST_SORT_ARGS                                                                         \
+    "key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC|DESC] [ALPHA]"
 
 static const dfm_command_t lst_commands[] = {
     LST_CMD("lpush", -3, "write denyoom fast", "@list @fast",
@@ -197,6 +203,17 @@ static const dfm_command_t lst_commands[] = {
      .since = "7.0.0", .group = "list", .complexity = LST_MPOP_CPLX,
      .args_doc = "timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]",
      .multi = &lst_blmpop_multi},
+    /* SORT's keys (the source, STORE's destination) are found by sort.c's function. */
+    {.name = "sort", .arity = -2, .flags = "write denyoom", .first_key = 1, .last_key = 1,
+     .key_step = 1, .acl_categories = "@set @sortedset @list @slow @dangerous",
+     .summary = "Sort the elements in a list, set or sorted set", .since = "1.0.0",
+     .group = "generic", .complexity = LST_SORT_CPLX, .args_doc = LST_SORT_ARGS " [STORE destination]",
+     .multi = &lst_sort_multi},
+    {.name = "sort_ro", .arity = -2, .flags = "readonly", .first_key = 1, .last_key = 1,
+     .key_step = 1, .acl_categories = "@set @sortedset @list @slow @dangerous",
+     .summary = "Sort the elements in a list, set or sorted set. Read-only variant of SORT.",
+     .since = "7.0.0", .group = "generic", .complexity = LST_SORT_CPLX,
+     .args_doc = LST_SORT_ARGS, .handler = lst_cmd_sort_ro},
     {.name = NULL},
 };
 
@@ -205,6 +222,7 @@ DFM_EXPORT int dfm_module_init(dfm_module_t *self, const dfm_api_t *api, int arg
     (void)argc;
     (void)argv;
     lst_api = api;
+    lst_self = self;
     if (!DFM_HAS(api, block_on_keys) || !DFM_HAS(api, signal_key_ready)) {
         api->log(DFM_LOG_WARNING, "lists: the core lacks the blocking API (ABI 1.1)");
         return -1;
@@ -217,8 +235,13 @@ DFM_EXPORT int dfm_module_init(dfm_module_t *self, const dfm_api_t *api, int arg
         api->log(DFM_LOG_WARNING, "lists: the core lacks can_block (ABI 1.3)");
         return -1;
     }
+    if (!DFM_HAS(api, set_command_keys)) {
+        api->log(DFM_LOG_WARNING, "lists: the core lacks set_command_keys (ABI 1.4)");
+        return -1;
+    }
     if (api->register_type(self, &lst_type, &lst_type_id) < 0) return -1;
     for (const dfm_command_t *c = lst_commands; c->name != NULL; c++)
         if (api->register_command(self, c) < 0) return -1;
+    if (lst_sort_register(self) < 0) return -1;
     return 0;
 }

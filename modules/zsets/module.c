@@ -207,6 +207,30 @@ static const dfm_command_t zs_commands[] = {
              0, 1, &zs_zinter_multi),
     ZS_MULTI("zdiff", -3, "readonly", "@sortedset @slow", "Subtract multiple sorted sets",
              "6.2.0", ZS_DIFF_CPLX, "numkeys key [key ...] [WITHSCORES]", 0, 1, &zs_zdiff_multi),
+    ZS_MULTI("zintercard", -3, "readonly", "@sortedset @slow",
+             "Intersect multiple sorted sets and return the cardinality of the result", "7.0.0",
+             "O(N*K) worst case with N being the smallest input sorted set, K being the number "
+             "of input sorted sets.",
+             "numkeys key [key ...] [LIMIT limit]", 0, 1, &zs_zintercard_multi),
+    ZS_MULTI("zmpop", -4, "write", "@sortedset @slow",
+             "Remove and return members with scores in a sorted set", "7.0.0",
+             "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of "
+             "elements in the sorted set, and M being the number of elements popped.",
+             "numkeys key [key ...] MIN|MAX [COUNT count]", 0, 1, &zs_zmpop_multi),
+    ZS_MULTI("bzmpop", -5, "write blocking", "@sortedset @slow @blocking",
+             "Remove and return members with scores in a sorted set or block until one is "
+             "available", "7.0.0",
+             "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of "
+             "elements in the sorted set, and M being the number of elements popped.",
+             "timeout numkeys key [key ...] MIN|MAX [COUNT count]", 0, 2, &zs_bzmpop_multi),
+    {.name = "zrangestore", .arity = -5, .flags = "write denyoom", .first_key = 1,
+     .last_key = 2, .key_step = 1, .acl_categories = "@sortedset @slow",
+     .summary = "Store a range of members from sorted set into another key", .since = "6.2.0",
+     .group = "sorted-set",
+     .complexity = "O(log(N)+M) with N being the number of elements in the sorted set and M the "
+                   "number of elements stored into the destination key.",
+     .args_doc = "dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count]",
+     .multi = &zs_zrangestore_multi},
     {.name = NULL},
 };
 
@@ -225,5 +249,6 @@ DFM_EXPORT int dfm_module_init(dfm_module_t *self, const dfm_api_t *api, int arg
         if (api->register_config(self, c) < 0) return -1;
     for (const dfm_command_t *c = zs_commands; c->name != NULL; c++)
         if (api->register_command(self, c) < 0) return -1;
+    if (zs_export_register(self) < 0) return -1;
     return 0;
 }

@@ -13,15 +13,8 @@
 
 #include "zsets.h"
 
-/* A popped member, copied out of the set (which may be deleted before the reply). */
-typedef struct popped {
-    char *member;
-    size_t len;
-    double score;
-} popped_t;
-
-/* Remove the first (min) or last (max) member of z into *out. */
-static void pop_one(zset_t *z, int max, popped_t *out) {
+/* Remove the first (min) or last (max) member of z into *out (see zsets.h). */
+void zs_pop_one(zset_t *z, int max, zs_popped_t *out) {
     zs_node_t *n = max ? zs_last(z) : zs_first(z);
     out->len = n->len;
     out->score = n->score;
@@ -30,7 +23,7 @@ static void pop_one(zset_t *z, int max, popped_t *out) {
     zs_delete_node(z, n);
 }
 
-static void reply_popped(dfm_ctx_t *ctx, const popped_t *p) {
+static void reply_popped(dfm_ctx_t *ctx, const zs_popped_t *p) {
     zs_api->reply_bulk(ctx, p->member, p->len);
     zs_api->reply_double(ctx, p->score);
 }
@@ -60,8 +53,8 @@ static void zpop_generic(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv, int ma
     int nested = argc == 3 && zs_api->resp_version(ctx) >= 3;
     zs_api->reply_array(ctx, (long)(nested ? n : n * 2));
     for (long long i = 0; i < n; i++) {
-        popped_t p;
-        pop_one(z, max, &p);
+        zs_popped_t p;
+        zs_pop_one(z, max, &p);
         if (nested) zs_api->reply_array(ctx, 2);
         reply_popped(ctx, &p);
         zs_api->free(p.member);
@@ -84,11 +77,11 @@ typedef struct bzpop_state {
     int wrong;          /* smallest argv index of a wrong-type key, 0 = none */
     int ready;          /* smallest argv index of a non-empty zset, 0 = none */
     int popped;         /* value holds the member popped from argv[ready] */
-    popped_t value;
+    zs_popped_t value;
 } bzpop_state_t;
 
 /* A blocking timeout in seconds as Redis parses it (float, rounded up to ms; 0 = forever). */
-static const char *parse_timeout(const dfm_str_t *a, int64_t *ms) {
+const char *zs_parse_timeout(const dfm_str_t *a, int64_t *ms) {
     long double secs;
     if (zs_api->str_to_ld(a->ptr, a->len, &secs) < 0 || isnan(secs))
         return "ERR timeout is not a float or out of range";
@@ -99,14 +92,14 @@ static const char *parse_timeout(const dfm_str_t *a, int64_t *ms) {
     return NULL;
 }
 
-static void bzpop_scan(dfm_ctx_t *ctx, bzpop_state_t *st, const dfm_str_t *argv,
-                       const int *keys, int nkeys) {
+void zs_scan_first(dfm_ctx_t *ctx, const dfm_str_t *argv, const int *keys, int nkeys,
+                   int *wrong, int *ready) {
     for (int i = 0; i < nkeys; i++) {
         int idx = keys[i];
         zset_t *z;
         int found = zs_find_key(ctx, &argv[idx], DFM_LOOKUP_WRITE, NULL, &z);
-        if (found < 0 && (st->wrong == 0 || idx < st->wrong)) st->wrong = idx;
-        if (found > 0 && z->length > 0 && (st->ready == 0 || idx < st->ready)) st->ready = idx;
+        if (found < 0 && (*wrong == 0 || idx < *wrong)) *wrong = idx;
+        if (found > 0 && z->length > 0 && (*ready == 0 || idx < *ready)) *ready = idx;
     }
 }
 
@@ -118,7 +111,7 @@ static void bzpop_take(dfm_ctx_t *ctx, bzpop_state_t *st, const dfm_str_t *argv,
         zset_t *z;
         if (zs_find_key(ctx, &argv[keys[i]], DFM_LOOKUP_WRITE, &k, &z) <= 0 || z->length == 0)
             return;
-        pop_one(z, max, &st->value);
+        zs_pop_one(z, max, &st->value);
         st->popped = 1;
         zs_changed(ctx, &argv[keys[i]], k, z, max ? "zpopmax" : "zpopmin");
     }
@@ -130,11 +123,11 @@ static int bzpop_phase(dfm_ctx_t *ctx, int phase, void **state, int argc, const 
     if (st == NULL) {
         *state = st = zs_api->alloc(sizeof(*st));
         memset(st, 0, sizeof(*st));
-        st->err = parse_timeout(&argv[argc - 1], &st->timeout_ms);
+        st->err = zs_parse_timeout(&argv[argc - 1], &st->timeout_ms);
         if (st->err) return -1;
     }
     if (phase == 0) {
-        bzpop_scan(ctx, st, argv, keys, nkeys);
+        zs_scan_first(ctx, argv, keys, nkeys, &st->wrong, &st->ready);
         return 0;
     }
     if (st->wrong && (st->ready == 0 || st->wrong < st->ready)) return -1;
@@ -151,7 +144,7 @@ static int bzpopmax_phase(dfm_ctx_t *ctx, int phase, void **state, int argc,
     return bzpop_phase(ctx, phase, state, argc, argv, keys, nkeys, 1);
 }
 
-static void reply_triple(dfm_ctx_t *ctx, const dfm_str_t *key, const popped_t *p) {
+static void reply_triple(dfm_ctx_t *ctx, const dfm_str_t *key, const zs_popped_t *p) {
     zs_api->reply_array(ctx, 3);
     zs_api->reply_bulk(ctx, key->ptr, key->len);
     reply_popped(ctx, p);
@@ -162,8 +155,8 @@ static int bzpop_ready(dfm_ctx_t *ctx, const dfm_str_t *key, int max) {
     dfm_key_t *k;
     zset_t *z;
     if (zs_find_key(ctx, key, DFM_LOOKUP_WRITE, &k, &z) <= 0 || z->length == 0) return 0;
-    popped_t p;
-    pop_one(z, max, &p);
+    zs_popped_t p;
+    zs_pop_one(z, max, &p);
     reply_triple(ctx, key, &p);
     zs_api->free(p.member);
     zs_changed(ctx, key, k, z, max ? "zpopmax" : "zpopmin");

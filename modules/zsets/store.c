@@ -1,13 +1,15 @@
 /*
- * store.c: the set algebra commands, ZUNION / ZINTER / ZDIFF (keys: numkeys at argv[1]) and
- * their *STORE forms (destination at argv[1], numkeys at argv[2]). Their keys may live in
- * several shards, so they are dfm_multi_t commands:
+ * store.c: the set algebra commands, ZUNION / ZINTER / ZDIFF (keys: numkeys at argv[1]), their
+ * *STORE forms (destination at argv[1], numkeys at argv[2]) and ZINTERCARD (numkeys at
+ * argv[1], [LIMIT limit]: the size of the intersection, counted up to limit). Their keys may
+ * live in several shards, so they are dfm_multi_t commands:
  *
  *   phase 0, on every shard with source keys: parse the options (first call), note a key of
  *            the wrong type, and copy each source set into the state;
  *   phase 1 (*STORE only), on the shard of the destination: compute the result once and
  *            store it there (or delete the destination when the result is empty);
- *   reply,   on the client's thread: the error, the count stored, or the computed members.
+ *   reply,   on the client's thread: the error, the count stored or counted, or the computed
+ *            members.
  *
  * Errors come in Redis's order: numkeys, then a wrong-type source, then the options. When
  * numkeys is not a valid count the core finds no keys and runs no phase; reply() then parses
@@ -27,11 +29,12 @@ enum { OP_UNION, OP_INTER, OP_DIFF };
 enum { AGG_SUM, AGG_MIN, AGG_MAX };
 
 typedef struct store_state {
-    int op, store, numkeys_idx;
+    int op, store, card, numkeys_idx;
     long long nsrc;
     zset_t **src;     /* deep copies, NULL for missing keys */
     double *weights;
     int aggregate, withscores;
+    long long limit;  /* ZINTERCARD: stop counting there (0: no limit) */
     int wrong;        /* a source holds another type */
     const char *err;  /* option error (static string), or NULL */
     zset_t *result;   /* computed at most once */
@@ -54,17 +57,26 @@ static int strict_double(const dfm_str_t *a, double *out) {
     return 0;
 }
 
-/* Parse WEIGHTS / AGGREGATE / WITHSCORES after the sources; NULL or the error to reply. */
+/* Parse ZINTERCARD's LIMIT value at a (a non-negative integer; 0: no limit). */
+static const char *parse_limit(const dfm_str_t *a, long long *limit) {
+    if (zs_api->str_to_ll(a->ptr, a->len, limit) < 0 || *limit < 0)
+        return "ERR LIMIT can't be negative";
+    return NULL;
+}
+
+/* Parse WEIGHTS / AGGREGATE / WITHSCORES (ZINTERCARD: LIMIT) after the sources; NULL or the
+   error to reply. */
 static const char *parse_options(store_state_t *st, int argc, const dfm_str_t *argv) {
     int j = st->numkeys_idx + 1 + (int)st->nsrc;
+    int algebra = st->op != OP_DIFF && !st->card; /* WEIGHTS and AGGREGATE apply */
     while (j < argc) {
         int remaining = argc - j;
-        if (st->op != OP_DIFF && remaining >= st->nsrc + 1 && zs_api->arg_eq(&argv[j], "weights")) {
+        if (algebra && remaining >= st->nsrc + 1 && zs_api->arg_eq(&argv[j], "weights")) {
             for (long long i = 0; i < st->nsrc; i++)
                 if (strict_double(&argv[++j], &st->weights[i]) < 0)
                     return "ERR weight value is not a float";
             j++;
-        } else if (st->op != OP_DIFF && remaining >= 2 && zs_api->arg_eq(&argv[j], "aggregate")) {
+        } else if (algebra && remaining >= 2 && zs_api->arg_eq(&argv[j], "aggregate")) {
             const dfm_str_t *a = &argv[j + 1];
             if (zs_api->arg_eq(a, "sum"))
                 st->aggregate = AGG_SUM;
@@ -75,9 +87,13 @@ static const char *parse_options(store_state_t *st, int argc, const dfm_str_t *a
             else
                 return "ERR syntax error";
             j += 2;
-        } else if (!st->store && zs_api->arg_eq(&argv[j], "withscores")) {
+        } else if (!st->store && !st->card && zs_api->arg_eq(&argv[j], "withscores")) {
             st->withscores = 1;
             j++;
+        } else if (st->card && remaining >= 2 && zs_api->arg_eq(&argv[j], "limit")) {
+            const char *err = parse_limit(&argv[j + 1], &st->limit);
+            if (err) return err;
+            j += 2;
         } else {
             return "ERR syntax error";
         }
@@ -85,11 +101,12 @@ static const char *parse_options(store_state_t *st, int argc, const dfm_str_t *a
     return NULL;
 }
 
-static store_state_t *state_new(int argc, const dfm_str_t *argv, int op, int store) {
+static store_state_t *state_new(int argc, const dfm_str_t *argv, int op, int store, int card) {
     store_state_t *st = zs_api->alloc(sizeof(*st));
     memset(st, 0, sizeof(*st));
     st->op = op;
     st->store = store;
+    st->card = card;
     st->numkeys_idx = store ? 2 : 1;
     zs_api->str_to_ll(argv[st->numkeys_idx].ptr, argv[st->numkeys_idx].len, &st->nsrc);
     st->src = zs_api->alloc(sizeof(zset_t *) * (size_t)st->nsrc);
@@ -194,10 +211,12 @@ static void do_union(const store_state_t *st, const long long *order, zset_t *ou
     }
 }
 
+/* Members of every source, aggregated; stops once st->limit members are found (0: all). */
 static void do_inter(const store_state_t *st, const long long *order, zset_t *out) {
     const zset_t *base = st->src[order[0]];
     if (!base) return;
     for (const zs_node_t *n = zs_first(base); n; n = zs_next(n)) {
+        if (st->limit > 0 && (long long)out->length >= st->limit) break;
         double score = st->weights[order[0]] * n->score;
         if (isnan(score)) score = 0;
         long long j = 1;
@@ -243,26 +262,15 @@ static const char *const store_events[] = {"zunionstore", "zinterstore", "zdiffs
 /* Phase 1 of *STORE on the destination's shard: replace it with the result. */
 static void store_result(dfm_ctx_t *ctx, store_state_t *st, const dfm_str_t *dst) {
     compute(st);
-    st->stored = (long long)st->result->length;
-    if (st->stored > 0) {
-        zs_api->obj_set(ctx, dst, zs_type_id, st->result, DFM_EXPIRE_NONE);
-        st->result = NULL;
-        zs_api->notify(ctx, store_events[st->op], dst, 'z');
-        zs_api->signal_modified(ctx, dst);
-        zs_api->signal_key_ready(ctx, dst);
-        return;
-    }
-    dfm_key_t *k = zs_api->lookup(ctx, dst, DFM_LOOKUP_WRITE);
-    if (!k) return;
-    zs_api->key_delete(ctx, k);
-    zs_api->notify(ctx, "del", dst, 'g');
-    zs_api->signal_modified(ctx, dst);
+    st->stored = zs_store(ctx, dst, st->result, store_events[st->op]);
+    st->result = NULL;
 }
 
 static int algebra_phase(dfm_ctx_t *ctx, int phase, void **state, int argc,
-                         const dfm_str_t *argv, const int *keys, int nkeys, int op, int store) {
+                         const dfm_str_t *argv, const int *keys, int nkeys, int op, int store,
+                         int card) {
     store_state_t *st = *state;
-    if (!st) *state = st = state_new(argc, argv, op, store);
+    if (!st) *state = st = state_new(argc, argv, op, store, card);
     if (phase == 0) {
         collect_sources(ctx, st, argv, keys, nkeys);
         return 0;
@@ -310,7 +318,10 @@ static void algebra_reply(dfm_ctx_t *ctx, void **state, int argc, const dfm_str_
         zs_api->reply_error(ctx, st->err);
     else if (store)
         zs_api->reply_int(ctx, st->stored);
-    else {
+    else if (st->card) {
+        compute(st);
+        zs_api->reply_int(ctx, (long long)st->result->length);
+    } else {
         compute(st);
         reply_members(ctx, st->result, st->withscores);
     }
@@ -318,10 +329,10 @@ static void algebra_reply(dfm_ctx_t *ctx, void **state, int argc, const dfm_str_
     *state = NULL;
 }
 
-#define ALGEBRA(NAME, OP, STORE)                                                               \
+#define ALGEBRA(NAME, OP, STORE, CARD)                                                         \
     static int NAME##_phase(dfm_ctx_t *ctx, int phase, void **state, int argc,                 \
                             const dfm_str_t *argv, const int *keys, int nkeys) {               \
-        return algebra_phase(ctx, phase, state, argc, argv, keys, nkeys, OP, STORE);           \
+        return algebra_phase(ctx, phase, state, argc, argv, keys, nkeys, OP, STORE, CARD);     \
     }                                                                                          \
     static void NAME##_reply(dfm_ctx_t *ctx, void **state, int argc, const dfm_str_t *argv) { \
         algebra_reply(ctx, state, argc, argv, STORE);                                          \
@@ -330,9 +341,10 @@ static void algebra_reply(dfm_ctx_t *ctx, void **state, int argc, const dfm_str_
                                            .phase = NAME##_phase,                             \
                                            .reply = NAME##_reply};
 
-ALGEBRA(zunionstore, OP_UNION, 1)
-ALGEBRA(zinterstore, OP_INTER, 1)
-ALGEBRA(zdiffstore, OP_DIFF, 1)
-ALGEBRA(zunion, OP_UNION, 0)
-ALGEBRA(zinter, OP_INTER, 0)
-ALGEBRA(zdiff, OP_DIFF, 0)
+ALGEBRA(zunionstore, OP_UNION, 1, 0)
+ALGEBRA(zinterstore, OP_INTER, 1, 0)
+ALGEBRA(zdiffstore, OP_DIFF, 1, 0)
+ALGEBRA(zunion, OP_UNION, 0, 0)
+ALGEBRA(zinter, OP_INTER, 0, 0)
+ALGEBRA(zdiff, OP_DIFF, 0, 0)
+ALGEBRA(zintercard, OP_INTER, 0, 1)

@@ -45,6 +45,25 @@ void zs_changed(dfm_ctx_t *ctx, const dfm_str_t *key, dfm_key_t *k, zset_t *z,
     zs_api->signal_modified(ctx, key);
 }
 
+long long zs_store(dfm_ctx_t *ctx, const dfm_str_t *dst, zset_t *z, const char *event) {
+    long long n = z ? (long long)z->length : 0;
+    if (n > 0) {
+        zs_api->obj_set(ctx, dst, zs_type_id, z, DFM_EXPIRE_NONE);
+        zs_api->notify(ctx, event, dst, 'z');
+        zs_api->signal_modified(ctx, dst);
+        zs_api->signal_key_ready(ctx, dst);
+        return n;
+    }
+    zs_free(z);
+    dfm_key_t *k = zs_api->lookup(ctx, dst, DFM_LOOKUP_WRITE);
+    if (k) {
+        zs_api->key_delete(ctx, k);
+        zs_api->notify(ctx, "del", dst, 'g');
+        zs_api->signal_modified(ctx, dst);
+    }
+    return 0;
+}
+
 void zs_reply_member(dfm_ctx_t *ctx, const zs_node_t *n) {
     zs_api->reply_bulk(ctx, zs_ele(n), n->len);
 }

@@ -45,6 +45,30 @@ void zs_fix_encoding(zset_t *z);
 void zs_changed(dfm_ctx_t *ctx, const dfm_str_t *key, dfm_key_t *k, zset_t *z,
                 const char *event);
 
+/* Store z at dst as the *STORE commands do (takes z; NULL counts as empty): a non-empty set
+   replaces dst (its TTL goes) with `event`, an empty one deletes dst. Returns the size
+   stored. Shard thread of dst. */
+long long zs_store(dfm_ctx_t *ctx, const dfm_str_t *dst, zset_t *z, const char *event);
+
+/* A popped member, copied out of the set (which may be deleted before the reply). */
+typedef struct zs_popped {
+    char *member; /* zs_api->alloc'd */
+    size_t len;
+    double score;
+} zs_popped_t;
+
+/* Remove the first (min) or last (max) member of the non-empty z into *out. */
+void zs_pop_one(zset_t *z, int max, zs_popped_t *out);
+
+/* Parse a blocking timeout in seconds as Redis does (a float, rounded up to ms; 0 = forever).
+   Returns NULL or the error to reply (a static string). */
+const char *zs_parse_timeout(const dfm_str_t *a, int64_t *ms);
+/* Phase 0 of the multi-key pops (BZPOPMIN/MAX, ZMPOP, BZMPOP) on one shard: lower *wrong to
+   the argv index of a key of another type and *ready to that of a non-empty zset, when
+   smaller (0 = none yet). Redis looks at the keys in argument order. */
+void zs_scan_first(dfm_ctx_t *ctx, const dfm_str_t *argv, const int *keys, int nkeys,
+                   int *wrong, int *ready);
+
 /* Reply a member, a score (bulk in RESP2, double in RESP3). */
 void zs_reply_member(dfm_ctx_t *ctx, const zs_node_t *n);
 /* Format a score as Redis's d2string does (ZSCAN): integers without exponent, else %.17g. */
@@ -88,6 +112,13 @@ extern const dfm_multi_t zs_zinter_multi;
 extern const dfm_multi_t zs_zdiff_multi;
 extern const dfm_multi_t zs_bzpopmin_multi;
 extern const dfm_multi_t zs_bzpopmax_multi;
+extern const dfm_multi_t zs_zmpop_multi;
+extern const dfm_multi_t zs_bzmpop_multi;
+extern const dfm_multi_t zs_zintercard_multi;
+extern const dfm_multi_t zs_zrangestore_multi;
+
+/* Export the read API of zsets_api.h (export.c); init only. 0 or -1. */
+int zs_export_register(dfm_module_t *self);
 
 /* RDB (module.c's type table uses them). */
 int zs_rdb_save(const void *obj, dfm_rdb_t *rdb);
