@@ -130,15 +130,17 @@ static void command_reply_acl(dfm_ctx_t *ctx, const cmd_t *c) {
     }
 }
 
-/* The legacy (first, last, step) triple; keynum/keyword commands report Redis's style. */
+/* The legacy (first, last, step) triple, as Redis 7 derives it from the key specs: only keys
+   at fixed positions count, so a keynum command reports its fixed destination if it has one
+   (ZUNIONSTORE: 1 1 1) and 0 0 0 otherwise (ZUNION, LMPOP); keyword commands 0 0 0. */
 static void command_key_triple(const cmd_t *c, int *first, int *last, int *step) {
     *first = c->first_key;
     *last = c->last_key;
     *step = c->key_step;
     if (c->keynum_index > 0) {
-        *first = c->keynum_index + 1;
-        *last = -1;
-        *step = 1;
+        int dst = c->first_key > 0 && c->first_key < c->keynum_index;
+        *first = *last = *step = dst ? c->first_key : 0;
+        if (dst) *step = 1;
     } else if (c->key_keyword || c->first_key <= 0) {
         *first = *last = *step = 0;
     }

@@ -129,6 +129,14 @@ def test_command_info_set_and_mset(raw):
     assert none is None
 
 
+def test_command_info_key_triple_of_numkeys_commands(raw):
+    """Redis 7 reports only keys at fixed positions in the legacy triple: a numkeys command
+    shows its destination (ZUNIONSTORE) or nothing (ZUNION, SINTERCARD)."""
+    rep = raw.cmd("COMMAND", "INFO", "zunionstore", "zunion", "sintercard")
+    assert [c[3:6] for c in rep] == [[1, 1, 1], [0, 0, 0], [0, 0, 0]]
+    assert all("movablekeys" in c[2] for c in rep)
+
+
 def test_command_info_case_insensitive(raw):
     assert raw.cmd("COMMAND", "INFO", "GET")[0][0] == b"get"
 
