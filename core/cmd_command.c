@@ -56,7 +56,7 @@ static const struct {
     {CMD_BLOCKING, "blocking"}, {CMD_LOADING, "loading"},           {CMD_STALE, "stale"},
     {CMD_SKIP_MONITOR, "skip_monitor"}, {CMD_FAST, "fast"},         {CMD_NO_AUTH, "no_auth"},
     {CMD_MAY_REPLICATE, "may_replicate"}, {CMD_NO_MULTI, "no_multi"},
-    {CMD_ALLOW_BUSY, "allow_busy"},
+    {CMD_ALLOW_BUSY, "allow_busy"}, {CMD_SKIP_SLOWLOG, "skip_slowlog"},
 };
 #define COMMAND_NFLAGS ((int)(sizeof command_flag_words / sizeof command_flag_words[0]))
 
@@ -793,11 +793,11 @@ static const dfm_command_t command_cmds[] = {
      COMMAND_DOC("7.0.0", "Returns documentary information about one, multiple or all commands.",
                  "O(N) where N is the number of commands to look up"),
      .args_doc = "[command-name ...]", .handler = command_docs_cmd},
-    {.name = "command|getkeys", .arity = -3, .flags = "loading stale", .acl_categories = "@slow @connection",
+    {.name = "command|getkeys", .arity = -4, .flags = "loading stale", .acl_categories = "@slow @connection",
      COMMAND_DOC("2.8.13", "Extracts the key names from an arbitrary command.",
                  "O(N) where N is the number of arguments to the command"),
      .args_doc = "command [arg ...]", .handler = command_getkeys_cmd},
-    {.name = "command|getkeysandflags", .arity = -3, .flags = "loading stale", .acl_categories = "@slow @connection",
+    {.name = "command|getkeysandflags", .arity = -4, .flags = "loading stale", .acl_categories = "@slow @connection",
      COMMAND_DOC("7.0.0", "Extracts the key names and access flags for an arbitrary command.",
                  "O(N) where N is the number of arguments to the command"),
      .args_doc = "command [arg ...]", .handler = command_getkeysandflags_cmd},

@@ -321,7 +321,7 @@ static const dfm_command_t multi_cmds[] = {
     {.name = "multi", .arity = 1, .flags = "noscript loading stale fast allow_busy @conn @multiok",
      .acl_categories = "@fast @transaction", .summary = "Starts a transaction.", .since = "1.2.0",
      .group = "transactions", .complexity = "O(1)", .handler = multi_cmd},
-    {.name = "exec", .arity = 1, .flags = "noscript loading stale skip_monitor @conn @multiok",
+    {.name = "exec", .arity = 1, .flags = "noscript loading stale skip_slowlog @conn @multiok",
      .acl_categories = "@slow @transaction", .summary = "Executes all commands in a transaction.",
      .since = "1.2.0", .group = "transactions", .complexity = "O(N)", .handler = exec_cmd},
     {.name = "discard", .arity = 1, .flags = "noscript loading stale fast allow_busy @conn @multiok",

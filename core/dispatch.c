@@ -27,7 +27,8 @@ static const struct {
     {"noscript", CMD_NOSCRIPT},   {"blocking", CMD_BLOCKING},     {"loading", CMD_LOADING},
     {"stale", CMD_STALE},         {"skip_monitor", CMD_SKIP_MONITOR}, {"no_auth", CMD_NO_AUTH},
     {"may_replicate", CMD_MAY_REPLICATE}, {"allow_busy", CMD_ALLOW_BUSY},
-    {"no_multi", CMD_NO_MULTI},   {"@allshards", CMD_ALL_SHARDS}, {"@conn", CMD_CONN},
+    {"no_multi", CMD_NO_MULTI},   {"skip_slowlog", CMD_SKIP_SLOWLOG},
+    {"@allshards", CMD_ALL_SHARDS}, {"@conn", CMD_CONN},
     {"@multiok", CMD_MULTI_OK},
 };
 

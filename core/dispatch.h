@@ -27,6 +27,7 @@
 #define CMD_MAY_REPLICATE (1u << 12)
 #define CMD_ALLOW_BUSY (1u << 13)
 #define CMD_NO_MULTI (1u << 14)
+#define CMD_SKIP_SLOWLOG (1u << 15)
 /* internal (core only) */
 #define CMD_ALL_SHARDS (1u << 20) /* runs its multi phases on every shard (FLUSHALL, KEYS) */
 #define CMD_CONN (1u << 21)       /* touches connection state: runs on the client's thread */
