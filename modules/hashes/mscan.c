@@ -4,6 +4,7 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "mscan.h"
 
@@ -12,6 +13,8 @@ int ms_parse_cursor(dfm_ctx_t *ctx, const dfm_api_t *api, const dfm_str_t *a, ui
     size_t i = 0, len = a->len;
     int neg = 0;
     uint64_t v = 0;
+    const char *nul = memchr(p, '\0', len);
+    if (nul) len = (size_t)(nul - p); /* Redis's strtoul reads up to a NUL byte */
     if (len > 0 && isspace((unsigned char)p[0])) goto fail;
     if (len > 0 && (p[0] == '+' || p[0] == '-')) neg = p[i++] == '-';
     if (len > 0 && i == len) goto fail;

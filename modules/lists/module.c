@@ -167,12 +167,12 @@ static const dfm_command_t lst_commands[] = {
             "O(N+M) where N is the length of the list and M is the number of elements "
             "removed.",
             "key count element", lst_cmd_lrem),
-    {.name = "blpop", .arity = -3, .flags = "write blocking", .first_key = 1, .last_key = -2,
+    {.name = "blpop", .arity = -3, .flags = "write noscript blocking", .first_key = 1, .last_key = -2,
      .key_step = 1, .acl_categories = "@list @slow @blocking",
      .summary = "Remove and get the first element in a list, or block until one is available",
      .since = "2.0.0", .group = "list", .complexity = LST_BPOP_CPLX,
      .args_doc = "key [key ...] timeout", .multi = &lst_blpop_multi},
-    {.name = "brpop", .arity = -3, .flags = "write blocking", .first_key = 1, .last_key = -2,
+    {.name = "brpop", .arity = -3, .flags = "write noscript blocking", .first_key = 1, .last_key = -2,
      .key_step = 1, .acl_categories = "@list @slow @blocking",
      .summary = "Remove and get the last element in a list, or block until one is available",
      .since = "2.0.0", .group = "list", .complexity = LST_BPOP_CPLX,
@@ -183,11 +183,11 @@ static const dfm_command_t lst_commands[] = {
     LST_MOVE("rpoplpush", 3, "write denyoom", "@list @slow",
              "Remove the last element in a list, prepend it to another list and return it",
              "1.2.0", "source destination", &lst_rpoplpush_multi),
-    LST_MOVE("blmove", 6, "write denyoom blocking", "@list @slow @blocking",
+    LST_MOVE("blmove", 6, "write denyoom noscript blocking", "@list @slow @blocking",
              "Pop an element from a list, push it to another list and return it; or block "
              "until one is available",
              "6.2.0", "source destination LEFT|RIGHT LEFT|RIGHT timeout", &lst_blmove_multi),
-    LST_MOVE("brpoplpush", 4, "write denyoom blocking", "@list @slow @blocking",
+    LST_MOVE("brpoplpush", 4, "write denyoom noscript blocking", "@list @slow @blocking",
              "Pop an element from a list, push it to another list and return it; or block "
              "until one is available",
              "2.2.0", "source destination timeout", &lst_brpoplpush_multi),

@@ -101,7 +101,6 @@ static int lpos_parse(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv, lpos_opts
                                           "to start from the end of the list");
                 return -1;
             }
-            if (o->rank == LLONG_MIN) o->rank = -LLONG_MAX;
         } else if (more && lst_api->arg_eq(&argv[j], "count")) {
             if (lpos_nonneg(ctx, &argv[++j], "ERR COUNT can't be negative", &o->count) < 0)
                 return -1;
@@ -112,6 +111,12 @@ static int lpos_parse(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv, lpos_opts
             lst_api->reply_syntax_error(ctx);
             return -1;
         }
+    }
+    if (o->rank == LLONG_MIN) {
+        /* Redis negates the rank into itself (still negative): every match from the tail
+           counts and its COUNT test (matches - rank + 1 >= count) never stops the scan. */
+        o->rank = -1;
+        if (o->count > 0) o->count = 0;
     }
     return 0;
 }

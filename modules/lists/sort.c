@@ -450,6 +450,7 @@ static int sort_read(dfm_ctx_t *ctx, sort_state_t *st, const dfm_str_t *argv, lo
         return -1;
     }
     const void *obj = k ? lst_api->obj_value(k) : NULL;
+    if (obj && is_zset) zsets->to_skiplist(lst_api->obj_value(k)); /* as Redis's SORT does */
     size_t n = !obj ? 0 : is_set ? sets->count(obj) : is_zset ? zsets->count(obj)
                                                              : ((const ql_t *)obj)->count;
     if (is_set && st->o.dontsort && st->o.store_at) { /* a stored result must be stable */

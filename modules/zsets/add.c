@@ -55,8 +55,9 @@ static int zadd_one(zset_t *z, int flags, double *score, const dfm_str_t *m) {
     zs_node_t *n = zs_find(z, m->ptr, m->len);
     if (!n) {
         if (flags & ZADD_XX) return ZADD_NOP;
-        zs_insert(z, *score, m->ptr, m->len);
+        zs_node_t *x = zs_insert(z, *score, m->ptr, m->len);
         zs_note_size(z, m->len);
+        if (!z->big && x->score == 0) x->score = 0.0; /* listpack text: -0 is kept as "0" */
         return ZADD_ADDED;
     }
     if (flags & ZADD_NX) return ZADD_NOP;
@@ -66,7 +67,7 @@ static int zadd_one(zset_t *z, int flags, double *score, const dfm_str_t *m) {
         return ZADD_NOP;
     *score = s;
     if (s == n->score) return ZADD_SAME;
-    zs_set_score(z, n, s);
+    zs_set_score(z, n, (!z->big && s == 0) ? 0.0 : s); /* the reply keeps -0 (*score) */
     return ZADD_UPDATED;
 }
 

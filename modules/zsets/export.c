@@ -1,6 +1,7 @@
 /*
  * export.c: the zsets module's read API for other modules (zsets_api.h): the type id, the
- * size, and a walk over the members in rank order from a given rank.
+ * size, a walk over the members in rank order from a given rank, and SORT's conversion of the
+ * encoding to "skiplist".
  */
 #include "zsets.h"
 #include "zsets_api.h"
@@ -20,7 +21,11 @@ static void zs_export_each(const void *obj, int rev, size_t start, zsets_each_fn
     }
 }
 
-static const zsets_api_t zs_export = {zs_export_type_id, zs_export_count, zs_export_each};
+/* Report obj as "skiplist" from now on (the members are untouched). */
+static void zs_export_to_skiplist(void *obj) { ((zset_t *)obj)->big = 1; }
+
+static const zsets_api_t zs_export = {zs_export_type_id, zs_export_count, zs_export_each,
+                                      zs_export_to_skiplist};
 
 int zs_export_register(dfm_module_t *self) {
     return zs_api->export_api(self, ZSETS_API_NAME, &zs_export);

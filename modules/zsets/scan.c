@@ -6,6 +6,7 @@
  */
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "zsets.h"
 
@@ -135,9 +136,9 @@ static int glob(const char *p, size_t plen, const char *s, size_t slen) {
                 }
                 p++, plen--;
             }
-            if (!plen) return 0; /* unterminated class */
             if (hit == neg) return 0;
             s++, slen--;
+            if (!plen) return slen == 0; /* as Redis, the pattern's end closes an open class */
             break;
         }
         case '\\':
@@ -167,13 +168,16 @@ static void scan_collect(void *arg, const zs_node_t *n) {
     a->v[a->n++] = n;
 }
 
-/* A SCAN cursor as Redis's strtoul reads it: [+-]digits within 64 bits ("-1" wraps). */
+/* A SCAN cursor as Redis's strtoul reads it: [+-]digits within 64 bits ("-1" wraps); the
+   empty string is cursor 0, a lone sign is not a cursor, a NUL byte ends the digits. */
 static int parse_cursor(const dfm_str_t *a, uint64_t *out) {
     uint64_t v = 0;
-    size_t i = a->len > 0 && (a->ptr[0] == '-' || a->ptr[0] == '+');
+    const char *nul = memchr(a->ptr, '\0', a->len);
+    size_t len = nul ? (size_t)(nul - a->ptr) : a->len;
+    size_t i = len > 0 && (a->ptr[0] == '-' || a->ptr[0] == '+');
     int neg = i && a->ptr[0] == '-';
-    if (a->len == i || a->len - i > 20) return -1;
-    for (; i < a->len; i++) {
+    if (i && len == i) return -1;
+    for (; i < len; i++) {
         unsigned d = (unsigned)(a->ptr[i] - '0');
         if (d > 9 || v > (UINT64_MAX - d) / 10) return -1;
         v = v * 10 + d;

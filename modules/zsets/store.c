@@ -252,7 +252,9 @@ static void compute(store_state_t *st) {
             do_inter(st, order, st->result);
         zs_api->free(order);
     }
-    zs_fix_encoding(st->result);
+    /* Only a stored result gets an encoding (and loses -0 scores if it is a listpack): the
+       replies of ZUNION/ZINTER/ZDIFF print the computed scores, -0 included, as Redis does. */
+    if (st->store) zs_fix_encoding(st->result);
 }
 
 /* ---------------------------------------------------------------- phases and replies */

@@ -33,6 +33,10 @@ void zs_fix_encoding(zset_t *z) {
     z->big = 0;
     zs_note_size(z, 0);
     for (const zs_node_t *n = zs_first(z); n && !z->big; n = zs_next(n)) zs_note_size(z, n->len);
+    if (z->big) return;
+    /* A listpack holds each score as printed text, and Redis prints -0 there as "0". */
+    for (zs_node_t *n = zs_first(z); n; n = zs_next(n))
+        if (n->score == 0) n->score = 0.0;
 }
 
 void zs_changed(dfm_ctx_t *ctx, const dfm_str_t *key, dfm_key_t *k, zset_t *z,

@@ -36,7 +36,8 @@ int zs_find_key(dfm_ctx_t *ctx, const dfm_str_t *key, int flags, dfm_key_t **k, 
 
 /* Mark z as "skiplist" if a member of len bytes or its size passes the listpack limits. */
 void zs_note_size(zset_t *z, size_t member_len);
-/* Recompute the encoding of a freshly built set from scratch (RDB load, *STORE results). */
+/* Recompute the encoding of a freshly built set from scratch (RDB load, *STORE results);
+   a set that stays "listpack" has its -0 scores made 0, as Redis stores them. */
 void zs_fix_encoding(zset_t *z);
 
 /* After a write to key: keyspace event, delete it when empty, WATCH. k may be NULL when the

@@ -1,9 +1,9 @@
 /*
  * zsets_api.h: what the zsets module exports to other modules (api->export_api under
  * ZSETS_API_NAME): read access to its "zset" objects, for commands that take sorted sets as
- * input (SORT). An importer looks the table up with api->import_api(self, ZSETS_API_NAME) and
- * gets NULL when the zsets module is absent. Calls run on the shard thread owning the object,
- * which must not change meanwhile.
+ * input (SORT), plus SORT's encoding conversion. An importer looks the table up with
+ * api->import_api(self, ZSETS_API_NAME) and gets NULL when the zsets module is absent. Calls
+ * run on the shard thread owning the object, which must not change meanwhile.
  */
 #ifndef DF_ZSETS_API_H
 #define DF_ZSETS_API_H
@@ -26,6 +26,9 @@ typedef struct zsets_api {
        when rev is set, as ZREVRANGE), starting at 0-based rank `start` of that order, until
        fn returns 0 or the members run out. O(log(N)) to reach start, O(1) per member. */
     void (*each)(const void *obj, int rev, size_t start, zsets_each_fn fn, void *arg);
+    /* Make OBJECT ENCODING report obj as "skiplist" from now on, as Redis's SORT converts any
+       sorted set it sorts; the members do not change. */
+    void (*to_skiplist)(void *obj);
 } zsets_api_t;
 
 #endif
