@@ -45,6 +45,7 @@ typedef struct block_wait {
     int *keys;
     dfm_unblock_fn on_ready;
     int64_t timeout_ms;
+    int64_t deadline_ms; /* when the timeout fires (0 = never), for a rerun's new wait */
     struct event *timer;
     int rerun; /* on_ready said DFM_UNBLOCK_RERUN: no reply, run the command again */
     rbuf_t out;
@@ -118,7 +119,14 @@ void block_on_keys(dfm_ctx_t *ctx, const int *keys, int nkeys, int64_t timeout_m
     memcpy(w->keys, keys, sizeof(int) * (size_t)nkeys);
     w->nkeys = nkeys;
     w->on_ready = on_ready;
+    conn_t *rc = ctx->client; /* read on its own thread only (a rerun's reply step runs there) */
+    if (ctx->client_worker == tl_worker->id && rc->rerun_deadline_ms > 0) {
+        /* a re-run command blocks again: only what was left of its wait */
+        int64_t left = rc->rerun_deadline_ms - util_now_ms();
+        timeout_ms = left > 0 ? left : 1;
+    }
     w->timeout_ms = timeout_ms;
+    w->deadline_ms = timeout_ms > 0 ? util_now_ms() + timeout_ms : 0;
     w->c = ctx->client;
     w->worker = ctx->client_worker;
     w->db = ctx->db;
@@ -340,7 +348,7 @@ static void block_on_done(msg_t *m) {
         c->flags &= ~CONN_BLOCKED;
         atomic_fetch_sub(&block_blocked, 1);
         if (w->rerun)
-            conn_rerun(c, w->argc, w->argv);
+            conn_rerun(c, w->argc, w->argv, w->deadline_ms);
         else
             rbuf_append(&c->obuf, w->out.data, w->out.len);
         block_each_shard(w, block_on_unregister);

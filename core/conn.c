@@ -348,7 +348,7 @@ void conn_defer(conn_t *c, int argc, const dfm_str_t *argv) {
     c->deferred_argc = argc;
 }
 
-void conn_rerun(conn_t *c, int argc, const dfm_str_t *argv) {
+void conn_rerun(conn_t *c, int argc, const dfm_str_t *argv, int64_t deadline_ms) {
     size_t bytes = (size_t)argc * sizeof *argv;
     for (int i = 0; i < argc; i++) bytes += argv[i].len + 1;
     df_free(c->rerun_argv); /* its command is over: the client was blocked */
@@ -362,6 +362,7 @@ void conn_rerun(conn_t *c, int argc, const dfm_str_t *argv) {
         p += argv[i].len + 1;
     }
     conn_defer(c, argc, c->rerun_argv);
+    c->rerun_deadline_ms = deadline_ms;
 }
 
 /*
@@ -450,6 +451,7 @@ static void conn_process(conn_t *c) {
             c->flags |= CONN_CLOSE_AFTER_REPLY;
             break;
         }
+        c->rerun_deadline_ms = 0; /* the rerun, if any, is over */
         if (c->parser.argc > 0) conn_execute(c, c->parser.argc, c->parser.argv);
         if (c->obuf.len - c->opos > CONN_OBUF_FLUSH && !c->sq && !c->mg) conn_flush(c);
     }

@@ -54,6 +54,7 @@ typedef struct conn {
     dfm_str_t *deferred_argv;
     int deferred_cap;
     dfm_str_t *rerun_argv;  /* conn_rerun's copy of a woken command (argv, then its bytes) */
+    int64_t rerun_deadline_ms; /* its wait's end (0 = none): a re-block keeps it */
     char *name;
     char *lib_name, *lib_ver;
     char addr[64], laddr[64];
@@ -93,7 +94,7 @@ void conn_release(conn_t *c);
 void conn_defer(conn_t *c, int argc, const dfm_str_t *argv);
 /* A blocked command woke with DFM_UNBLOCK_RERUN: copy it (the connection keeps the copy until
    the next rerun) and run it next, before more input. Client's thread. */
-void conn_rerun(conn_t *c, int argc, const dfm_str_t *argv);
+void conn_rerun(conn_t *c, int argc, const dfm_str_t *argv, int64_t deadline_ms);
 void conn_flush(conn_t *c);
 /* 1 if replies computed elsewhere may be written to the socket by the thread that computes
    them: no more input is buffered, no write is parked, nothing else depends on the client's
