@@ -316,6 +316,9 @@ static void block_on_unregister(msg_t *m) {
 
 /* Send fn to every shard that holds one of w's keys (inline for our own shards). */
 static void block_each_shard(block_wait_t *w, msg_fn fn) {
+    /* Our own reference for the walk: fn runs inline for our shards, and registering there
+       may serve w at once and drop every other reference. */
+    atomic_fetch_add(&w->refs, 1);
     for (int s = 0; s < g_nshards; s++) {
         int has = 0;
         for (int i = 0; i < w->nkeys && !has; i++)
@@ -331,6 +334,7 @@ static void block_each_shard(block_wait_t *w, msg_fn fn) {
         else
             worker_send(g_shards[s].owner, &bm->m);
     }
+    wait_release(w);
 }
 
 /* --- the client's side ------------------------------------------------------------------ */

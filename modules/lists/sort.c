@@ -235,6 +235,7 @@ static sort_ref_t sort_keep(sort_arena_t *a, const char *p, size_t len) {
 }
 
 static dfm_str_t sort_str(const sort_state_t *st, sort_ref_t r) {
+    if (!st->arena.p) return (dfm_str_t){"", 0}; /* only empty strings so far: no buffer */
     return (dfm_str_t){st->arena.p + r.off, r.len};
 }
 
