@@ -118,7 +118,8 @@ extern const dfm_multi_t zs_bzmpop_multi;
 extern const dfm_multi_t zs_zintercard_multi;
 extern const dfm_multi_t zs_zrangestore_multi;
 
-/* Export the read API of zsets_api.h (export.c); init only. 0 or -1. */
+/* Export the read API of zsets_api.h and the write API of zsets_write_api.h (export.c);
+   init only. 0 or -1. */
 int zs_export_register(dfm_module_t *self);
 
 /* RDB (module.c's type table uses them). */

@@ -136,3 +136,29 @@ def raw(server):
 
 def is_redis():
     return SERVER_KIND == "redis"
+
+
+def per_thread_count_server():
+    """A module-scoped `server` fixture for a test module that must see both one shard and
+    cross-shard paths in one run: parametrized over 1 and max(DF_TEST_THREADS, 3) threads
+    (one redis-server when REDIS=1). Use as `server = per_thread_count_server()`."""
+    @pytest.fixture(scope="module", ids=lambda n: f"{n}threads",
+                    params=[1] if is_redis() else sorted({THREADS, max(THREADS, 3)}))
+    def server(request):
+        s = Server(threads=request.param)
+        yield s
+        s.stop()
+    return server
+
+
+def callbackless_client():
+    """An `r` fixture whose client has no redis-py reply callbacks (raw replies as parsed
+    RESP), on an empty server. Use as `r = callbackless_client()`."""
+    @pytest.fixture
+    def r(server):
+        c = server.client()
+        c.flushall()
+        c.response_callbacks.clear()
+        yield c
+        c.close()
+    return r

@@ -14,7 +14,7 @@ import shutil
 import pytest
 import redis
 
-from conftest import THREADS, Server, is_redis
+from conftest import Server, is_redis, per_thread_count_server
 from helpers import WRONGTYPE
 
 NOT_HLL = "WRONGTYPE Key is not a valid HyperLogLog string value."
@@ -28,12 +28,7 @@ SEVEN_DECODED = ("Z:1646 v:1,1 Z:5645 v:1,1 Z:1085 v:2,1 z:57 v:1,1 Z:4274 v:2,1
 EMPTY_STALE = "48594c4c0100000000000000000000807fff"
 
 
-@pytest.fixture(scope="module", ids=lambda n: f"{n}threads",
-                params=[1] if is_redis() else sorted({THREADS, max(THREADS, 3)}))
-def server(request):
-    s = Server(threads=request.param)
-    yield s
-    s.stop()
+server = per_thread_count_server()
 
 
 # r and rb (conftest.py) run on the parametrized server above.

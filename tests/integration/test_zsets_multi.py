@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from conftest import THREADS, Server, is_redis
+from conftest import per_thread_count_server, callbackless_client
 from helpers import WRONGTYPE, SYNTAX, blocked_clients, wait_blocked
 from resp import Error
 # The blocked waiters come from test_blocking.
@@ -23,23 +23,10 @@ COUNT = "count should be greater than 0"
 KEYS = [f"zm:{i}" for i in range(8)]  # spread over the shards
 
 
-@pytest.fixture(scope="module", ids=lambda n: f"{n}threads",
-                params=[1] if is_redis() else sorted({THREADS, max(THREADS, 3)}))
-def server(request):
-    s = Server(threads=request.param)
-    yield s
-    s.stop()
+server = per_thread_count_server()
 
 
-@pytest.fixture
-def r(server):
-    """A client without redis-py's reply callbacks, on an empty server (the server fixture
-    above is parametrized, which conftest's client fixture cannot pass through)."""
-    c = server.client()
-    c.flushall()
-    c.response_callbacks.clear()
-    yield c
-    c.close()
+r = callbackless_client()
 
 
 def zall(r, key):
