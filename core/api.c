@@ -18,7 +18,9 @@
 #include "db.h"
 #include "dispatch.h"
 #include "dump.h"
+#include "glob.h"
 #include "log.h"
+#include "notify.h"
 #include "module_loader.h"
 #include "server.h"
 #include "util.h"
@@ -45,7 +47,7 @@ static int api_nexp;
 
 void api_set_registering(dfm_module_t *m) { api_registering = m; }
 
-static int api_check_open(dfm_module_t *m, const char *what) {
+int api_check_open(dfm_module_t *m, const char *what) {
     if (api_registering && api_registering == m) return 0;
     log_error("module %s: %s outside of dfm_module_init is refused (tables are frozen)",
               m ? api_module_name(m) : "?", what);
@@ -277,10 +279,7 @@ static void api_signal_modified(dfm_ctx_t *ctx, const dfm_str_t *key) {
 }
 
 static void api_notify(dfm_ctx_t *ctx, const char *ev, const dfm_str_t *key, int cls) {
-    (void)ctx;
-    (void)ev;
-    (void)key;
-    (void)cls;
+    notify_key(ctx->db, ev, key->ptr, key->len, cls);
 }
 
 static int64_t api_now_ms(void) { return util_now_ms(); }
@@ -414,4 +413,16 @@ const dfm_api_t g_api = {
     .rdb_load_raw = rdb_load_raw,
     .can_block = api_can_block,
     .set_command_keys = api_set_command_keys,
+    .register_client_slot = api_register_client_slot,
+    .client = api_client,
+    .client_get = api_client_get,
+    .client_set = api_client_set,
+    .client_set_pubsub = api_client_set_pubsub,
+    .client_context = api_client_context,
+    .reply_push = reply_push,
+    .each_thread = api_each_thread,
+    .thread_id = api_thread_id,
+    .num_threads = api_num_threads,
+    .glob_match = glob_match,
+    .register_publish_hook = api_register_publish_hook,
 };

@@ -25,5 +25,20 @@ void api_run_shard_exit(int shard);
 const void *api_find_export(const char *name);
 int api_nexports(void);
 void api_free(void);
+/* Refuse a registration outside dfm_module_init (logged); 0 when open for m. */
+int api_check_open(dfm_module_t *m, const char *what);
+
+/* The 1.5 client services (api_client.c). */
+int api_register_client_slot(dfm_module_t *m, dfm_client_release_fn release, int *slot);
+dfm_client_t *api_client(dfm_ctx_t *ctx);
+void *api_client_get(dfm_client_t *c, int slot);
+void api_client_set(dfm_client_t *c, int slot, void *data);
+void api_client_set_pubsub(dfm_client_t *c, int channels, int patterns, int shard_channels);
+dfm_ctx_t *api_client_context(dfm_client_t *c);
+void api_each_thread(dfm_ctx_t *ctx, dfm_each_thread_fn each, dfm_each_done_fn done,
+                     void (*free_result)(void *), void *arg, void (*free_arg)(void *));
+int api_thread_id(void);
+int api_register_publish_hook(dfm_module_t *m, dfm_publish_hook_fn hook);
+int api_num_threads(void);
 
 #endif

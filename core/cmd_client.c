@@ -25,9 +25,12 @@
 /* ------------------------------------------------------------------------------------ */
 /* Client filters (LIST, KILL, UNBLOCK)                                                   */
 
+enum { CLIENT_NORMAL = 1, CLIENT_PUBSUB = 2 };
+
 typedef struct client_filter {
     conn_t *self;        /* the requester: compared by identity only, never read elsewhere */
-    int none;            /* TYPE other than normal: matches nothing */
+    int none;            /* TYPE master / replica: matches nothing */
+    int type;            /* 0 any, CLIENT_NORMAL, CLIENT_PUBSUB (subscribed clients) */
     uint64_t *ids;       /* ID filter (LIST takes several), NULL = any */
     int nids;
     char addr[64], laddr[64];
@@ -57,6 +60,7 @@ static void client_filter_add_id(client_filter_t *f, uint64_t id) {
 /* Does connection c pass filter f? Runs on c's thread. */
 static int client_match(const client_filter_t *f, conn_t *c) {
     if (f->none || (c->flags & CONN_CLOSING)) return 0;
+    if (f->type && f->type != (conn_subscribed(c) ? CLIENT_PUBSUB : CLIENT_NORMAL)) return 0;
     if (f->ids) {
         int hit = 0;
         for (int i = 0; i < f->nids && !hit; i++) hit = f->ids[i] == c->id;
@@ -140,11 +144,15 @@ static void client_list_done(dfm_ctx_t *ctx, rbuf_t *parts, int n, void *arg) {
     df_free(lines);
 }
 
-/* TYPE name: 0 ok (f->none set for types we have no clients of), -1 after replying. */
+/* TYPE name: 0 ok (f->none set for types we have no clients of), -1 after replying. A
+   subscribed client is of type pubsub, not normal, as in Redis. */
 static int client_parse_type(dfm_ctx_t *ctx, const dfm_str_t *t, client_filter_t *f) {
-    if (util_eq_nocase(t->ptr, t->len, "normal")) return 0;
+    if (util_eq_nocase(t->ptr, t->len, "normal") || util_eq_nocase(t->ptr, t->len, "pubsub")) {
+        f->type = util_eq_nocase(t->ptr, t->len, "normal") ? CLIENT_NORMAL : CLIENT_PUBSUB;
+        return 0;
+    }
     if (util_eq_nocase(t->ptr, t->len, "master") || util_eq_nocase(t->ptr, t->len, "replica") ||
-        util_eq_nocase(t->ptr, t->len, "slave") || util_eq_nocase(t->ptr, t->len, "pubsub")) {
+        util_eq_nocase(t->ptr, t->len, "slave")) {
         f->none = 1;
         return 0;
     }

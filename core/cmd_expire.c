@@ -14,6 +14,7 @@
 #include "dispatch.h"
 #include "reply.h"
 #include "util.h"
+#include "notify.h"
 
 #define EXP_NX 0x1
 #define EXP_XX 0x2
@@ -123,6 +124,7 @@ static void expire_generic(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv, int 
     else
         db_set_expire(s, ctx->db, slot, when);
     db_signal_modified(s, ctx->db, argv[1].ptr, argv[1].len);
+    notify_key(ctx->db, when <= now ? "del" : "expire", argv[1].ptr, argv[1].len, 'g');
     reply_int(ctx, 1);
 }
 
@@ -188,6 +190,7 @@ static void persist_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     }
     db_set_expire(s, ctx->db, slot, -1);
     db_signal_modified(s, ctx->db, argv[1].ptr, argv[1].len);
+    notify_key(ctx->db, "persist", argv[1].ptr, argv[1].len, 'g');
     reply_int(ctx, 1);
 }
 

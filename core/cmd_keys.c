@@ -26,6 +26,7 @@
 #include "reply.h"
 #include "server.h"
 #include "util.h"
+#include "notify.h"
 
 #define KEYS_NOSUCHKEY "ERR no such key"
 #define KEYS_SAMEOBJ "ERR source and destination objects are the same"
@@ -140,6 +141,7 @@ static int del_phase(dfm_ctx_t *ctx, int phase, void **state, int argc, const df
         if (!slot) continue;
         db_delete_slot(s, ctx->db, slot);
         db_signal_modified(s, ctx->db, argv[i].ptr, argv[i].len);
+        notify_key(ctx->db, "del", argv[i].ptr, argv[i].len, 'g');
         n++;
     }
     keys_state_add(state, n);
@@ -209,9 +211,11 @@ static int rename_phase_generic(dfm_ctx_t *ctx, int phase, void **state, const d
         if (!slot) return -1; /* cannot happen: the key is locked since phase 0 */
         st->moved = keys_entry_rekey(keys_detach(s, ctx->db, slot), argv[2].ptr, argv[2].len);
         db_signal_modified(s, ctx->db, argv[1].ptr, argv[1].len);
+        notify_key(ctx->db, "rename_from", argv[1].ptr, argv[1].len, 'g');
     } else if (phase == 2 && keys_mine(ctx, &argv[2]) && st->moved) {
         keys_store(s, ctx->db, st->moved);
         st->moved = NULL;
+        notify_key(ctx->db, "rename_to", argv[2].ptr, argv[2].len, 'g');
     }
     return 0;
 }
@@ -307,6 +311,7 @@ static int copy_phase(dfm_ctx_t *ctx, int phase, void **state, int argc, const d
         keys_store(s, st->dstdb, st->copy);
         st->copy = NULL;
         st->result = 1;
+        notify_key(st->dstdb, "copy_to", argv[2].ptr, argv[2].len, 'g');
     }
     return 0;
 }
@@ -354,6 +359,8 @@ static void move_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     }
     keys_store(s, dst, keys_detach(s, ctx->db, slot));
     db_signal_modified(s, ctx->db, argv[1].ptr, argv[1].len);
+    notify_key(ctx->db, "move_from", argv[1].ptr, argv[1].len, 'g');
+    notify_key(dst, "move_to", argv[1].ptr, argv[1].len, 'g');
     reply_int(ctx, 1);
 }
 
@@ -426,6 +433,7 @@ static entry_t *randkey_pick(shard_t *s, int db) {
         entry_t *e = slot_entry(*slot);
         if (!slot_has_expire(*slot) || entry_expire(e) > now) return e;
         db_signal_modified(s, db, entry_key(e), e->klen);
+        notify_key(db, "expired", entry_key(e), e->klen, 'x');
         db_delete_slot(s, db, slot);
         s->stats.expired++;
     }

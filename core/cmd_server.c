@@ -52,10 +52,15 @@ static void ping_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
         reply_error(ctx, "ERR wrong number of arguments for 'ping' command");
         return;
     }
-    if (argc == 2)
+    if (ctx->conn && ctx->resp == 2 && conn_subscribed(ctx->conn)) { /* Redis's form */
+        reply_array(ctx, 2);
+        reply_cstr(ctx, "pong");
+        reply_bulk(ctx, argc == 2 ? argv[1].ptr : "", argc == 2 ? argv[1].len : 0);
+    } else if (argc == 2) {
         reply_bulk(ctx, argv[1].ptr, argv[1].len);
-    else
+    } else {
         rbuf_append(ctx->out, "+PONG\r\n", 7);
+    }
 }
 
 static void echo_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
@@ -190,6 +195,7 @@ static void reset_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     }
     c->flags &= ~(CONN_MULTI | CONN_DIRTY_EXEC);
     if (c->watch) server_unwatch_all(c);
+    conn_release_slots(c); /* subscriptions and other modules' client state */
     c->db = 0;
     c->resp = 2;
     df_free(c->name);

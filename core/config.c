@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "glob.h"
+#include "notify.h"
 
 /* DF_VERSION comes from the build (Makefile.am passes PACKAGE_VERSION). */
 #ifndef DF_MODULES_CONF_DIR
@@ -63,6 +64,9 @@ typedef struct config__param {
     unsigned flags;
     const char *unsupported; /* non-NULL: the feature is missing, this says so */
     const char *(*validate)(const char *value); /* extra check for strings: NULL or why */
+    /* strings: the form stored (and shown) for a valid value, e.g. "AKE" for "KEA"; may
+       also apply it. NULL: stored as given. */
+    const char *(*normalize)(const char *value);
     int last_source;         /* for CONFIG__F_ACCUM */
 } config__param_t;
 
@@ -72,6 +76,7 @@ typedef struct config__def {
     unsigned flags;
     const char *unsupported;
     const char *(*validate)(const char *value);
+    const char *(*normalize)(const char *value);
 } config__def_t;
 
 typedef struct config__pair {
@@ -439,6 +444,10 @@ static const config__def_t config__core[] = {
            .help = "snapshot file name, inside dir"},
      .validate = config__validate_dbfilename},
     CONFIG__BOOL("cache-mode", "no", cache_mode, 1, "evict keys like a cache near maxmemory"),
+    {.d = {.name = "notify-keyspace-events", .kind = DFM_CONF_STRING, .default_value = "",
+           .storage = &g_config.notify_keyspace_events, .mutable_at_runtime = 1,
+           .help = "keyspace events published (Redis's letters: K E g $ l s h z x e t m d n A)"},
+     .validate = notify_validate, .normalize = notify_normalize},
     CONFIG__NO("tls-port", INT, "0", tls_port, CONFIG__TLS),
     CONFIG__NO("tls-cert-file", STRING, "", tls_cert_file, CONFIG__TLS),
     CONFIG__NO("tls-key-file", STRING, "", tls_key_file, CONFIG__TLS),
@@ -484,7 +493,7 @@ static void config__free_param(config__param_t *p)
 static void config__store_string(config__param_t *p, const char *v)
 {
     char **slot = p->d.storage;
-    char *copy = config__strdup(v);
+    char *copy = config__strdup(p->normalize ? p->normalize(v) : v);
 
     free(*slot);
     *slot = copy;
@@ -592,6 +601,7 @@ void config_init(void)
             fprintf(stderr, "config_init: %s\n", err ? err : "out of memory");
             abort();
         }
+        config__params[config__nparams - 1]->normalize = d->normalize;
     }
 }
 

@@ -68,6 +68,7 @@ typedef struct df_config {
     /* Stored and shown by CONFIG GET; snapshots do not act on them yet. */
     char *save;          /* "3600 1 300 100 60 10000": <seconds> <changes> pairs, "" = off */
     char *dbfilename;
+    char *notify_keyspace_events; /* normalized ("AKE"); notify.c keeps the parsed flags */
     int64_t cache_mode;
     /* Features not built yet: the parameters are known so that a non-default value fails
        with a clear message (see the table in config.c); they hold their defaults. */

@@ -124,7 +124,7 @@ static void conn_wq_remove(conn_t *c) {
     c->flags &= ~CONN_IN_WQ;
 }
 
-static void conn_flush_later(conn_t *c) {
+void conn_flush_later(conn_t *c) {
     if (c->flags & (CONN_IN_WQ | CONN_CLOSING)) return;
     c->flags |= CONN_IN_WQ;
     c->wprev = NULL;
@@ -146,7 +146,12 @@ void conn_flush_pending(worker_t *w) {
     while (w->wq) {
         conn_t *c = w->wq;
         conn_wq_remove(c);
-        if (!(c->flags & CONN_CLOSING)) conn_flush(c);
+        if (c->flags & CONN_PUSH_KILL) {
+            conn_close(c);
+        } else if (!(c->flags & CONN_CLOSING)) {
+            conn_take_pushes(c, 0);
+            conn_flush(c);
+        }
     }
     conn_reap(w);
 }
@@ -171,6 +176,7 @@ void conn_free(conn_t *c) {
     resp_parser_free(&c->parser);
     df_free(c->ibuf);
     rbuf_free(&c->obuf);
+    rbuf_free(&c->pushq);
     df_free(c->deferred_argv);
     df_free(c->rerun_argv);
     df_free(c->name);
@@ -207,6 +213,7 @@ void conn_handoff_end(conn_t *c) {
 void conn_close(conn_t *c) {
     if (c->flags & CONN_CLOSING) return;
     c->flags |= CONN_CLOSING;
+    conn_release_slots(c);
     if (c->blocked) block_cancel(c);
     if (c->sq && !sq_was_sent(c->sq)) {
         sq_free(c->sq);
@@ -378,6 +385,7 @@ static _Thread_local int conn_ahead_ready;
 
 void conn_worker_exit(void) {
     if (tl_worker) conn_reap(tl_worker);
+    conn_push_worker_exit();
     if (conn_ahead_ready) resp_parser_free(&conn_ahead_parser);
     conn_ahead_ready = 0;
 }
@@ -486,6 +494,7 @@ void conn_resume(conn_t *c) {
         return;
     }
     if (c->pending) return;
+    if (c->pushq.len && conn_take_pushes(c, 0)) conn_flush_later(c);
     if ((c->flags & CONN_READ_PAUSED) && !(c->flags & CONN_WRITE_WAIT)) {
         c->flags &= ~CONN_READ_PAUSED;
         event_add(c->ev_read, NULL);
@@ -572,17 +581,20 @@ void conn_execute(conn_t *c, int argc, dfm_str_t *argv) {
 void conn_describe(conn_t *c, rbuf_t *out) {
     char line[1024];
     int64_t now = util_now_ms();
-    char flags[8] = "N";
-    if (c->flags & CONN_MULTI) strcpy(flags, "x");
-    if (c->flags & CONN_BLOCKED) strcpy(flags, "b");
+    char flags[8], *f = flags; /* Redis's letters, in its order */
+    if (conn_subscribed(c)) *f++ = 'P';
+    if (c->flags & CONN_MULTI) *f++ = 'x';
+    if (c->flags & CONN_BLOCKED) *f++ = 'b';
+    if (f == flags) *f++ = 'N';
+    *f = '\0';
     int n = snprintf(line, sizeof line,
                      "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
-                     "sub=0 psub=0 ssub=0 multi=%d qbuf=%zu qbuf-free=%zu argv-mem=0 "
+                     "sub=%d psub=%d ssub=%d multi=%d qbuf=%zu qbuf-free=%zu argv-mem=0 "
                      "multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=0 omem=0 tot-mem=%zu events=r "
                      "cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s\n",
                      (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
                      (long long)((now - c->ctime_ms) / 1000), (long long)((now - c->last_ms) / 1000),
-                     flags, c->db, c->multi ? c->multi->n : -1, c->ilen - c->ipos,
+                     flags, c->db, c->nsub, c->npsub, c->nssub, c->multi ? c->multi->n : -1, c->ilen - c->ipos,
                      c->icap - c->ilen, c->icap, c->icap, c->obuf.len,
                      c->icap + c->obuf.cap + sizeof *c,
                      c->last_cmd ? (c->last_cmd->fullname ? c->last_cmd->fullname : c->last_cmd->name) : "NULL",
@@ -610,7 +622,8 @@ void conn_cron(worker_t *w) {
     int64_t now = server_now_ms();
     for (conn_t *c = w->conns, *next; c; c = next) {
         next = c->next;
-        if (c->flags & (CONN_CLOSING | CONN_BLOCKED) || c->pending) continue;
+        /* as in Redis, blocked and subscribed clients are not idle */
+        if (c->flags & (CONN_CLOSING | CONN_BLOCKED) || c->pending || conn_subscribed(c)) continue;
         if (now - c->last_ms > g_config.timeout * 1000) conn_close(c);
     }
 }

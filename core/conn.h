@@ -27,6 +27,9 @@
 #define CONN_IN_DISPATCH (1u << 8) /* a tx is being started: delivery must not resume */
 #define CONN_IN_WQ (1u << 9)       /* on its worker's list of clients with replies to write */
 #define CONN_FREEING (1u << 10)    /* closed and idle: freed at the end of the iteration */
+#define CONN_PUSH_KILL (1u << 11)  /* over the pub/sub output limit: closed at iteration end */
+
+#define CONN_SLOTS 4 /* module slots per client */
 
 struct tx;
 struct squash;
@@ -73,6 +76,11 @@ typedef struct conn {
     int handoff;
     int wake_counted;
     struct conn *wprev, *wnext; /* worker's pending-write list */
+    /* Modules' per-client data (api register_client_slot), pub/sub subscription counts, and
+       pushes (published messages) waiting for a point between replies (conn_push_ctx). */
+    void *slots[CONN_SLOTS];
+    int nsub, npsub, nssub;
+    rbuf_t pushq;
     uint8_t lcache_len; /* last command name as sent, and its table entry */
     char lcache_name[15];
     const cmd_t *lcache_cmd;
@@ -111,6 +119,24 @@ void conn_flush_pending(worker_t *w);
 void conn_close_all(worker_t *w);
 /* The client's context for running a command on its own thread. */
 void conn_ctx(conn_t *c, dfm_ctx_t *ctx, struct shard *s);
+/* A context whose replies are pushes to c (its own thread only): they are kept aside and
+   join the output at the next point between replies (end of the iteration, or when the
+   client's pending command returns). Valid until the next call on this thread. */
+dfm_ctx_t *conn_push_ctx(conn_t *c);
+/* Run and clear the modules' client slots (release callbacks): on close and on RESET. Also
+   drops the pub/sub counts. */
+void conn_release_slots(conn_t *c);
+/* Move queued pushes into the output if c is between replies (its own thread); 1 if any
+   moved. pending_ok: the caller knows the one pending command is about to write its reply
+   (a fan-out's done step), so pushes go ahead of it. */
+int conn_take_pushes(conn_t *c, int pending_ok);
+/* Have c's output written at the end of this iteration (its own thread). */
+void conn_flush_later(conn_t *c);
+void conn_push_worker_exit(void);
+/* Register the release callback of a new slot (main thread, module init); -1 if none left. */
+int conn_slot_register(dfm_client_release_fn release);
+/* 1 if a RESP2 client in subscribed mode (any subscription). */
+static inline int conn_subscribed(const conn_t *c) { return (c->nsub | c->npsub | c->nssub) != 0; }
 /* CLIENT LIST line for this client (appended to out). */
 void conn_describe(conn_t *c, rbuf_t *out);
 /* Free the calling worker's per-thread parsing state (at worker exit). */

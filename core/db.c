@@ -11,6 +11,7 @@
 #include "dragonfly/module.h"
 #include "util.h"
 #include "worker.h"
+#include "notify.h"
 #include <event2/event.h>
 
 shard_t *g_shards;
@@ -137,6 +138,7 @@ table_slot_t *db_find(shard_t *s, int db, const char *key, size_t klen) {
             db_delete_slot(s, db, slot);
             s->stats.expired++;
             db_signal_modified(s, db, key, klen);
+            notify_key(db, "expired", key, klen, 'x');
             return NULL;
         }
     }

@@ -27,6 +27,7 @@
 #include "reply.h"
 #include "server.h"
 #include "util.h"
+#include "notify.h"
 
 #if defined(__has_include)
 #if __has_include(<lzf.h>)
@@ -518,6 +519,7 @@ static void restore_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
         if (slot) {
             db_delete_slot(s, ctx->db, slot);
             db_signal_modified(s, ctx->db, argv[1].ptr, argv[1].len);
+            notify_key(ctx->db, "del", argv[1].ptr, argv[1].len, 'g');
         }
         reply_ok(ctx);
         return;
@@ -525,6 +527,7 @@ static void restore_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     restore__set_lru(e, &o);
     db_set_entry(s, ctx->db, e);
     db_signal_modified(s, ctx->db, argv[1].ptr, argv[1].len);
+    notify_key(ctx->db, "restore", argv[1].ptr, argv[1].len, 'g');
     reply_ok(ctx);
 }
 

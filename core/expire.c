@@ -10,6 +10,7 @@
 
 #include "db.h"
 #include "util.h"
+#include "notify.h"
 
 #define EXPIRE_BATCH_BUCKETS 256
 #define EXPIRE_MAX_COLLECT 1024
@@ -42,6 +43,7 @@ static size_t expire_collected(shard_t *s, int dbi, expire_scan_t *st) {
         table_slot_t *slot = db_find_raw(s, dbi, entry_key(e), e->klen);
         if (!slot) continue;
         db_signal_modified(s, dbi, entry_key(e), e->klen);
+        notify_key(dbi, "expired", entry_key(e), e->klen, 'x');
         db_delete_slot(s, dbi, slot);
         s->stats.expired++;
     }

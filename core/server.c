@@ -173,6 +173,16 @@ const cmd_t *server_peek(struct conn *c, int argc, const dfm_str_t *argv) {
 
 _Thread_local uint64_t tl_cmd_clock;
 
+/* The commands a RESP2 client in subscribed mode may send (Redis's list). */
+static int server_pubsub_allowed(const cmd_t *cmd) {
+    static const char *const ok[] = {"ping",        "subscribe",    "ssubscribe",
+                                      "unsubscribe", "sunsubscribe", "psubscribe",
+                                      "punsubscribe", "quit",        "reset"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        if (strcmp(cmd->name, ok[i]) == 0) return 1;
+    return 0;
+}
+
 const cmd_t *server_prepare(struct conn *c, int argc, dfm_str_t *argv) {
     const cmd_t *cmd = server_lookup(c, &argv[0]);
     c->cmds++;
@@ -193,6 +203,16 @@ const cmd_t *server_prepare(struct conn *c, int argc, dfm_str_t *argv) {
     if (!c->authed && !(cmd->flags & CMD_NO_AUTH)) {
         cmd->stats[c->w->id].rejected++;
         server_reject_cmd(c, cmd, "NOAUTH Authentication required.");
+        return NULL;
+    }
+    if (c->resp == 2 && conn_subscribed(c) && !server_pubsub_allowed(cmd)) {
+        cmd->stats[c->w->id].rejected++;
+        char msg[200];
+        snprintf(msg, sizeof msg,
+                 "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT "
+                 "/ RESET are allowed in this context",
+                 cmd->fullname ? cmd->fullname : cmd->name);
+        server_reject_cmd(c, cmd, msg);
         return NULL;
     }
     if ((c->flags & CONN_MULTI) && !(cmd->flags & CMD_MULTI_OK)) {

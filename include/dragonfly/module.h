@@ -23,6 +23,9 @@
  *   2026-11-24  1.2  RDB encoding helpers for data types' rdb_save/rdb_load.
  *   2026-11-24  1.3  an unblock function may return DFM_UNBLOCK_RERUN (BLMOVE); can_block.
  *   2026-11-24  1.4  set_command_keys: key positions found by a module function (SORT ... STORE).
+ *   2026-11-24  1.5  clients (per-client module data, pushes to a client, pub/sub mode), running
+ *                    a function on every thread, glob matching, the keyspace-event publisher
+ *                    (the pubsub module).
  */
 #ifndef DRAGONFLY_MODULE_H
 #define DRAGONFLY_MODULE_H
@@ -35,7 +38,7 @@ extern "C" {
 #endif
 
 #define DFM_ABI_MAJOR 1
-#define DFM_ABI_MINOR 4
+#define DFM_ABI_MINOR 5
 #define DFM_MAGIC 0x44464d44u /* "DFMD" */
 
 #if defined(__GNUC__)
@@ -55,6 +58,8 @@ typedef struct dfm_key dfm_key_t;       /* a key in the current shard; valid unt
                                            keyspace call that may insert or delete */
 typedef struct dfm_info dfm_info_t;     /* an INFO section being written */
 typedef struct dfm_conn dfm_conn_t;     /* a connection of a registered protocol */
+typedef struct dfm_client dfm_client_t; /* (1.5) a client connection: only its own thread may
+                                           use it, until its release function has run */
 
 /* A byte string: argv entries, values. Not NUL-terminated in general. */
 typedef struct dfm_str {
@@ -225,6 +230,18 @@ typedef int (*dfm_unblock_fn)(dfm_ctx_t *ctx, const dfm_str_t *key, int argc,
    in order, and return how many; -1 when none can be found. A pure function of argc/argv:
    it runs on any thread, before the command and for COMMAND GETKEYS. */
 typedef int (*dfm_keys_fn)(int argc, const dfm_str_t *argv, int *idx, int max);
+/* (1.5) A client's data in a module's slot goes away: the client is closing, or RESET it.
+   Runs on the client's thread; afterwards the slot is NULL and, on close, the handle dead. */
+typedef void (*dfm_client_release_fn)(dfm_client_t *c, void *data);
+/* (1.5) each_thread: `each` runs on every worker thread (thread = its index, 0..n-1) and
+   returns that thread's result; `done` then runs on the client's thread with all results
+   (index = thread) and replies; it owns the results. */
+typedef void *(*dfm_each_thread_fn)(int thread, void *arg);
+typedef void (*dfm_each_done_fn)(dfm_ctx_t *ctx, void **results, int n, void *arg);
+/* (1.5) Publish message on channel to every subscriber (the keyspace events that
+   notify-keyspace-events selects): runs on the thread of the shard that changed, right after
+   the change; both strings are valid for the call only. */
+typedef void (*dfm_publish_hook_fn)(const dfm_str_t *channel, const dfm_str_t *message);
 
 /* ------------------------------------------------------------------------------------------ */
 /* The core's services. Test for a function with DFM_HAS(api, field) before calling anything
@@ -301,6 +318,9 @@ typedef struct dfm_api {
     void (*expire_set)(dfm_ctx_t *ctx, dfm_key_t **k, int64_t at_ms); /* -1 removes */
     /* A write happened: WATCH, keyspace stats, blocked clients. */
     void (*signal_modified)(dfm_ctx_t *ctx, const dfm_str_t *key);
+    /* A keyspace event (Redis's name: "set", "lpush", "del" ...). type_class is the event's
+       notify-keyspace-events letter: 'g' generic, '$' string, 'l' list, 's' set, 'h' hash,
+       'z' sorted set, 'x' expired, 'e' evicted, 't' stream, 'm' key miss, 'n' new key. */
     void (*notify)(dfm_ctx_t *ctx, const char *event, const dfm_str_t *key, int type_class);
     int64_t (*now_ms)(void);
     int (*shard_id)(dfm_ctx_t *ctx);
@@ -347,6 +367,42 @@ typedef struct dfm_api {
        first_key/last_key/key_step say; COMMAND INFO still shows that triple, and the flag
        movablekeys. 0, or -1 for an unknown command, another module's, or after init. */
     int (*set_command_keys)(dfm_module_t *m, const char *command, dfm_keys_fn fn);
+
+    /* ---- 1.5 ---- */
+    /* Inside dfm_module_init: reserve a per-client pointer slot (*slot receives its index);
+       release runs when a client whose slot is set closes or RESETs. 0 or -1 (none left). */
+    int (*register_client_slot)(dfm_module_t *m, dfm_client_release_fn release, int *slot);
+    /* The client a keyless handler runs for, on that client's thread; NULL elsewhere (keyed
+       commands on shard threads, internal calls). */
+    dfm_client_t *(*client)(dfm_ctx_t *ctx);
+    void *(*client_get)(dfm_client_t *c, int slot);
+    void (*client_set)(dfm_client_t *c, int slot, void *data);
+    /* The client's pub/sub subscription counts: with any of them non-zero a RESP2 client may
+       only send (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT and RESET (Redis's rule); CLIENT
+       LIST shows them (sub= psub= ssub=, flag P). */
+    void (*client_set_pubsub)(dfm_client_t *c, int channels, int patterns, int shard_channels);
+    /* A context whose replies go to client c (its thread only), e.g. a published message:
+       written after any reply the client is still waiting for, at the end of the event-loop
+       iteration. Valid until the next call on this thread. */
+    dfm_ctx_t *(*client_context)(dfm_client_t *c);
+    /* A push frame header (RESP3 '>n', RESP2 '*n'), followed by n replies. */
+    void (*reply_push)(dfm_ctx_t *ctx, long n);
+    /* From a keyless handler: run each on every thread, then done on the client's thread
+       (the client waits, its thread does not). Inside MULTI/EXEC the other threads cannot be
+       waited for: each runs on this thread at once, on the others later, and done sees NULL
+       results for them (free_result disposes of theirs). arg is released with free_arg once
+       every call has run (either may be NULL). done NULL: fire and forget from any worker
+       thread, client or not (ctx may be NULL): each runs here at once, elsewhere later. */
+    void (*each_thread)(dfm_ctx_t *ctx, dfm_each_thread_fn each, dfm_each_done_fn done,
+                        void (*free_result)(void *), void *arg, void (*free_arg)(void *));
+    int (*thread_id)(void); /* the calling worker thread's index, -1 on other threads */
+    int (*num_threads)(void);
+    /* Redis's glob patterns (KEYS, PSUBSCRIBE): 1 if s matches pat. */
+    int (*glob_match)(const char *pat, size_t plen, const char *s, size_t slen, int nocase);
+    /* Inside dfm_module_init: become the publisher of keyspace events (one in all: the
+       pubsub module). The core applies notify-keyspace-events and builds the
+       __keyspace@<db>__:<key> and __keyevent@<db>__:<event> messages. */
+    int (*register_publish_hook)(dfm_module_t *m, dfm_publish_hook_fn hook);
 } dfm_api_t;
 
 #define DFM_HAS(api, field)                                                                     \

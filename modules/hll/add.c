@@ -51,7 +51,7 @@ void hll_pfadd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     }
     if (changed) {
         hll_api->signal_modified(ctx, key);
-        hll_api->notify(ctx, "pfadd", key, 's');
+        hll_api->notify(ctx, "pfadd", key, '$');
     }
     hll_api->reply_int(ctx, changed);
 }

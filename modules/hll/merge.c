@@ -117,7 +117,7 @@ static void merge_store(dfm_ctx_t *ctx, merge_state_t *st, const dfm_str_t *key)
     hll_hdr_invalidate(w.b);
     hll_work_commit(ctx, key, &w);
     hll_api->signal_modified(ctx, key);
-    hll_api->notify(ctx, "pfadd", key, 's');
+    hll_api->notify(ctx, "pfadd", key, '$');
 }
 
 static int pfmerge_phase(dfm_ctx_t *ctx, int phase, void **state, int argc, const dfm_str_t *argv,

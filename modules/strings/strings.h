@@ -41,7 +41,7 @@ static inline void str_reply_value(dfm_ctx_t *ctx, const dfm_key_t *k) {
 /* After a write: WATCH/stats, then the keyspace event. */
 static inline void str_touched(dfm_ctx_t *ctx, const dfm_str_t *key, const char *event) {
     str_api->signal_modified(ctx, key);
-    str_api->notify(ctx, event, key, 's');
+    str_api->notify(ctx, event, key, '$');
 }
 
 /* Replies the proto-max-bulk-len error and returns -1 when len + add exceeds the limit. */

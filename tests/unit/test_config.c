@@ -630,6 +630,25 @@ START_TEST(test_config_set)
 }
 END_TEST
 
+/* notify-keyspace-events is stored in Redis's normal form (checked with redis-server 7.0). */
+START_TEST(test_notify_keyspace_events)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {{"KEA", "AKE"}, {"Elg", "glE"},   {"$szK", "$szK"}, {"KEAmn", "AKEm"},
+                 {"Kd", "dK"},   {"", ""},         {"g$lshzxetdK", "AK"}, {"xeE", "xeE"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ck_assert_int_eq(config_set("notify-keyspace-events", cases[i].in, &err), 0);
+        ck_assert_str_eq(g_config.notify_keyspace_events, cases[i].out);
+    }
+    ck_assert_int_eq(config_set("notify-keyspace-events", "KQ", &err), -1);
+    ck_assert_str_eq(err, "ERR CONFIG SET failed (possibly related to argument "
+                          "'notify-keyspace-events') - Invalid event class character. Use "
+                          "'Ag$lshzxeKEtmdn'.");
+    ck_assert_str_eq(g_config.notify_keyspace_events, "xeE");
+}
+END_TEST
+
 START_TEST(test_config_set_errors)
 {
     static const struct {
@@ -818,6 +837,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_apply_pending_late_params);
     tcase_add_test(tc, test_config_set);
     tcase_add_test(tc, test_config_set_errors);
+    tcase_add_test(tc, test_notify_keyspace_events);
     tcase_add_test(tc, test_config_get);
     tcase_add_test(tc, test_octal_and_range);
     tcase_add_test(tc, test_include_and_nested_flagfile);
