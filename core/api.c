@@ -180,10 +180,12 @@ static dfm_key_t *api_lookup(dfm_ctx_t *ctx, const dfm_str_t *key, int flags) {
     shard_t *s = ctx->shard;
     table_slot_t *slot = db_find(s, ctx->db, key->ptr, key->len);
     if (flags & DFM_LOOKUP_READ) {
-        if (slot)
+        if (slot) {
             s->stats.hits++;
-        else
+        } else {
             s->stats.misses++;
+            notify_key(ctx->db, "keymiss", key->ptr, key->len, 'm');
+        }
     }
     if (slot && !(flags & DFM_LOOKUP_NOTOUCH)) slot_entry(*slot)->lru = server_lru_clock();
     return (dfm_key_t *)slot;
@@ -425,4 +427,6 @@ const dfm_api_t g_api = {
     .num_threads = api_num_threads,
     .glob_match = glob_match,
     .register_publish_hook = api_register_publish_hook,
+    .post = api_post,
+    .register_shutdown = api_register_shutdown,
 };

@@ -39,6 +39,10 @@ void api_each_thread(dfm_ctx_t *ctx, dfm_each_thread_fn each, dfm_each_done_fn d
                      void (*free_result)(void *), void *arg, void (*free_arg)(void *));
 int api_thread_id(void);
 int api_register_publish_hook(dfm_module_t *m, dfm_publish_hook_fn hook);
+void api_post(int thread, void (*fn)(void *arg), void *arg);
+int api_register_shutdown(dfm_module_t *m, void (*fn)(void));
+/* Run the modules' shutdown hooks (main thread, workers stopped). */
+void api_run_shutdown(void);
 int api_num_threads(void);
 
 #endif

@@ -167,3 +167,25 @@ void api_each_thread(dfm_ctx_t *ctx, dfm_each_thread_fn each, dfm_each_done_fn d
     e->results = df_calloc(sizeof(void *) * (size_t)g_nworkers);
     fanout_run(ctx, each_on_worker, each_done, e, (void (*)(void *))each_call_free);
 }
+
+/* ---------------------------------------------------------------- post, shutdown */
+
+void api_post(int thread, void (*fn)(void *arg), void *arg) {
+    if (thread >= 0 && thread < g_nworkers) worker_post(thread, fn, arg);
+}
+
+#define API_MAX_SHUTDOWN 32
+static void (*api_shutdown[API_MAX_SHUTDOWN])(void);
+static int api_nshutdown;
+
+int api_register_shutdown(dfm_module_t *m, void (*fn)(void)) {
+    if (api_check_open(m, "register_shutdown")) return -1;
+    if (api_nshutdown == API_MAX_SHUTDOWN) return -1;
+    api_shutdown[api_nshutdown++] = fn;
+    return 0;
+}
+
+void api_run_shutdown(void) {
+    for (int i = api_nshutdown - 1; i >= 0; i--) api_shutdown[i]();
+    api_nshutdown = 0;
+}

@@ -25,10 +25,12 @@
 static table_slot_t *expire_lookup_read(dfm_ctx_t *ctx, const dfm_str_t *key) {
     shard_t *s = ctx->shard;
     table_slot_t *slot = db_find(s, ctx->db, key->ptr, key->len);
-    if (slot)
+    if (slot) {
         s->stats.hits++;
-    else
+    } else {
         s->stats.misses++;
+        notify_key(ctx->db, "keymiss", key->ptr, key->len, 'm');
+    }
     return slot;
 }
 

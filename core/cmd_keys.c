@@ -49,10 +49,12 @@ static int keys_same(const dfm_str_t *a, const dfm_str_t *b) {
 static table_slot_t *keys_lookup_read(dfm_ctx_t *ctx, const dfm_str_t *k, int touch) {
     shard_t *s = ctx->shard;
     table_slot_t *slot = db_find(s, ctx->db, k->ptr, k->len);
-    if (slot)
+    if (slot) {
         s->stats.hits++;
-    else
+    } else {
         s->stats.misses++;
+        notify_key(ctx->db, "keymiss", k->ptr, k->len, 'm');
+    }
     if (slot && touch) slot_entry(*slot)->lru = server_lru_clock();
     return slot;
 }

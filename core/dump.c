@@ -411,6 +411,7 @@ static void dump_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     table_slot_t *slot = db_find(s, ctx->db, argv[1].ptr, argv[1].len);
     if (!slot) {
         s->stats.misses++;
+        notify_key(ctx->db, "keymiss", argv[1].ptr, argv[1].len, 'm');
         reply_null(ctx);
         return;
     }

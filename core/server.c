@@ -553,6 +553,7 @@ static void server_cleanup(void) {
 
 /* Free everything at exit so leak checkers see only real leaks. Workers have stopped. */
 static void server_free_all(void) {
+    api_run_shutdown(); /* workers have stopped: modules free what their threads shared */
     for (int i = 0; i < g_nshards; i++) {
         watch_shard_free(&g_shards[i]);
         block_shard_free(&g_shards[i]);

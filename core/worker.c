@@ -126,14 +126,16 @@ static void worker_bcast_run(msg_t *m) {
     df_free(b);
 }
 
+void worker_post(int target, void (*fn)(void *arg), void *arg) {
+    bcast_t *b = df_malloc(sizeof *b);
+    b->m.fn = worker_bcast_run;
+    b->fn = fn;
+    b->arg = arg;
+    worker_send(target, &b->m);
+}
+
 void worker_broadcast(void (*fn)(void *arg), void *arg) {
-    for (int i = 0; i < g_nworkers; i++) {
-        bcast_t *b = df_calloc(sizeof *b);
-        b->m.fn = worker_bcast_run;
-        b->fn = fn;
-        b->arg = arg;
-        worker_send(i, &b->m);
-    }
+    for (int i = 0; i < g_nworkers; i++) worker_post(i, fn, arg);
 }
 
 static void worker_on_cron(evutil_socket_t fd, short what, void *arg) {

@@ -105,5 +105,7 @@ void worker_send(int target, msg_t *m);
 void worker_post_lazy(int target, msg_t *m, atomic_int *const *wake_if, int n);
 /* Run fn(arg) on every worker (async, fire and forget; arg must outlive it). */
 void worker_broadcast(void (*fn)(void *arg), void *arg);
+/* Run fn(arg) on worker target, after what this thread sent it before (any thread). */
+void worker_post(int target, void (*fn)(void *arg), void *arg);
 
 #endif

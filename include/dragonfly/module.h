@@ -24,8 +24,8 @@
  *   2026-11-24  1.3  an unblock function may return DFM_UNBLOCK_RERUN (BLMOVE); can_block.
  *   2026-11-24  1.4  set_command_keys: key positions found by a module function (SORT ... STORE).
  *   2026-11-24  1.5  clients (per-client module data, pushes to a client, pub/sub mode), running
- *                    a function on every thread, glob matching, the keyspace-event publisher
- *                    (the pubsub module).
+ *                    a function on every thread, glob matching, the keyspace-event publisher,
+ *                    posting to a thread, a shutdown hook (the pubsub module).
  */
 #ifndef DRAGONFLY_MODULE_H
 #define DRAGONFLY_MODULE_H
@@ -403,6 +403,12 @@ typedef struct dfm_api {
        pubsub module). The core applies notify-keyspace-events and builds the
        __keyspace@<db>__:<key> and __keyevent@<db>__:<event> messages. */
     int (*register_publish_hook)(dfm_module_t *m, dfm_publish_hook_fn hook);
+    /* From a worker thread: run fn(arg) later on worker `thread` (0..num_threads-1), in the
+       order this thread posted (messages leave at the end of the event-loop iteration). */
+    void (*post)(int thread, void (*fn)(void *arg), void *arg);
+    /* Inside dfm_module_init: fn runs once on the main thread at shutdown, after every worker
+       thread has stopped and before the module is unloaded (free what threads shared). */
+    int (*register_shutdown)(dfm_module_t *m, void (*fn)(void));
 } dfm_api_t;
 
 #define DFM_HAS(api, field)                                                                     \

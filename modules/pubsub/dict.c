@@ -27,7 +27,7 @@ static uint64_t ps_mix(uint64_t x) {
 }
 
 /* A seeded hash of len bytes, eight at a time; the length goes into the last word. */
-static uint64_t ps_hash(const char *p, size_t len) {
+uint64_t ps_hash(const char *p, size_t len) {
     uint64_t h = ps_seed, w;
     size_t n = len;
     while (n >= 8) {

@@ -91,7 +91,7 @@ DFM_EXPORT int dfm_module_init(dfm_module_t *self, const dfm_api_t *api, int arg
     (void)argc;
     (void)argv;
     ps_api = api;
-    if (!DFM_HAS(api, glob_match)) {
+    if (!DFM_HAS(api, register_shutdown)) {
         api->log(DFM_LOG_WARNING, "pubsub: the core lacks the ABI 1.5 client functions");
         return -1;
     }
@@ -106,6 +106,7 @@ DFM_EXPORT int dfm_module_init(dfm_module_t *self, const dfm_api_t *api, int arg
     if (DFM_HAS(api, register_publish_hook) &&
         api->register_publish_hook(self, ps_publish_hook) < 0)
         return -1;
+    if (api->register_shutdown(self, ps_hint_free_all) < 0) return -1;
     for (const dfm_command_t *c = ps_commands; c->name != NULL; c++)
         if (api->register_command(self, c) < 0) return -1;
     return 0;

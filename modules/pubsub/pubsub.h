@@ -19,6 +19,7 @@
 #define DF_PUBSUB_H
 
 #include <dragonfly/module.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,6 +54,7 @@ typedef struct ps_dict {
 } ps_dict_t;
 
 void ps_hash_seed(uint64_t seed);
+uint64_t ps_hash(const char *p, size_t len); /* the seeded hash of a name */
 ps_entry_t *ps_dict_find(const ps_dict_t *d, const char *key, size_t len);
 ps_entry_t *ps_dict_insert(ps_dict_t *d, const char *key, size_t len, int *created);
 void ps_dict_remove(ps_dict_t *d, ps_entry_t *e);
@@ -83,11 +85,25 @@ int ps_unsubscribe(dfm_client_t *c, int kind, const char *name, size_t len);
 int ps_count(const ps_client_t *st, int kind);
 void ps_client_sync(dfm_client_t *c);
 void ps_client_release(dfm_client_t *c, void *data);
+/* How many subscriptions of a kind thread t holds (any thread may ask). */
+long ps_thread_subs(int t, int kind);
+
+/* ---------------------------------------------------------------------------- hint.c */
+
+/* The calling thread's subscribers of (kind, name) went up or down by delta (channels and
+   shard channels; the registry calls this). */
+void ps_hint_add(int kind, const char *name, size_t len, long delta);
+/* The calling thread's registry of kind is empty: its hint may start over. */
+void ps_hint_reset(int kind);
+/* Thread t's subscribers of (kind, name hash), or -1 if t cannot say (ask it). Any thread. */
+long ps_hint_count(int t, int kind, uint64_t hash);
+void ps_hint_free_all(void); /* shutdown, main thread */
 
 /* ---------------------------------------------------------------------------- args and names */
 
 /* A copy of some arguments that outlives the command (each_thread runs later elsewhere). */
 typedef struct ps_args {
+    atomic_int refs; /* posted deliveries still to run (ps_publish_fast) */
     int kind;
     int n;
     dfm_str_t v[]; /* n strings; their bytes follow the array */

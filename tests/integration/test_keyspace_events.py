@@ -132,6 +132,20 @@ def test_expired_keys_publish_expired(r, sub):
                            ("__keyevent@0__:expired", "lazy")]
 
 
+def test_key_miss_events(r, sub):
+    r.config_set("notify-keyspace-events", "Em")
+    listen(sub, "__keyevent@0__:*")
+    r.set("here", "v")
+    assert r.get("here") == "v"
+    assert r.get("missing") is None
+    assert r.ttl("gone") == -2
+    assert r.dump("nothing") is None
+    assert sorted(collect(sub, 3)) == [("__keyevent@0__:keymiss", "gone"),
+                                       ("__keyevent@0__:keymiss", "missing"),
+                                       ("__keyevent@0__:keymiss", "nothing")]
+    assert quiet(sub)
+
+
 def test_type_events(r, sub):
     r.config_set("notify-keyspace-events", "E$lshz")
     listen(sub, "__keyevent@0__:*")

@@ -220,6 +220,38 @@ def test_many_channels_on_one_client(server, r):
     c.close()
 
 
+def test_publish_counts_through_channel_churn(server, r):
+    """PUBLISH counts other threads' subscribers without asking them (each thread's hint of
+    its channels); the counts stay exact when the hints overflow (over 4096 names on one
+    thread), after every subscriber left (a hint starts over) and with patterns around (only
+    the thread can match those). Expectations hold on redis-server as well."""
+    subs = [conn(server) for _ in range(6)]  # spread over the threads
+    names = [f"churn:{i}" for i in range(4500)]
+    for c in subs:
+        subscribe(c, "SUBSCRIBE", *names)
+    for name in ("churn:0", "churn:2500", "churn:4499"):
+        assert r.execute_command("PUBLISH", name, "a") == 6
+    assert r.execute_command("PUBLISH", "churn:4500", "a") == 0
+    for c in subs:
+        assert [f[1] for f in frames(c, 3)] == [b"churn:0", b"churn:2500", b"churn:4499"]
+        c.send(encode("UNSUBSCRIBE"))
+        assert frames(c, len(names))[-1][2] == 0
+    assert r.execute_command("PUBLISH", "churn:0", "b") == 0
+    for i, c in enumerate(subs):
+        subscribe(c, "SUBSCRIBE", f"again:{i % 2}")
+    assert r.execute_command("PUBLISH", "again:0", "c") == 3
+    assert r.execute_command("PUBLISH", "again:1", "c") == 3
+    pat = conn(server)
+    subscribe(pat, "PSUBSCRIBE", "again:*")
+    assert r.execute_command("PUBLISH", "again:1", "d") == 4
+    assert r.execute_command("SPUBLISH", "again:1", "d") == 0
+    for i, c in enumerate(subs):
+        assert [f[2] for f in sync(c)] == ([b"c", b"d"] if i % 2 else [b"c"])
+    assert sync(pat) == [[b"pmessage", b"again:*", b"again:1", b"d"]]
+    for c in subs + [pat]:
+        c.close()
+
+
 # ------------------------------------------------------------------------------ patterns
 
 def test_patterns_and_glob_rules(server, r):
