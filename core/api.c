@@ -429,4 +429,5 @@ const dfm_api_t g_api = {
     .register_publish_hook = api_register_publish_hook,
     .post = api_post,
     .register_shutdown = api_register_shutdown,
+    .register_pubsub_stats = api_register_pubsub_stats,
 };

@@ -43,6 +43,9 @@ void api_post(int thread, void (*fn)(void *arg), void *arg);
 int api_register_shutdown(dfm_module_t *m, void (*fn)(void));
 /* Run the modules' shutdown hooks (main thread, workers stopped). */
 void api_run_shutdown(void);
+int api_register_pubsub_stats(dfm_module_t *m, void (*fn)(long long counts[3]));
+/* INFO's pub/sub counts (zeros without a pubsub module). */
+void api_pubsub_stats(long long counts[3]);
 int api_num_threads(void);
 
 #endif

@@ -189,3 +189,18 @@ void api_run_shutdown(void) {
     for (int i = api_nshutdown - 1; i >= 0; i--) api_shutdown[i]();
     api_nshutdown = 0;
 }
+
+/* ---------------------------------------------------------------- INFO pub/sub counts */
+
+static void (*api_pubsub_stats_fn)(long long counts[3]);
+
+int api_register_pubsub_stats(dfm_module_t *m, void (*fn)(long long counts[3])) {
+    if (api_check_open(m, "register_pubsub_stats")) return -1;
+    api_pubsub_stats_fn = fn;
+    return 0;
+}
+
+void api_pubsub_stats(long long counts[3]) {
+    counts[0] = counts[1] = counts[2] = 0;
+    if (api_pubsub_stats_fn) api_pubsub_stats_fn(counts);
+}

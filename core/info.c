@@ -326,8 +326,11 @@ static void info_stats(rbuf_t *b, const info_state_t *st) {
     info_line(b, "evicted_clients:0");
     info_line(b, "keyspace_hits:%llu", (unsigned long long)st->hits);
     info_line(b, "keyspace_misses:%llu", (unsigned long long)st->misses);
-    info_line(b, "pubsub_channels:0");
-    info_line(b, "pubsub_patterns:0");
+    long long ps[3];
+    api_pubsub_stats(ps);
+    info_line(b, "pubsub_channels:%lld", ps[0]);
+    info_line(b, "pubsub_patterns:%lld", ps[1]);
+    info_line(b, "pubsubshard_channels:%lld", ps[2]);
     info_line(b, "latest_fork_usec:0");
     info_line(b, "total_forks:0");
     info_line(b, "unexpected_error_replies:0");

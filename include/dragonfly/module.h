@@ -25,7 +25,8 @@
  *   2026-11-24  1.4  set_command_keys: key positions found by a module function (SORT ... STORE).
  *   2026-11-24  1.5  clients (per-client module data, pushes to a client, pub/sub mode), running
  *                    a function on every thread, glob matching, the keyspace-event publisher,
- *                    posting to a thread, a shutdown hook (the pubsub module).
+ *                    posting to a thread, a shutdown hook, INFO's pub/sub counts (the pubsub
+ *                    module).
  */
 #ifndef DRAGONFLY_MODULE_H
 #define DRAGONFLY_MODULE_H
@@ -409,6 +410,9 @@ typedef struct dfm_api {
     /* Inside dfm_module_init: fn runs once on the main thread at shutdown, after every worker
        thread has stopped and before the module is unloaded (free what threads shared). */
     int (*register_shutdown)(dfm_module_t *m, void (*fn)(void));
+    /* Inside dfm_module_init: INFO's pubsub_channels, pubsub_patterns, pubsubshard_channels
+       come from fn (any thread; it fills counts[0..2]). One in all. */
+    int (*register_pubsub_stats)(dfm_module_t *m, void (*fn)(long long counts[3]));
 } dfm_api_t;
 
 #define DFM_HAS(api, field)                                                                     \

@@ -29,13 +29,15 @@ typedef struct ps_hint_slot {
 
 typedef struct ps_hint {
     _Alignas(64) atomic_ulong gen;
+    atomic_int overflowed; /* a name found no slot since the last clear */
     ps_hint_slot_t slot[PS_HINT_SLOTS];
 } ps_hint_t;
 
-/* [thread][0 channels, 1 shard channels]; allocated by the owner, freed at shutdown. */
-static _Atomic(ps_hint_t *) ps_hints[PS_MAX_THREADS][2];
+/* [thread][kind]; allocated by the owner, freed at shutdown. Patterns have one too, for
+   INFO's distinct counts only (publishers must ask a thread that has patterns). */
+static _Atomic(ps_hint_t *) ps_hints[PS_MAX_THREADS][PS_NKINDS];
 
-static int ps_hint_kind(int kind) { return kind == PS_SHARD; }
+static int ps_hint_kind(int kind) { return kind; }
 
 static uint64_t ps_hint_key(uint64_t h) { return h ? h : 1; }
 
@@ -70,6 +72,7 @@ void ps_hint_add(int kind, const char *name, size_t len, long delta) {
         }
     }
     /* no room: readers probing for this name find no empty slot and ask this thread */
+    if (delta > 0) atomic_store(&h->overflowed, 1);
 }
 
 void ps_hint_reset(int kind) {
@@ -80,6 +83,7 @@ void ps_hint_reset(int kind) {
         atomic_store_explicit(&h->slot[i].hash, 0, memory_order_relaxed);
         atomic_store_explicit(&h->slot[i].count, 0, memory_order_relaxed);
     }
+    atomic_store(&h->overflowed, 0);
     atomic_fetch_add(&h->gen, 1);
 }
 
@@ -106,10 +110,47 @@ long ps_hint_count(int t, int kind, uint64_t hash) {
     return atomic_load(&h->gen) == g ? n : -1;
 }
 
+/*
+ * How many distinct names of kind have subscribers on any thread (INFO's pubsub_channels,
+ * pubsub_patterns, pubsubshard_channels): the union of the threads' hashes with a count.
+ * A thread whose table overflowed reports at least its own number of names (distinct), so
+ * the figure is exact up to PS_HINT_SLOTS names per thread and a lower bound beyond.
+ * Any thread; a table changing meanwhile gives a figure from around that time.
+ */
+long ps_hint_distinct(int kind) {
+    int n = ps_api->num_threads();
+    size_t cap = 2 * (size_t)PS_HINT_SLOTS * (size_t)(n > 0 ? n : 1), count = 0;
+    uint64_t *set = ps_api->alloc(cap * sizeof *set);
+    memset(set, 0, cap * sizeof *set);
+    long floor = 0;
+    for (int t = 0; t < n && t < PS_MAX_THREADS; t++) {
+        ps_hint_t *h = atomic_load(&ps_hints[t][ps_hint_kind(kind)]);
+        if (!h) continue;
+        if (atomic_load(&h->overflowed) && ps_thread_names(t, kind) > floor)
+            floor = ps_thread_names(t, kind);
+        for (int i = 0; i < PS_HINT_SLOTS; i++) {
+            uint64_t key = atomic_load(&h->slot[i].hash);
+            if (!key || atomic_load(&h->slot[i].count) <= 0) continue;
+            size_t j = key % cap;
+            while (set[j] && set[j] != key) j = (j + 1) % cap;
+            if (!set[j]) set[j] = key, count++;
+        }
+    }
+    ps_api->free(set);
+    return (long)count > floor ? (long)count : floor;
+}
+
 void ps_hint_free_all(void) {
     for (int t = 0; t < PS_MAX_THREADS; t++)
-        for (int k = 0; k < 2; k++) {
+        for (int k = 0; k < PS_NKINDS; k++) {
             ps_api->free(atomic_load(&ps_hints[t][k]));
             atomic_store(&ps_hints[t][k], NULL);
         }
+}
+
+/* INFO's pubsub_channels, pubsub_patterns, pubsubshard_channels (api register_pubsub_stats). */
+void ps_info_counts(long long counts[3]) {
+    counts[0] = ps_hint_distinct(PS_CHANNEL);
+    counts[1] = ps_hint_distinct(PS_PATTERN);
+    counts[2] = ps_hint_distinct(PS_SHARD);
 }

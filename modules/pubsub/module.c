@@ -91,7 +91,7 @@ DFM_EXPORT int dfm_module_init(dfm_module_t *self, const dfm_api_t *api, int arg
     (void)argc;
     (void)argv;
     ps_api = api;
-    if (!DFM_HAS(api, register_shutdown)) {
+    if (!DFM_HAS(api, register_pubsub_stats)) {
         api->log(DFM_LOG_WARNING, "pubsub: the core lacks the ABI 1.5 client functions");
         return -1;
     }
@@ -107,6 +107,7 @@ DFM_EXPORT int dfm_module_init(dfm_module_t *self, const dfm_api_t *api, int arg
         api->register_publish_hook(self, ps_publish_hook) < 0)
         return -1;
     if (api->register_shutdown(self, ps_hint_free_all) < 0) return -1;
+    if (api->register_pubsub_stats(self, ps_info_counts) < 0) return -1;
     for (const dfm_command_t *c = ps_commands; c->name != NULL; c++)
         if (api->register_command(self, c) < 0) return -1;
     return 0;

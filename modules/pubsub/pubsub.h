@@ -85,8 +85,10 @@ int ps_unsubscribe(dfm_client_t *c, int kind, const char *name, size_t len);
 int ps_count(const ps_client_t *st, int kind);
 void ps_client_sync(dfm_client_t *c);
 void ps_client_release(dfm_client_t *c, void *data);
-/* How many subscriptions of a kind thread t holds (any thread may ask). */
+/* How many subscriptions of a kind thread t holds, and how many distinct names (any thread
+   may ask). */
 long ps_thread_subs(int t, int kind);
+long ps_thread_names(int t, int kind);
 
 /* ---------------------------------------------------------------------------- hint.c */
 
@@ -98,6 +100,9 @@ void ps_hint_reset(int kind);
 /* Thread t's subscribers of (kind, name hash), or -1 if t cannot say (ask it). Any thread. */
 long ps_hint_count(int t, int kind, uint64_t hash);
 void ps_hint_free_all(void); /* shutdown, main thread */
+/* Distinct names of kind subscribed on any thread (INFO); any thread. */
+long ps_hint_distinct(int kind);
+void ps_info_counts(long long counts[3]);
 
 /* ---------------------------------------------------------------------------- args and names */
 

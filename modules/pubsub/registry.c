@@ -24,10 +24,15 @@ static ps_thread_t *ps_threads[PS_MAX_THREADS];
    its confirmation sees the count. */
 static struct {
     _Alignas(64) atomic_long n[PS_NKINDS];
+    atomic_long names[PS_NKINDS];
 } ps_nsubs[PS_MAX_THREADS];
 
 long ps_thread_subs(int t, int kind) {
     return t >= 0 && t < PS_MAX_THREADS ? atomic_load(&ps_nsubs[t].n[kind]) : 0;
+}
+
+long ps_thread_names(int t, int kind) {
+    return t >= 0 && t < PS_MAX_THREADS ? atomic_load(&ps_nsubs[t].names[kind]) : 0;
 }
 
 /* Thread t's registry, or NULL while nothing is subscribed there. Thread t only. */
@@ -71,7 +76,8 @@ static void ps_registry_add(int kind, const char *name, size_t len, dfm_client_t
     }
     s->c[s->n++] = c;
     atomic_fetch_add(&ps_nsubs[ps_api->thread_id()].n[kind], 1);
-    if (kind != PS_PATTERN) ps_hint_add(kind, name, len, 1);
+    if (created) atomic_fetch_add(&ps_nsubs[ps_api->thread_id()].names[kind], 1);
+    ps_hint_add(kind, name, len, 1);
 }
 
 /* Remove c from the subscribers of (kind, name) on the calling thread; a name left without
@@ -87,13 +93,14 @@ static void ps_registry_del(int kind, const char *name, size_t len, dfm_client_t
         memmove(&s->c[i], &s->c[i + 1], (size_t)(s->n - i - 1) * sizeof s->c[0]);
         s->n--;
         atomic_fetch_sub(&ps_nsubs[ps_api->thread_id()].n[kind], 1);
-        if (kind != PS_PATTERN) ps_hint_add(kind, name, len, -1);
+        ps_hint_add(kind, name, len, -1);
         break;
     }
     if (s->n == 0) {
         ps_api->free(s);
         ps_dict_remove(&r->d[kind], e);
-        if (r->d[kind].count == 0 && kind != PS_PATTERN) ps_hint_reset(kind);
+        atomic_fetch_sub(&ps_nsubs[ps_api->thread_id()].names[kind], 1);
+        if (r->d[kind].count == 0) ps_hint_reset(kind);
     } else if (s->cap > 16 && s->n * 4 < s->cap) {
         s->cap /= 2;
         e->val = ps_api->realloc(s, sizeof *s + (size_t)s->cap * sizeof s->c[0]);
