@@ -25,6 +25,7 @@
 
 #include "alloc.h"
 #include "api.h"
+#include "evict.h"
 #include "block.h"
 #include "cmdtab.h"
 #include "config.h"
@@ -203,6 +204,11 @@ const cmd_t *server_prepare(struct conn *c, int argc, dfm_str_t *argv) {
     if (!c->authed && !(cmd->flags & CMD_NO_AUTH)) {
         cmd->stats[c->w->id].rejected++;
         server_reject_cmd(c, cmd, "NOAUTH Authentication required.");
+        return NULL;
+    }
+    if (g_config.maxmemory > 0 && evict_before_command(c->w->id, cmd) < 0) {
+        cmd->stats[c->w->id].rejected++;
+        server_reject_cmd(c, cmd, evict_oom_error);
         return NULL;
     }
     if (c->resp == 2 && conn_subscribed(c) && !server_pubsub_allowed(cmd)) {
@@ -439,6 +445,7 @@ void server_worker_cron(worker_t *w) {
         for (int s = 0; s < g_nshards; s++)
             if (g_shards[s].owner == w->id) db_active_expire(&g_shards[s], budget);
     }
+    evict_cron(w->id);
     conn_cron(w);
     block_cron(w);
 }

@@ -1,0 +1,147 @@
+"""
+maxmemory and maxmemory-policy (core/evict.c): Redis's OOM refusal under noeviction, eviction
+under the other policies (LRU keeps recently used keys, volatile-* only takes keys with a TTL
+and refuses writes once none is left), evicted_keys in INFO, keyspace "evicted" events.
+
+Memory per key differs between servers, so every limit is set relative to the server's own
+used_memory; the assertions are properties that hold on redis-server 7.0.15 as well
+(DF_TEST_SERVER=redis).
+"""
+import time
+
+import pytest
+import redis
+
+from conftest import per_thread_count_server
+
+OOM = "OOM command not allowed when used memory > 'maxmemory'."
+VALUE = "x" * 100
+
+server = per_thread_count_server()
+
+
+@pytest.fixture
+def r(server):
+    c = server.client()
+    c.config_set("maxmemory", 0)
+    c.config_set("maxmemory-policy", "noeviction")
+    c.flushall()
+    yield c
+    c.config_set("maxmemory", 0)
+    c.config_set("maxmemory-policy", "noeviction")
+    c.flushall()
+    c.close()
+
+
+def used(r):
+    return int(r.info("memory")["used_memory"])
+
+
+def limit_above_now(r, extra):
+    time.sleep(0.3)  # our overhead estimate is refreshed by the cron (10 Hz)
+    r.config_set("maxmemory", used(r) + extra)
+
+
+def fill(r, prefix, n, ex=None, pipe_size=500):
+    """SET n keys; returns the error texts met (pipelined, errors collected)."""
+    errors = []
+    for base in range(0, n, pipe_size):
+        p = r.pipeline(transaction=False)
+        for i in range(base, min(n, base + pipe_size)):
+            p.set(f"{prefix}:{i}", VALUE, ex=ex)
+        errors += [str(x) for x in p.execute(raise_on_error=False) if isinstance(x, Exception)]
+    return errors
+
+
+def test_noeviction_refuses_writes_not_reads(r):
+    fill(r, "base", 100)
+    limit_above_now(r, 512 * 1024)
+    errors = fill(r, "more", 20000)
+    assert errors and set(errors) == {OOM}
+    assert r.get("base:0") == VALUE  # reads still run
+    assert r.delete("base:0") == 1  # DEL is not denyoom
+    with pytest.raises(redis.ResponseError) as e:
+        r.execute_command("SET", "one", "more")
+    assert str(e.value) == OOM
+    # inside MULTI the refused command makes EXEC abort
+    p = r.pipeline(transaction=True)
+    p.get("base:1")
+    p.set("in-multi", "v")
+    with pytest.raises(redis.ResponseError) as e:
+        p.execute()
+    assert "EXECABORT" in str(e.value) or "OOM" in str(e.value)
+    r.config_set("maxmemory", 0)
+    assert r.set("one", "more")
+    assert int(r.info("stats")["evicted_keys"]) == 0
+
+
+@pytest.mark.parametrize("policy", ["allkeys-lru", "allkeys-random", "allkeys-lfu"])
+def test_allkeys_policies_evict_instead_of_refusing(r, policy):
+    r.config_set("maxmemory-policy", policy)
+    limit_above_now(r, 1024 * 1024)
+    before = int(r.info("stats")["evicted_keys"])
+    assert fill(r, "k", 30000) == []
+    assert r.dbsize() < 30000
+    assert int(r.info("stats")["evicted_keys"]) - before >= 30000 - r.dbsize()
+    limit = int(r.config_get("maxmemory")["maxmemory"])
+    assert used(r) < limit + 2 * 1024 * 1024  # bounded (the data alone is 4-5 MB)
+
+
+def test_lru_keeps_the_recently_used_keys(r):
+    r.config_set("maxmemory-policy", "allkeys-lru")
+    assert fill(r, "cold", 20000) == []
+    time.sleep(2.2)  # the LRU clock has a one-second resolution
+    assert fill(r, "hot", 1000) == []
+    limit_above_now(r, 256 * 1024)
+    assert fill(r, "new", 8000) == []
+    alive = sum(r.exists(f"hot:{i}") for i in range(0, 1000, 10))
+    assert alive >= 90
+    assert r.dbsize() < 29000  # cold keys went
+
+
+def test_volatile_policies_take_only_keys_with_a_ttl(r):
+    r.config_set("maxmemory-policy", "volatile-lru")
+    assert fill(r, "keep", 2000) == []
+    assert fill(r, "temp", 2000, ex=1000) == []
+    limit_above_now(r, 128 * 1024)
+    errors, round = [], 0
+    deadline = time.time() + 10
+    while not errors and time.time() < deadline:  # temp keys go first, then writes fail
+        errors = fill(r, f"new{round}", 2000)
+        round += 1
+    assert set(errors) == {OOM}
+    assert all(r.exists(f"keep:{i}") for i in range(0, 2000, 50))
+    assert int(r.info("stats")["evicted_keys"]) > 0
+
+
+def test_evicted_keys_publish_evicted_events(server, r):
+    sub = server.client().pubsub()
+    sub.psubscribe("__keyevent@0__:evicted")
+    assert sub.get_message(timeout=5)["type"] == "psubscribe"
+    r.config_set("notify-keyspace-events", "Ee")
+    try:
+        r.config_set("maxmemory-policy", "allkeys-random")
+        limit_above_now(r, 256 * 1024)
+        fill(r, "ev", 10000)
+        got = None
+        deadline = time.time() + 5
+        while got is None and time.time() < deadline:
+            m = sub.get_message(timeout=0.5)
+            if m and m["type"] == "pmessage":
+                got = m
+        assert got and got["data"].startswith("ev:")
+    finally:
+        r.config_set("notify-keyspace-events", "")
+        sub.close()
+
+
+def test_cache_mode_evicts_under_noeviction(server, r):
+    if server.kind == "redis":
+        pytest.skip("cache_mode is Dragonfly's flag")
+    r.config_set("cache_mode", "yes")
+    try:
+        limit_above_now(r, 1024 * 1024)
+        assert fill(r, "c", 20000) == []
+        assert r.dbsize() < 20000
+    finally:
+        r.config_set("cache_mode", "no")
