@@ -171,7 +171,7 @@ void api_each_thread(dfm_ctx_t *ctx, dfm_each_thread_fn each, dfm_each_done_fn d
 /* ---------------------------------------------------------------- post, shutdown */
 
 void api_post(int thread, void (*fn)(void *arg), void *arg) {
-    if (thread >= 0 && thread < g_nworkers) worker_post(thread, fn, arg);
+    if (thread >= 0 && thread < g_nworkers) worker_post_now(thread, fn, arg);
 }
 
 #define API_MAX_SHUTDOWN 32

@@ -331,7 +331,8 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
         return;
     }
     conn_handoff_need_wake(c); /* a handoff in flight must wake us when it is done */
-    if (c->pending || (c->flags & CONN_BLOCKED)) return;
+    worker_run_urgent(); /* messages published before this request was sent come first */
+    if (c->pending || (c->flags & (CONN_BLOCKED | CONN_CLOSING))) return;
     conn_process(c);
 }
 
@@ -420,6 +421,7 @@ static int conn_lookahead(conn_t *c) {
 /* Parse and run commands until input runs out or something is in flight. */
 static void conn_process(conn_t *c) {
     int ahead = 0;
+    if (c->pushq.len) conn_take_pushes(c, 0); /* pushes queued so far precede new replies */
     tl_cmd_clock = util_cycles();
     while (!c->pending && !(c->flags & (CONN_CLOSING | CONN_CLOSE_AFTER_REPLY | CONN_BLOCKED))) {
         if (ahead-- == 0 && c->ilen - c->ipos > 64) {

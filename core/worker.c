@@ -134,6 +134,23 @@ void worker_post(int target, void (*fn)(void *arg), void *arg) {
     worker_send(target, &b->m);
 }
 
+void worker_post_now(int target, void (*fn)(void *arg), void *arg) {
+    bcast_t *b = df_malloc(sizeof *b);
+    b->m.fn = worker_bcast_run;
+    b->fn = fn;
+    b->arg = arg;
+    worker_count_sent();
+    worker_push_chain(target, &b->m, &b->m);
+    atomic_store(&g_workers[target].urgent, 1);
+}
+
+void worker_run_urgent(void) {
+    worker_t *w = tl_worker;
+    if (!w || !atomic_load_explicit(&w->urgent, memory_order_relaxed)) return;
+    atomic_store(&w->urgent, 0);
+    worker_drain(w);
+}
+
 void worker_broadcast(void (*fn)(void *arg), void *arg) {
     for (int i = 0; i < g_nworkers; i++) worker_post(i, fn, arg);
 }

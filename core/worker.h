@@ -75,6 +75,10 @@ typedef struct worker {
     /* Messages this worker sent and ran (written by the worker only, release stores): at
        shutdown no worker leaves while a message is still on its way (worker_done). */
     _Atomic uint64_t sent, ran;
+    /* Set by worker_post_now after its push: the worker runs its inbox before it next reads
+       a client (worker_run_urgent), so what was posted before a client's request is seen
+       first. Own line: written only when something is posted that way. */
+    _Alignas(64) atomic_int urgent;
 } worker_t;
 
 extern worker_t *g_workers;
@@ -107,5 +111,11 @@ void worker_post_lazy(int target, msg_t *m, atomic_int *const *wake_if, int n);
 void worker_broadcast(void (*fn)(void *arg), void *arg);
 /* Run fn(arg) on worker target, after what this thread sent it before (any thread). */
 void worker_post(int target, void (*fn)(void *arg), void *arg);
+/* Same, pushed onto target's inbox at once (not at the end of this iteration), and run there
+   before the target next reads from a client: whatever a client learns after this call (a
+   reply written later), a request it then sends to that worker comes after fn. */
+void worker_post_now(int target, void (*fn)(void *arg), void *arg);
+/* From a worker about to read a client: run what worker_post_now queued for it. */
+void worker_run_urgent(void);
 
 #endif

@@ -404,8 +404,9 @@ typedef struct dfm_api {
        pubsub module). The core applies notify-keyspace-events and builds the
        __keyspace@<db>__:<key> and __keyevent@<db>__:<event> messages. */
     int (*register_publish_hook)(dfm_module_t *m, dfm_publish_hook_fn hook);
-    /* From a worker thread: run fn(arg) later on worker `thread` (0..num_threads-1), in the
-       order this thread posted (messages leave at the end of the event-loop iteration). */
+    /* From a worker thread: run fn(arg) soon on worker `thread` (0..num_threads-1), in the
+       order this thread posted; it runs before that worker next reads a client's request, so
+       a client told of the post (a reply written after it) finds it done on that thread. */
     void (*post)(int thread, void (*fn)(void *arg), void *arg);
     /* Inside dfm_module_init: fn runs once on the main thread at shutdown, after every worker
        thread has stopped and before the module is unloaded (free what threads shared). */
