@@ -40,10 +40,12 @@ int api_register_client_slot(dfm_module_t *m, dfm_client_release_fn release, int
     return 0;
 }
 
-/* The client of ctx if the calling thread is its own, else NULL. */
+/* The client of ctx if the calling thread is its own and it is not closing (a transaction
+   may still run for a client that closed: its slots were released already), else NULL. */
 dfm_client_t *api_client(dfm_ctx_t *ctx) {
     conn_t *c = ctx ? ctx->conn : NULL;
-    return c && tl_worker && c->w == tl_worker ? (dfm_client_t *)c : NULL;
+    return c && tl_worker && c->w == tl_worker && !(c->flags & CONN_CLOSING) ? (dfm_client_t *)c
+                                                                             : NULL;
 }
 
 void *api_client_get(dfm_client_t *c, int slot) {

@@ -24,6 +24,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -490,12 +491,34 @@ static void config__free_param(config__param_t *p)
 }
 
 /* Store a parsed value: strings are copied, the old copy freed. */
+/*
+ * A string value replaced at run time may still be read by another thread (AUTH reading
+ * requirepass, a CONFIG GET elsewhere): the old copy is retired, not freed, until
+ * config_free. CONFIG SET and GET themselves are serialized by config__lock.
+ */
+static char **config__retired;
+static size_t config__nretired, config__capretired;
+static pthread_mutex_t config__lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void config__retire(char *old)
+{
+    if (old == NULL)
+        return;
+    if (config__nretired == config__capretired) {
+        config__capretired = config__capretired ? 2 * config__capretired : 16;
+        config__retired = realloc(config__retired, config__capretired * sizeof(char *));
+        if (config__retired == NULL)
+            abort();
+    }
+    config__retired[config__nretired++] = old;
+}
+
 static void config__store_string(config__param_t *p, const char *v)
 {
     char **slot = p->d.storage;
     char *copy = config__strdup(p->normalize ? p->normalize(v) : v);
 
-    free(*slot);
+    config__retire(*slot);
     *slot = copy;
 }
 
@@ -528,7 +551,7 @@ static int config__assign(config__param_t *p, const char *v, int source, const c
         char *joined;
         if (asprintf(&joined, "%s %s", *(char **)p->d.storage, v) < 0)
             abort();
-        free(*(char **)p->d.storage);
+        config__retire(*(char **)p->d.storage);
         *(char **)p->d.storage = joined;
     } else {
         config__store_string(p, v);
@@ -608,6 +631,11 @@ void config_init(void)
 /* config_free: see config.h. */
 void config_free(void)
 {
+    for (size_t i = 0; i < config__nretired; i++)
+        free(config__retired[i]);
+    free(config__retired);
+    config__retired = NULL;
+    config__nretired = config__capretired = 0;
     for (size_t i = 0; i < config__nparams; i++)
         config__free_param(config__params[i]);
     free(config__params);
@@ -1185,7 +1213,17 @@ static const char *config__format(const config__param_t *p, char *buf, size_t si
 #define CONFIG__FAILED "ERR CONFIG SET failed (possibly related to argument '%s') - %s"
 
 /* config_set: CONFIG SET one parameter; Redis's error texts (without '-') in *err. */
+static int config__set_locked(const char *name, const char *value, char **err);
+
 int config_set(const char *name, const char *value, char **err)
+{
+    pthread_mutex_lock(&config__lock);
+    int r = config__set_locked(name, value, err);
+    pthread_mutex_unlock(&config__lock);
+    return r;
+}
+
+static int config__set_locked(const char *name, const char *value, char **err)
 {
     config__param_t *p = config__find(name);
     const char *custom = NULL;
@@ -1223,8 +1261,21 @@ static size_t config__dashed(const char *s, char *buf, size_t size)
 
 /* config_get: see config.h. A pattern without glob characters is a name (or alias) and is
    answered under the name as asked, like Redis 7. */
+static void config__get_locked(const char *pattern,
+                               void (*fn)(const char *name, const char *value, void *arg),
+                               void *arg);
+
 void config_get(const char *pattern, void (*fn)(const char *name, const char *value, void *arg),
                 void *arg)
+{
+    pthread_mutex_lock(&config__lock);
+    config__get_locked(pattern, fn, arg);
+    pthread_mutex_unlock(&config__lock);
+}
+
+static void config__get_locked(const char *pattern,
+                               void (*fn)(const char *name, const char *value, void *arg),
+                               void *arg)
 {
     char buf[32], pat[256], nm[256];
     size_t plen;

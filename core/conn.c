@@ -177,6 +177,7 @@ void conn_free(conn_t *c) {
     df_free(c->ibuf);
     rbuf_free(&c->obuf);
     rbuf_free(&c->pushq);
+    conn_release_slots(c); /* nothing set after the close may outlive the client */
     df_free(c->deferred_argv);
     df_free(c->rerun_argv);
     df_free(c->name);

@@ -50,7 +50,7 @@ const char *notify_validate(const char *value) {
 /* Redis's form: A (or the letters of A set), K, E, then m; n is kept but not shown. A value
    naming no class, or neither K nor E, publishes nothing. */
 const char *notify_normalize(const char *value) {
-    static char out[32];
+    static _Thread_local char out[32];
     int flags = notify_parse(value), all = 1, n = 0;
     if (flags < 0) flags = 0;
     for (int i = 0; i < NOTIFY_ALL_LETTERS; i++) all &= (flags >> (NOTIFY_CLASSES + i)) & 1;

@@ -22,7 +22,7 @@ typedef struct ps_names {
 static ps_names_t *ps_names_of(const ps_dict_t *d, const dfm_str_t *pattern) {
     size_t n = 0, bytes = 0;
     for (ps_entry_t *e = d->head; e; e = e->next) {
-        if (pattern && !ps_api->glob_match(pattern->ptr, pattern->len, e->key, e->len, 0))
+        if (pattern && !ps_match(pattern->ptr, pattern->len, e->key, e->len))
             continue;
         n++;
         bytes += e->len;
@@ -32,7 +32,7 @@ static ps_names_t *ps_names_of(const ps_dict_t *d, const dfm_str_t *pattern) {
     char *p = (char *)(r->v + n);
     r->n = 0;
     for (ps_entry_t *e = d->head; e; e = e->next) {
-        if (pattern && !ps_api->glob_match(pattern->ptr, pattern->len, e->key, e->len, 0))
+        if (pattern && !ps_match(pattern->ptr, pattern->len, e->key, e->len))
             continue;
         if (e->len) memcpy(p, e->key, e->len);
         r->v[r->n].ptr = p;

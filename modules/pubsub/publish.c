@@ -68,7 +68,7 @@ static long ps_deliver(int thread, int shard, const dfm_str_t *ch, const dfm_str
     }
     if (shard) return n;
     for (e = r->d[PS_PATTERN].head; e; e = e->next) {
-        if (!ps_api->glob_match(e->key, e->len, ch->ptr, ch->len, 0)) continue;
+        if (!ps_match(e->key, e->len, ch->ptr, ch->len)) continue;
         ps_subs_t *s = e->val;
         for (int i = 0; i < s->n; i++) ps_push(s->c[i], "pmessage", e, ch, msg);
         n += s->n;

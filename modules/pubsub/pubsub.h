@@ -90,6 +90,12 @@ void ps_client_release(dfm_client_t *c, void *data);
 long ps_thread_subs(int t, int kind);
 long ps_thread_names(int t, int kind);
 
+/* Redis's pattern match for channels: glob rules, except that an empty name matches only an
+   empty pattern (Redis's stringmatchlen; KEYS and SCAN special-case "*", pub/sub does not). */
+static inline int ps_match(const char *pat, size_t plen, const char *s, size_t slen) {
+    return slen == 0 ? plen == 0 : ps_api->glob_match(pat, plen, s, slen, 0);
+}
+
 /* ---------------------------------------------------------------------------- hint.c */
 
 /* The calling thread's subscribers of (kind, name) went up or down by delta (channels and

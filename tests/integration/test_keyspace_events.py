@@ -177,3 +177,36 @@ def test_subscribers_on_every_thread_get_each_event_once(server, r):
     for p, c in zip(subs, clients):
         p.close()
         c.close()
+
+
+def test_concurrent_config_set_of_string_parameters(server, r):
+    """CONFIG SET runs on each client's own thread: string values replaced while another
+    thread reads them must stay valid (ASan builds run this)."""
+    import threading
+    stop, errors = threading.Event(), []
+
+    def setter(i):
+        c = server.client()
+        name, vals = (("notify-keyspace-events", ["KEA", "", "Em", "K$g"]) if i % 2
+                      else ("save", ["", "3600 1", "60 10000 300 5"]))
+        n = 0
+        try:
+            while not stop.is_set():
+                assert c.config_set(name, vals[n % len(vals)])
+                c.config_get(name)
+                n += 1
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+        finally:
+            c.close()
+
+    ts = [threading.Thread(target=setter, args=(i,)) for i in range(6)]
+    for t in ts:
+        t.start()
+    time.sleep(1.5)
+    stop.set()
+    for t in ts:
+        t.join(30)
+    assert not errors, errors[0]
+    r.config_set("save", "")
+    assert r.ping()

@@ -277,6 +277,21 @@ def test_info_counts_distinct_names(server, r):
     wait_until(lambda: counts() == (0, 0, 0))
 
 
+def test_pattern_star_does_not_match_the_empty_channel(server, r):
+    """Redis matches an empty channel name only with an empty pattern (stringmatchlen)."""
+    c = conn(server)
+    subscribe(c, "PSUBSCRIBE", "*")
+    e = conn(server)
+    subscribe(e, "SUBSCRIBE", "")
+    assert r.execute_command("PUBLISH", "", "x") == 1
+    assert r.execute_command("PUBSUB", "CHANNELS", "*") == []
+    assert r.execute_command("PUBSUB", "CHANNELS") == [""]
+    assert e.read() == [b"message", b"", b"x"]
+    assert sync(c) == []
+    c.close()
+    e.close()
+
+
 # ------------------------------------------------------------------------------ patterns
 
 def test_patterns_and_glob_rules(server, r):
