@@ -140,7 +140,7 @@ static void each_without_waiting(dfm_ctx_t *ctx, each_call_t *e) {
         each_msg_t *em = df_malloc(sizeof *em);
         em->m.fn = each_remote;
         em->e = e;
-        worker_send(i, &em->m);
+        worker_send_now(i, &em->m); /* same path as api_post: one sender's order holds */
     }
     void *mine = me >= 0 ? e->each(me, e->arg) : NULL;
     if (e->done) {

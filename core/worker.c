@@ -134,14 +134,18 @@ void worker_post(int target, void (*fn)(void *arg), void *arg) {
     worker_send(target, &b->m);
 }
 
+void worker_send_now(int target, msg_t *m) {
+    worker_count_sent();
+    worker_push_chain(target, m, m);
+    atomic_store(&g_workers[target].urgent, 1);
+}
+
 void worker_post_now(int target, void (*fn)(void *arg), void *arg) {
     bcast_t *b = df_malloc(sizeof *b);
     b->m.fn = worker_bcast_run;
     b->fn = fn;
     b->arg = arg;
-    worker_count_sent();
-    worker_push_chain(target, &b->m, &b->m);
-    atomic_store(&g_workers[target].urgent, 1);
+    worker_send_now(target, &b->m);
 }
 
 void worker_run_urgent(void) {

@@ -115,6 +115,8 @@ void worker_post(int target, void (*fn)(void *arg), void *arg);
    before the target next reads from a client: whatever a client learns after this call (a
    reply written later), a request it then sends to that worker comes after fn. */
 void worker_post_now(int target, void (*fn)(void *arg), void *arg);
+/* worker_send, pushed at once with worker_post_now's guarantee. */
+void worker_send_now(int target, msg_t *m);
 /* From a worker about to read a client: run what worker_post_now queued for it. */
 void worker_run_urgent(void);
 
