@@ -77,7 +77,8 @@ def free_port():
 
 
 def ours_argv(binary, port, threads=1):
-    return [binary, "--port", str(port), "--bind", HOST, "--threads", str(threads)]
+    # no save points, as redis_argv: a snapshot must not run in the middle of a measurement
+    return [binary, "--port", str(port), "--bind", HOST, "--threads", str(threads), "--save", ""]
 
 
 def redis_argv(binary, port):

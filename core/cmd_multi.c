@@ -131,6 +131,7 @@ static int watch_key_present(shard_t *s, int db, const watch_entry_t *e) {
 }
 
 void db_signal_modified(shard_t *s, int db, const char *key, size_t klen) {
+    db_dirty_add(s, 1);
     watch_table_t *t = s->watch;
     if (!t || !t->count) return;
     watch_entry_t *e = *watch_slot(t, db, key, klen, table_hash(key, klen));

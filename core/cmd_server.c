@@ -19,6 +19,7 @@
 #include "log.h"
 #include "module_loader.h"
 #include "server.h"
+#include "snapshot.h"
 #include "tx.h"
 #include "util.h"
 
@@ -45,6 +46,7 @@ void commands_register_core(void) {
     cmd_command_register();
     cmd_info_register();
     cmd_dump_register();
+    cmd_snapshot_register();
 }
 
 static void ping_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
@@ -217,7 +219,10 @@ static void time_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
 }
 
 static void shutdown_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
+    int save = -1;
     for (int i = 1; i < argc; i++) {
+        if (util_eq_nocase(argv[i].ptr, argv[i].len, "nosave")) save = save == 1 ? 2 : 0;
+        if (util_eq_nocase(argv[i].ptr, argv[i].len, "save")) save = save == 0 ? 2 : 1;
         if (!util_eq_nocase(argv[i].ptr, argv[i].len, "nosave") &&
             !util_eq_nocase(argv[i].ptr, argv[i].len, "save") &&
             !util_eq_nocase(argv[i].ptr, argv[i].len, "now") &&
@@ -227,7 +232,12 @@ static void shutdown_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
             return;
         }
     }
+    if (save == 2) {
+        reply_syntax_error(ctx);
+        return;
+    }
     log_notice("User requested shutdown...");
+    atomic_store(&g_server.shutdown_save, save);
     server_request_shutdown(0);
     (void)ctx;
 }
@@ -235,7 +245,7 @@ static void shutdown_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
 static void lastsave_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     (void)argc;
     (void)argv;
-    reply_int(ctx, g_server.start_ms / 1000);
+    reply_int(ctx, snapshot_lastsave());
 }
 
 /* --- whole keyspace ------------------------------------------------------------------- */

@@ -164,15 +164,27 @@ void conn_release(conn_t *c) {
     c->w->closed = c;
 }
 
+conn_t *conn_internal(worker_t *w) {
+    conn_t *c = df_calloc(sizeof *c);
+    c->w = w;
+    c->fd = -1;
+    c->resp = 2;
+    c->authed = 1;
+    c->flags = CONN_CLOSING | CONN_INTERNAL;
+    return c;
+}
+
 void conn_free(conn_t *c) {
     worker_t *w = c->w;
     conn_wq_remove(c);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        w->conns = c->next;
-    if (c->next) c->next->prev = c->prev;
-    w->nconns--;
+    if (!(c->flags & CONN_INTERNAL)) {
+        if (c->prev)
+            c->prev->next = c->next;
+        else
+            w->conns = c->next;
+        if (c->next) c->next->prev = c->prev;
+        w->nconns--;
+    }
     resp_parser_free(&c->parser);
     df_free(c->ibuf);
     rbuf_free(&c->obuf);

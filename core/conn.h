@@ -28,6 +28,7 @@
 #define CONN_IN_WQ (1u << 9)       /* on its worker's list of clients with replies to write */
 #define CONN_FREEING (1u << 10)    /* closed and idle: freed at the end of the iteration */
 #define CONN_PUSH_KILL (1u << 11)  /* over the pub/sub output limit: closed at iteration end */
+#define CONN_INTERNAL (1u << 12)   /* no socket, in no list: runs one internal tx (conn_internal) */
 
 #define CONN_SLOTS 4 /* module slots per client */
 
@@ -87,6 +88,10 @@ typedef struct conn {
 } conn_t;
 
 void conn_accept(worker_t *w, int lfd, int is_unix);
+/* A client without a socket for running one transaction on the server's own behalf (the
+   snapshot cut): born closing, so the tx's reply is dropped and the client is freed after
+   it. Not in the worker's client list or counts. Thread of w. */
+conn_t *conn_internal(worker_t *w);
 /* Execute one parsed command (routing to its shard). */
 void conn_execute(conn_t *c, int argc, dfm_str_t *argv);
 /* Continue after a hop returned or a block ended: process input, flush output. */

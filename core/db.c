@@ -12,6 +12,7 @@
 #include "util.h"
 #include "worker.h"
 #include "notify.h"
+#include "snapshot.h"
 #include <event2/event.h>
 
 shard_t *g_shards;
@@ -244,7 +245,7 @@ void db_worker_exit(void) {
     db_reaper = NULL;
 }
 
-static void db_bury(table_t *t) {
+void db_release_table(table_t *t) {
     if (table_size(t) < 1024 || !tl_worker) {
         table_free(t, db_free_entry_cb, NULL);
         return;
@@ -264,11 +265,12 @@ size_t db_flush(shard_t *s, int db) {
         if (db >= 0 && i != db) continue;
         db_signal_flush(s, i); /* while WATCH can still see which keys existed */
         n += table_size(s->dbs[i].t);
-        db_bury(s->dbs[i].t);
+        if (!snapshot_adopt_table(s, s->dbs[i].t)) db_release_table(s->dbs[i].t);
         s->dbs[i].t = table_new();
         s->dbs[i].nexpires = 0;
         s->dbs[i].expire_cursor = 0;
     }
+    db_dirty_add(s, n);
     return n;
 }
 

@@ -12,6 +12,7 @@
 #ifndef DF_DB_H
 #define DF_DB_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,7 @@ typedef struct shard {
     struct watch_table *watch; /* WATCHed keys (cmd_multi.c) */
     struct block_table *block; /* clients blocked on keys (block.c) */
     _Alignas(64) shard_stats_t stats;
+    _Atomic uint64_t dirty; /* keys changed (rdb_changes_since_last_save): owner writes */
     int active_expire;
 } shard_t;
 
@@ -94,6 +96,14 @@ void db_prefetch_keys(shard_t *s, int db, const struct dfm_str *argv, const int 
 size_t db_size(shard_t *s, int db);
 /* Empty a db (-1: all) of this shard; returns keys removed. */
 size_t db_flush(shard_t *s, int db);
+/* Free a table no db points at any more, a slice at a time from the owner's loop (or at once
+   when small or off a worker). Shard thread. */
+void db_release_table(table_t *t);
+/* Count n key changes on s (save points, INFO rdb_changes_since_last_save). Shard thread. */
+static inline void db_dirty_add(shard_t *s, uint64_t n) {
+    atomic_store_explicit(&s->dirty, atomic_load_explicit(&s->dirty, memory_order_relaxed) + n,
+                          memory_order_relaxed);
+}
 /* Free the calling worker's pending FLUSHALL garbage and its reaper (at worker exit). */
 void db_worker_exit(void);
 /* One active expiry cycle over this shard; budget in microseconds. */

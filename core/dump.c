@@ -367,6 +367,63 @@ static const dfm_type_t *dump__type_for_rdb(int rdb_type, int *id) {
     return NULL;
 }
 
+entry_t *rdb_load_value(dfm_rdb_t *r, int type, const char *key, size_t klen, int64_t at_ms) {
+    int id = 0;
+    if (type == RDB_TYPE_STRING) {
+        size_t n;
+        char *v = rdb_load_string(r, &n);
+        if (!v || n > UINT32_MAX) {
+            df_free(v);
+            return NULL;
+        }
+        entry_t *e = db_entry_new_str(key, klen, v, n, at_ms);
+        df_free(v);
+        return e;
+    }
+    const dfm_type_t *t = type < 0 ? NULL : dump__type_for_rdb(type, &id);
+    if (!t || !t->rdb_load) return NULL;
+    void *obj = t->rdb_load(type, r);
+    if (!obj) return NULL;
+    if (r->error) {
+        if (t->free) t->free(obj);
+        return NULL;
+    }
+    return db_entry_new_obj(key, klen, id, obj, at_ms);
+}
+
+int rdb_type_known(int type) {
+    int id;
+    return type == RDB_TYPE_STRING || (type >= 0 && dump__type_for_rdb(type, &id) != NULL);
+}
+
+int rdb_save_key(rbuf_t *out, const entry_t *e) {
+    size_t at0 = out->len;
+    dfm_rdb_t r;
+    rdb_writer_init(&r, out);
+    int64_t exp = entry_expire(e);
+    if (exp >= 0) {
+        unsigned char le[8];
+        for (int i = 0; i < 8; i++) le[i] = (unsigned char)((uint64_t)exp >> (8 * i));
+        rdb_save_type(&r, RDB_OPCODE_EXPIRETIME_MS);
+        rdb_save_raw(&r, le, 8);
+    }
+    size_t at = out->len;
+    rdb_save_type(&r, RDB_TYPE_STRING); /* patched below for module types */
+    rdb_save_string(&r, entry_key(e), e->klen);
+    if (!(e->flags & ENTRY_F_OBJ)) {
+        rdb_save_string(&r, entry_cval(e), e->vlen);
+        return 0;
+    }
+    const dfm_type_t *t = g_types[e->type];
+    int type = t && t->rdb_save ? t->rdb_save(entry_obj(e), &r) : -1;
+    if (type < 0 || type > 255) {
+        out->len = at0;
+        return -1;
+    }
+    out->data[at] = (char)type;
+    return 0;
+}
+
 /*
  * Decode a verified payload (len includes the footer) into a new entry for key with expiry
  * at_ms (-1: none). Returns NULL on bad data. The caller owns the entry.
@@ -374,31 +431,11 @@ static const dfm_type_t *dump__type_for_rdb(int rdb_type, int *id) {
 static entry_t *dump__load_entry(const dfm_str_t *key, const void *p, size_t len,
                                  int64_t at_ms) {
     dfm_rdb_t r;
-    int id = 0;
     /* Redis reads the value from the whole payload, footer included, so a value that
        overruns its body into the footer still loads there; do the same. */
     rdb_reader_init(&r, p, len);
     int type = rdb_load_type(&r);
-    if (type == RDB_TYPE_STRING) {
-        size_t n;
-        char *v = rdb_load_string(&r, &n);
-        if (!v || n > UINT32_MAX) {
-            df_free(v);
-            return NULL;
-        }
-        entry_t *e = db_entry_new_str(key->ptr, key->len, v, n, at_ms);
-        df_free(v);
-        return e;
-    }
-    const dfm_type_t *t = type < 0 ? NULL : dump__type_for_rdb(type, &id);
-    if (!t || !t->rdb_load) return NULL;
-    void *obj = t->rdb_load(type, &r);
-    if (!obj) return NULL;
-    if (r.error) {
-        if (t->free) t->free(obj);
-        return NULL;
-    }
-    return db_entry_new_obj(key->ptr, key->len, id, obj, at_ms);
+    return rdb_load_value(&r, type, key->ptr, key->len, at_ms);
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -67,6 +67,29 @@ int rdb__lzf_decode(const void *in, size_t inlen, void *out, size_t outlen);
 /* Our own decoder (used when built without liblzf; always built, for the unit tests). */
 int rdb__lzf_decode_builtin(const void *in, size_t inlen, void *out, size_t outlen);
 
+/* RDB file opcodes (rdb_save_key writes the expiry one; snapshot.c and rdb_load.c the rest). */
+#define RDB_OPCODE_FUNCTION2 245
+#define RDB_OPCODE_MODULE_AUX 247
+#define RDB_OPCODE_IDLE 248
+#define RDB_OPCODE_FREQ 249
+#define RDB_OPCODE_AUX 250
+#define RDB_OPCODE_RESIZEDB 251
+#define RDB_OPCODE_EXPIRETIME_MS 252
+#define RDB_OPCODE_EXPIRETIME 253
+#define RDB_OPCODE_SELECTDB 254
+#define RDB_OPCODE_EOF 255
+
+struct entry;
+/* Append one key the way an RDB file holds it: [EXPIRETIME_MS ms][type][key][value].
+   Returns -1, out unchanged, when the value's type cannot be saved. Shard thread. */
+int rdb_save_key(rbuf_t *out, const struct entry *e);
+/* Read a value of RDB type `type` (already read) into a new entry for key, expiring at at_ms
+   (-1: none). NULL on bad data or an unknown type. The caller owns the entry. */
+struct entry *rdb_load_value(dfm_rdb_t *r, int type, const char *key, size_t klen,
+                             int64_t at_ms);
+/* 1 if some registered type (or the string type) reads RDB type id `type`. */
+int rdb_type_known(int type);
+
 /* Append the DUMP footer (version + CRC of everything in out) to out. */
 void dump_payload_seal(rbuf_t *out);
 /* Check the footer of a DUMP payload; returns 0 if the version and CRC are acceptable. */

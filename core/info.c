@@ -10,6 +10,7 @@
  * counters. One function per section.
  */
 #include "info.h"
+#include "snapshot.h"
 #include "lazyfree.h"
 
 #include <pthread.h>
@@ -101,8 +102,7 @@ void info_bytes_human(char *buf, size_t cap, uint64_t n) {
         snprintf(buf, cap, "%.2f%c", d, units[u]);
 }
 
-/* Append one "name:value\r\n" line. */
-static void DFM_PRINTF(2, 3) info_line(rbuf_t *b, const char *fmt, ...) {
+void info_line(rbuf_t *b, const char *fmt, ...) {
     char line[1024];
     va_list ap;
     va_start(ap, fmt);
@@ -276,16 +276,7 @@ static void info_persistence(rbuf_t *b) {
     info_line(b, "current_fork_perc:0.00");
     info_line(b, "current_save_keys_processed:0");
     info_line(b, "current_save_keys_total:0");
-    info_line(b, "rdb_changes_since_last_save:0");
-    info_line(b, "rdb_bgsave_in_progress:0");
-    info_line(b, "rdb_last_save_time:%lld", (long long)(g_server.start_ms / 1000));
-    info_line(b, "rdb_last_bgsave_status:ok");
-    info_line(b, "rdb_last_bgsave_time_sec:-1");
-    info_line(b, "rdb_current_bgsave_time_sec:-1");
-    info_line(b, "rdb_saves:0");
-    info_line(b, "rdb_last_cow_size:0");
-    info_line(b, "rdb_last_load_keys_expired:0");
-    info_line(b, "rdb_last_load_keys_loaded:0");
+    snapshot_info(b);
     info_line(b, "aof_enabled:0");
     info_line(b, "aof_rewrite_in_progress:0");
     info_line(b, "aof_rewrite_scheduled:0");

@@ -25,6 +25,9 @@ void info_reset_errors(void);
 /* Redis's addReplyHelp: "<NAME> <subcommand> ... Subcommands are:", lines, then HELP. */
 void command_reply_help(dfm_ctx_t *ctx, const char *name, const char *const *lines);
 
+/* Append one "name:value\r\n" line (INFO sections). */
+void DFM_PRINTF(2, 3) info_line(rbuf_t *b, const char *fmt, ...);
+
 /* Redis's bytesToHuman: "1.50M" style into buf. */
 void info_bytes_human(char *buf, size_t cap, uint64_t n);
 

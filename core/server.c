@@ -34,6 +34,8 @@
 #include "lazyfree.h"
 #include "log.h"
 #include "module_loader.h"
+#include "rdb_load.h"
+#include "snapshot.h"
 #include "squash.h"
 #include "table.h"
 #include "tx.h"
@@ -409,6 +411,7 @@ void server_worker_init(worker_t *w) {
 }
 
 void server_worker_exit(worker_t *w) {
+    snapshot_worker_exit(w);
     for (int s = 0; s < g_nshards; s++)
         if (g_shards[s].owner == w->id) api_run_shard_exit(s);
     conn_worker_exit();
@@ -417,16 +420,27 @@ void server_worker_exit(worker_t *w) {
     db_worker_exit();
 }
 
+/* Shutdown, first step: no new clients, the connected ones closed (their in-flight work
+   still completes), so a final snapshot sees every acknowledged write. */
+static void server_worker_quiesce(void *arg) {
+    (void)arg;
+    worker_t *w = tl_worker;
+    for (int i = 0; i < w->nlisteners; i++) {
+        if (w->listen_fds[i] < 0) continue;
+        event_del(w->listeners[i]);
+        close(w->listen_fds[i]);
+        w->listen_fds[i] = -1;
+    }
+    conn_close_all(w);
+    atomic_fetch_add(&g_server.quiesced, 1);
+}
+
 static void server_worker_stop(void *arg) {
     (void)arg;
     worker_t *w = tl_worker;
     if (w->stopping) return;
     w->stopping = 1;
-    for (int i = 0; i < w->nlisteners; i++) {
-        event_del(w->listeners[i]);
-        close(w->listen_fds[i]);
-    }
-    conn_close_all(w);
+    server_worker_quiesce(NULL);
     atomic_store(&w->clients_closed, 1);
     event_base_loopexit(w->base, NULL);
 }
@@ -446,6 +460,7 @@ void server_worker_cron(worker_t *w) {
             if (g_shards[s].owner == w->id) db_active_expire(&g_shards[s], budget);
     }
     evict_cron(w->id);
+    snapshot_cron(w);
     conn_cron(w);
     block_cron(w);
 }
@@ -524,6 +539,7 @@ static void server_init_state(void) {
     ssize_t n = readlink("/proc/self/exe", g_server.executable, sizeof g_server.executable - 1);
     if (n > 0) g_server.executable[n] = '\0';
     g_server.tcp_port = (int)g_config.port;
+    atomic_store(&g_server.shutdown_save, -1);
     table_set_seed(util_seed64());
 }
 
@@ -537,6 +553,19 @@ static void server_signals(sigset_t *set) {
     pthread_sigmask(SIG_BLOCK, set, NULL);
 }
 
+/* Main thread, shutting down: close every client, then save if SHUTDOWN SAVE asked for it or
+   save points are configured (and not SHUTDOWN NOSAVE), as Redis does. */
+static void server_final_save(void) {
+    worker_broadcast(server_worker_quiesce, NULL);
+    while (atomic_load(&g_server.quiesced) < g_nworkers) usleep(1000);
+    snapshot_wait_idle();
+    int mode = atomic_load(&g_server.shutdown_save);
+    int want = mode == 1 || (mode < 0 && g_config.save && g_config.save[0]);
+    if (!want) return;
+    log_notice("Saving the final RDB snapshot before exiting.");
+    if (snapshot_save_and_wait() < 0) log_warning("Error trying to save the DB, exiting anyway.");
+}
+
 static void server_wait_signals(sigset_t *set) {
     for (;;) {
         int sig = 0;
@@ -548,6 +577,7 @@ static void server_wait_signals(sigset_t *set) {
         }
         log_notice("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
         atomic_store(&g_server.shutting_down, 1);
+        server_final_save();
         worker_broadcast(server_worker_stop, NULL);
         return;
     }
@@ -574,6 +604,19 @@ static void server_free_all(void) {
     modules_unload_all();
 }
 
+/* The snapshot in dir/dbfilename, if there is one (before the workers start). */
+static int server_load_snapshot(void) {
+    char err[256];
+    char *path = snapshot_path();
+    int rc = rdb_load_file(path, err, sizeof err);
+    free(path);
+    if (rc < 0) {
+        log_error("%s", err);
+        fprintf(stderr, "dragonfly: %s\n", err);
+    }
+    return rc < 0 ? -1 : 0;
+}
+
 int server_main(int argc, char **argv) {
     sigset_t set;
     server_signals(&set);
@@ -584,6 +627,7 @@ int server_main(int argc, char **argv) {
     if (server_setup_modules(argv[0]) < 0) return 1;
     db_init_shards((int)g_config.num_shards, (int)g_config.threads, (int)g_config.dbnum);
     for (int i = 0; i < g_nshards; i++) tx_shard_init(&g_shards[i]);
+    if (server_load_snapshot() < 0) return 1;
     if (lazyfree_start() < 0 || workers_create((int)g_config.threads) < 0) return 1;
     if (server_listen() < 0) return 1;
     server_write_pidfile();
@@ -592,6 +636,7 @@ int server_main(int argc, char **argv) {
     log_notice("Ready to accept connections");
     server_wait_signals(&set);
     workers_join();
+    snapshot_wait_idle();
     lazyfree_stop();
     server_cleanup();
     server_free_all();

@@ -28,6 +28,8 @@ typedef struct server_state {
     _Atomic uint64_t stat_numcommands_base;
     _Atomic int64_t peak_memory;
     int tcp_port;
+    atomic_int shutdown_save; /* SHUTDOWN's choice: -1 the save config decides, 0 NOSAVE, 1 SAVE */
+    atomic_int quiesced;      /* workers that closed their listeners and clients */
 } server_state_t;
 
 extern server_state_t g_server;

@@ -73,6 +73,8 @@ struct table {
     size_t mem;          /* usable bytes of dir + segments + this struct */
     uint64_t version;
     table_seg_t *hint;   /* segment of the last find/insert: erase/slot_set skip a rehash */
+    table_snap_fn snap_fn; /* a snapshot is running over this table (table_snap_begin) */
+    void *snap_arg;
 };
 
 
@@ -133,6 +135,21 @@ static inline void table__touch(table_t *t, table_seg_t *seg, unsigned b) {
 }
 
 uint64_t table_next_version(table_t *t) { return ++t->version; }
+
+/* Serialises bucket b of seg for the running snapshot and marks it done (version != 0). */
+static void table__snap_bucket(table_t *t, table_seg_t *seg, unsigned b) {
+    table_slot_t *bk = seg->buckets[b];
+    for (unsigned i = 0; i < TABLE_BUCKET_SLOTS; i++)
+        if (bk[i]) t->snap_fn(t->snap_arg, slot_entry(bk[i]));
+    table__touch(t, seg, b);
+}
+
+/* Before bucket b changes (or hands out an entry that may change in place): while a snapshot
+   runs, a bucket it has not reached yet is written out first, as it was at the cut. */
+static inline void table__pre(table_t *t, table_seg_t *seg, unsigned b) {
+    if (__builtin_expect(t->snap_fn != NULL, 0) && seg->version[b] == 0)
+        table__snap_bucket(t, seg, b);
+}
 
 /* ---- segments and directory ---- */
 
@@ -333,10 +350,17 @@ table_slot_t *table_find(table_t *t, uint64_t hash, const char *key, size_t klen
     uint64_t fp = table__fp(hash);
     table_slot_t *s = table__match(de->buckets[home], fp, key, klen);
     t->hint = de->seg;
-    if (s || !de->seg->spill[home]) return s;
+    if (s || !de->seg->spill[home]) {
+        if (s) table__pre(t, de->seg, home);
+        return s;
+    }
     for (unsigned d = 1; d < TABLE_PROBE; d++) {
-        s = table__match(de->buckets[(home + d) & TABLE_BUCKET_MASK], fp, key, klen);
-        if (s) return s;
+        unsigned b = (home + d) & TABLE_BUCKET_MASK;
+        s = table__match(de->buckets[b], fp, key, klen);
+        if (s) {
+            table__pre(t, de->seg, b);
+            return s;
+        }
     }
     return NULL;
 }
@@ -349,6 +373,7 @@ static table_slot_t *table__place(table_t *t, table_seg_t *seg, uint64_t hash, e
         table_slot_t *bk = seg->buckets[b];
         for (unsigned i = 0; i < TABLE_BUCKET_SLOTS; i++) {
             if (bk[i]) continue;
+            table__pre(t, seg, b);
             bk[i] = table__word(hash, e, d);
             if (d) seg->spill[home]++;
             table__touch(t, seg, b);
@@ -375,6 +400,8 @@ static inline unsigned table__gap(unsigned a, unsigned b) { return (b - a) & TAB
    the entry's probe window, fixing its distance tag, the spill counts and both versions. */
 static void table__move(table_t *t, table_seg_t *seg, table_slot_t *src, unsigned sb,
                         table_slot_t *dst, unsigned db) {
+    table__pre(t, seg, sb);
+    table__pre(t, seg, db);
     table_slot_t w = *src;
     unsigned od = table__dist(w);
     unsigned home = (sb - od) & TABLE_BUCKET_MASK;
@@ -462,6 +489,7 @@ static inline unsigned table__bucket_of(const table_seg_t *seg, const table_slot
 void table_slot_set(table_t *t, table_slot_t *slot, entry_t *e) {
     table_seg_t *seg = table__locate(t, slot, e);
     TABLE_ASSERT(((uintptr_t)e & ~TABLE_PTR_MASK) == 0);
+    table__pre(t, seg, table__bucket_of(seg, slot)); /* a no-op: the find before did it */
     *slot = (*slot & ~(TABLE_PTR_MASK | TABLE_TAG_EXPIRE)) | (uintptr_t)e | table__expire_tag(e);
     table__touch(t, seg, table__bucket_of(seg, slot));
 }
@@ -470,6 +498,7 @@ void table_erase(table_t *t, table_slot_t *slot) {
     TABLE_ASSERT(*slot != 0);
     table_seg_t *seg = table__locate(t, slot, slot_entry(*slot));
     unsigned b = table__bucket_of(seg, slot);
+    table__pre(t, seg, b);
     unsigned d = table__dist(*slot);
     if (d) seg->spill[(b - d) & TABLE_BUCKET_MASK]--;
     *slot = 0;
@@ -535,4 +564,59 @@ table_slot_t *table_random(table_t *t, uint64_t rnd) {
             if (*s) return s;
         }
     }
+}
+
+/* ---- point-in-time snapshots ---- */
+
+static void table__seg_zero_versions(table_t *t, table_seg_t *seg, void *arg) {
+    (void)t, (void)arg;
+    memset(seg->version, 0, sizeof seg->version);
+}
+
+/*
+ * Bucket version 0 means "not written out yet": every bucket starts there, and the first
+ * change (or table_find hit) after the cut writes it out through fn, then any touch makes it
+ * non-zero. Splits copy versions, so both halves of a split segment keep the mark of the
+ * entries they hold. O(segments).
+ */
+void table_snap_begin(table_t *t, table_snap_fn fn, void *arg) {
+    table__each_seg(t, table__seg_zero_versions, NULL);
+    t->version = 0;
+    t->snap_fn = fn;
+    t->snap_arg = arg;
+}
+
+int table_snap_active(const table_t *t) { return t->snap_fn != NULL; }
+
+void table_snap_end(table_t *t) {
+    t->snap_fn = NULL;
+    t->snap_arg = NULL;
+}
+
+/*
+ * Writes out up to max_buckets buckets still at version 0, walking segments by the same
+ * 32-bit prefix space as table_scan (segments only split, so none is skipped; a revisited
+ * half has only written buckets). *cursor: (prefix << 6 | bucket), 0 to start. Returns 1
+ * once every bucket of the table has been written out.
+ */
+int table_snap_step(table_t *t, uint64_t *cursor, unsigned max_buckets) {
+    uint64_t prefix = *cursor >> TABLE_HOME_BITS;
+    unsigned b = (unsigned)(*cursor & TABLE_BUCKET_MASK);
+    while (prefix < TABLE_PREFIX_SPACE) {
+        table_seg_t *seg = t->dir[table__dir_index(t, prefix)].seg;
+        uint64_t span = TABLE_PREFIX_SPACE >> seg->depth;
+        prefix &= ~(span - 1);
+        for (; b < TABLE_SEG_BUCKETS; b++) {
+            if (seg->version[b] != 0) continue;
+            if (!max_buckets--) {
+                *cursor = (prefix << TABLE_HOME_BITS) | b;
+                return 0;
+            }
+            table__snap_bucket(t, seg, b);
+        }
+        b = 0;
+        prefix += span;
+    }
+    *cursor = TABLE_PREFIX_SPACE << TABLE_HOME_BITS;
+    return 1;
 }

@@ -83,6 +83,18 @@ int table_free_step(table_t *t, uint64_t *cursor, size_t max_segs,
 /* The version of the bucket holding an occupied slot (snapshots). */
 uint32_t table_bucket_version(table_t *t, const table_slot_t *slot);
 
+/*
+ * Point-in-time snapshots (snapshot.c). Between begin and end, every entry as it was at begin
+ * is passed to fn exactly once: either by table_snap_step walking the table, or just before
+ * its bucket changes or a table_find hands it out (the caller may then change it in place).
+ * Entries inserted after begin are never passed. fn must not change the table.
+ */
+typedef void (*table_snap_fn)(void *arg, const entry_t *e);
+void table_snap_begin(table_t *t, table_snap_fn fn, void *arg);
+int table_snap_step(table_t *t, uint64_t *cursor, unsigned max_buckets);
+int table_snap_active(const table_t *t);
+void table_snap_end(table_t *t);
+
 /* Remove everything, calling free_entry for each; the table stays usable. */
 void table_clear(table_t *t, void (*free_entry)(entry_t *e, void *arg), void *arg);
 

@@ -11,8 +11,10 @@ Environment:
   REDIS_BIN         redis-server binary (default /usr/bin/redis-server)
 """
 import os
+import shutil
 import socket
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -49,16 +51,20 @@ def fail_on_sanitizer_report(out):
 class Server:
     """A running server process we started (stopped by PID only)."""
 
-    def __init__(self, args=(), kind=SERVER_KIND, threads=THREADS, port=None):
+    def __init__(self, args=(), kind=SERVER_KIND, threads=THREADS, port=None, dir=None):
+        """dir: the server's snapshot directory (--dir); a fresh temporary one, removed at
+        stop(), when not given, so no server sees another's dump.rdb."""
         self.kind = kind
         self.port = port or free_port()
         self.host = "127.0.0.1"
+        self.own_dir = dir is None
+        self.dir = dir or tempfile.mkdtemp(prefix="df-test-")
         if kind == "redis":
             cmd = [os.environ.get("REDIS_BIN", "/usr/bin/redis-server"), "--port", str(self.port),
-                   "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+                   "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", self.dir]
         else:
             cmd = [dragonfly_bin(), "--port", str(self.port), "--bind", "127.0.0.1",
-                   "--threads", str(threads), "--loglevel", "warning"]
+                   "--threads", str(threads), "--loglevel", "warning", "--dir", self.dir]
         self.cmd = cmd + list(args)
         self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.wait_ready()
@@ -70,10 +76,14 @@ class Server:
                 out = self.proc.stdout.read().decode(errors="replace")
                 raise RuntimeError(f"server exited with {self.proc.returncode}: {out}")
             try:
-                with socket.create_connection((self.host, self.port), timeout=0.5):
-                    return
+                with socket.create_connection((self.host, self.port), timeout=0.5) as sock:
+                    sock.sendall(b"PING\r\n")  # -LOADING while redis-server loads a dump
+                    reply = sock.recv(64)
+                    if reply and not reply.startswith(b"-LOADING"):
+                        return
             except OSError:
-                time.sleep(0.02)
+                pass
+            time.sleep(0.02)
         raise RuntimeError("server did not start listening")
 
     def client(self, **kw):
@@ -99,6 +109,8 @@ class Server:
             out = self.proc.stdout.read()
             self.proc.stdout.close()
             self.proc.stdout = None
+        if getattr(self, "own_dir", False):
+            shutil.rmtree(self.dir, ignore_errors=True)
         fail_on_sanitizer_report(out)
         return self.proc.returncode
 

@@ -10,6 +10,9 @@ from conftest import SERVER_KIND, Server, dragonfly_bin, free_port, is_redis
 from resp import Error
 
 
+_TMPDIR = tempfile.mkdtemp(prefix="df-cli-")  # snapshots at shutdown land here, not in cwd
+
+
 def base_cmd(port, conffile=None):
     """The server command line with an optional config file as first argument."""
     if SERVER_KIND == "redis":
@@ -20,7 +23,7 @@ def base_cmd(port, conffile=None):
     cmd = [dragonfly_bin()]
     if conffile:
         cmd.append(conffile)
-    return cmd + ["--port", str(port), "--bind", "127.0.0.1", "--threads", "1"]
+    return cmd + ["--port", str(port), "--bind", "127.0.0.1", "--threads", "1", "--dir", _TMPDIR]
 
 
 def run_expect_exit(cmd, timeout=10):

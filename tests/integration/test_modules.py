@@ -52,7 +52,7 @@ class ModServer:
     def __init__(self, args, binary=BIN, threads=1):
         self.port = free_port()
         self.cmd = [binary, "--port", str(self.port), "--bind", "127.0.0.1",
-                    "--threads", str(threads), "--loglevel", "warning"] + list(args)
+                    "--threads", str(threads), "--loglevel", "warning", "--save", ""] + list(args)
         self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         deadline = time.time() + 10
         while time.time() < deadline:

@@ -1,0 +1,207 @@
+/*
+ * rdb_load.c: loading an RDB file (ours or Redis's, versions 1..11) at start-up.
+ *
+ * Runs on the main thread before the workers start, so it may fill every shard's tables
+ * directly. The file is mapped and walked with the same reader DUMP/RESTORE use; value
+ * decoding is the types' (rdb_load_value). Keys whose expiry has passed are skipped, as a
+ * Redis master does. A checksum mismatch, an unknown type or bad data stops the load: the
+ * server then refuses to start rather than run with part of the data.
+ */
+#include "rdb_load.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "config.h"
+#include "crc64.h"
+#include "db.h"
+#include "dump.h"
+#include "log.h"
+#include "snapshot.h"
+#include "util.h"
+
+typedef struct rdb_loader {
+    dfm_rdb_t r;
+    const unsigned char *base;
+    size_t size;
+    int version;
+    int db;
+    int64_t expire_ms;
+    uint64_t loaded, expired;
+    char err[160];
+} rdb_loader_t;
+
+static int load_fail(rdb_loader_t *l, const char *msg) {
+    snprintf(l->err, sizeof l->err, "%s at offset %zu", msg, (size_t)(l->r.p - l->base));
+    return -1;
+}
+
+/* "REDIS" and a 4-digit version we can read. */
+static int load_header(rdb_loader_t *l) {
+    char magic[10] = {0};
+    if (rdb_load_raw(&l->r, magic, 9) < 0 || memcmp(magic, "REDIS", 5) != 0)
+        return load_fail(l, "Wrong signature trying to load DB from file");
+    l->version = atoi(magic + 5);
+    if (l->version < 1 || l->version > 11)
+        return load_fail(l, "Can't handle RDB format version");
+    return 0;
+}
+
+/* Little-endian integer of n bytes. */
+static int load_le(rdb_loader_t *l, int n, uint64_t *v) {
+    unsigned char b[8];
+    if (rdb_load_raw(&l->r, b, (size_t)n) < 0) return -1;
+    *v = 0;
+    for (int i = n - 1; i >= 0; i--) *v = (*v << 8) | b[i];
+    return 0;
+}
+
+static int load_skip_string(rdb_loader_t *l) {
+    size_t n;
+    char *s = rdb_load_string(&l->r, &n);
+    if (!s) return -1;
+    df_free(s);
+    return 0;
+}
+
+/* One key and value of RDB type `type`, inserted into its shard unless already expired. */
+static int load_key(rdb_loader_t *l, int type) {
+    if (!rdb_type_known(type)) {
+        snprintf(l->err, sizeof l->err, "Unknown RDB value type %d (no module reads it)", type);
+        return -1;
+    }
+    size_t klen;
+    char *key = rdb_load_string(&l->r, &klen);
+    if (!key || klen > UINT32_MAX) {
+        df_free(key);
+        return load_fail(l, "Short read or bad key");
+    }
+    entry_t *e = rdb_load_value(&l->r, type, key, klen, l->expire_ms);
+    int64_t at = l->expire_ms;
+    l->expire_ms = -1;
+    if (!e) {
+        df_free(key);
+        return load_fail(l, "Bad value data");
+    }
+    if (at >= 0 && at <= util_now_ms()) {
+        db_entry_free(e);
+        l->expired++;
+    } else {
+        shard_t *s = &g_shards[db_shard_of(key, klen)];
+        db_set_entry(s, l->db, e);
+        l->loaded++;
+    }
+    df_free(key);
+    return 0;
+}
+
+/* Everything after the header up to the EOF opcode. */
+static int load_body(rdb_loader_t *l) {
+    for (;;) {
+        int op = rdb_load_type(&l->r);
+        uint64_t v, v2;
+        switch (op) {
+        case -1:
+            return load_fail(l, "Short read (no EOF marker)");
+        case RDB_OPCODE_EOF:
+            return 0;
+        case RDB_OPCODE_EXPIRETIME_MS:
+            if (load_le(l, 8, &v) < 0) return load_fail(l, "Short read");
+            l->expire_ms = (int64_t)v;
+            break;
+        case RDB_OPCODE_EXPIRETIME:
+            if (load_le(l, 4, &v) < 0) return load_fail(l, "Short read");
+            l->expire_ms = (int64_t)v * 1000;
+            break;
+        case RDB_OPCODE_SELECTDB:
+            if (rdb_load_len(&l->r, &v) < 0) return load_fail(l, "Short read");
+            if (v >= (uint64_t)g_shards[0].ndbs) {
+                snprintf(l->err, sizeof l->err,
+                         "FATAL: Data file was created with a Redis server configured to handle "
+                         "more than %d databases. Exiting", g_shards[0].ndbs);
+                return -1;
+            }
+            l->db = (int)v;
+            break;
+        case RDB_OPCODE_RESIZEDB:
+            if (rdb_load_len(&l->r, &v) < 0 || rdb_load_len(&l->r, &v2) < 0)
+                return load_fail(l, "Short read");
+            break;
+        case RDB_OPCODE_AUX:
+            if (load_skip_string(l) < 0 || load_skip_string(l) < 0)
+                return load_fail(l, "Short read in an AUX field");
+            break;
+        case RDB_OPCODE_IDLE:
+            if (rdb_load_len(&l->r, &v) < 0) return load_fail(l, "Short read");
+            break;
+        case RDB_OPCODE_FREQ:
+            if (load_le(l, 1, &v) < 0) return load_fail(l, "Short read");
+            break;
+        case RDB_OPCODE_FUNCTION2:
+            if (load_skip_string(l) < 0) return load_fail(l, "Short read");
+            log_warning("RDB: skipped a function library (no scripting module)");
+            break;
+        case RDB_OPCODE_MODULE_AUX:
+            return load_fail(l, "Module auxiliary data is not supported");
+        default:
+            if (load_key(l, op) < 0) return -1;
+        }
+    }
+}
+
+/* Version 5+: the CRC-64 of everything before it (0 = not computed by the writer). */
+static int load_checksum(rdb_loader_t *l) {
+    if (l->version < 5) return 0;
+    size_t upto = (size_t)(l->r.p - l->base);
+    uint64_t want;
+    if (load_le(l, 8, &want) < 0) return load_fail(l, "Short read (no checksum)");
+    if (want && crc64(0, l->base, upto) != want) {
+        snprintf(l->err, sizeof l->err, "Wrong RDB checksum. Aborting now.");
+        return -1;
+    }
+    return 0;
+}
+
+int rdb_load_file(const char *path, char *err, size_t errcap) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) return 0;
+        snprintf(err, errcap, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || st.st_size == 0) {
+        close(fd);
+        snprintf(err, errcap, "%s is empty or unreadable", path);
+        return -1;
+    }
+    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED) {
+        snprintf(err, errcap, "cannot map %s: %s", path, strerror(errno));
+        return -1;
+    }
+    madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
+    rdb_loader_t l = {.base = map, .size = (size_t)st.st_size, .expire_ms = -1};
+    rdb_reader_init(&l.r, map, (size_t)st.st_size);
+    int64_t t0 = util_now_ms();
+    int rc = load_header(&l);
+    if (rc == 0) rc = load_body(&l);
+    if (rc == 0) rc = load_checksum(&l);
+    munmap(map, (size_t)st.st_size);
+    if (rc < 0) {
+        snprintf(err, errcap, "error loading %s: %s", path, l.err);
+        return -1;
+    }
+    snapshot_note_load(l.loaded, l.expired);
+    log_notice("DB loaded from disk: %.3f seconds (%llu keys, %llu expired keys skipped)",
+               (double)(util_now_ms() - t0) / 1000.0, (unsigned long long)l.loaded,
+               (unsigned long long)l.expired);
+    return 1;
+}

@@ -1,0 +1,665 @@
+/*
+ * snapshot.c: fork-less point-in-time RDB snapshots (see snapshot.h).
+ *
+ * Threads. The job (snap_job_t) is shared: its chunk queue and waiter list under job->mu, its
+ * counters atomic. Each shard's part (shard_snap_t) is touched only by the shard's thread:
+ * the cut phase starts it, table hooks and the worker's stepping event fill its buffer. The
+ * writer thread owns the file. No event-loop thread ever waits: shards only push chunks
+ * (a pointer append under the mutex) and stop stepping while the writer is far behind.
+ */
+#include "snapshot.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "cmdtab.h"
+#include "config.h"
+#include "conn.h"
+#include "crc64.h"
+#include "db.h"
+#include "dump.h"
+#include "info.h"
+#include "log.h"
+#include "server.h"
+#include "tx.h"
+#include "util.h"
+#include "worker.h"
+
+#define SNAP_CHUNK_BYTES (256 * 1024)      /* a shard hands its buffer over at this size */
+#define SNAP_BACKLOG_BYTES (32 << 20)      /* shards pause stepping above this backlog */
+#define SNAP_STEP_BUCKETS 128              /* buckets per slice of a table */
+#define SNAP_STEP_US 400                   /* time per stepping event */
+#define SNAP_RETRY_MS 5000                 /* after a failed save, as Redis's retry delay */
+
+typedef struct snap_chunk {
+    struct snap_chunk *next;
+    rbuf_t buf;
+} snap_chunk_t;
+
+typedef struct shard_snap shard_snap_t;
+
+typedef struct snap_table {
+    table_t *t;
+    int db;
+    int detached; /* FLUSHDB/FLUSHALL replaced it: freed once written out */
+    uint64_t cursor;
+    shard_snap_t *ss;
+} snap_table_t;
+
+struct shard_snap {
+    struct snap_job *job;
+    shard_t *s;
+    snap_table_t *tabs;
+    int ntabs, cur;
+    rbuf_t buf;
+    int buf_db;       /* the db the buffer's last SELECTDB named, -1 before the first */
+    uint64_t keys, skipped;
+    shard_snap_t *next; /* the worker's list of running parts */
+};
+
+typedef struct snap_waiter {
+    struct snap_waiter *next;
+    conn_t *c;
+    int worker;
+    int ok;
+} snap_waiter_t;
+
+typedef struct snap_job {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    snap_chunk_t *head, *tail;       /* under mu */
+    snap_waiter_t *waiters;          /* under mu */
+    int aborted;                     /* under mu */
+    atomic_size_t backlog;           /* bytes queued for the writer */
+    atomic_int shards_left;
+    atomic_uint_fast64_t keys;
+    shard_snap_t *parts;             /* [g_nshards], each its shard's thread's */
+    char *path, *tmp;
+    int64_t start_ms;
+    uint64_t dirty_at_start;
+} snap_job_t;
+
+/* Process-wide state: the running job and the results INFO and LASTSAVE show. */
+static _Atomic(snap_job_t *) g_job;
+static atomic_int g_running;
+static _Atomic int64_t g_lastsave_s, g_last_try_ms, g_last_duration_s = -1;
+static atomic_int g_last_ok = 1;
+static atomic_uint_fast64_t g_saves, g_dirty_at_save, g_generation;
+static atomic_uint_fast64_t g_load_keys, g_load_expired;
+
+static _Thread_local shard_snap_t *tl_parts; /* this worker's running parts */
+static _Thread_local struct event *tl_step_ev;
+
+static uint64_t snap_dirty_now(void) {
+    uint64_t n = 0;
+    for (int i = 0; i < g_nshards; i++)
+        n += atomic_load_explicit(&g_shards[i].dirty, memory_order_relaxed);
+    return n;
+}
+
+char *snapshot_path(void) {
+    const char *dir = g_config.dir && g_config.dir[0] ? g_config.dir : ".";
+    size_t n = strlen(dir) + strlen(g_config.dbfilename) + 2;
+    char *p = malloc(n);
+    snprintf(p, n, "%s/%s", dir, g_config.dbfilename);
+    return p;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Shard side                                                                             */
+
+/* Hand the part's buffer to the writer (shard thread). */
+static void snap_flush(shard_snap_t *ss) {
+    if (!ss->buf.len) return;
+    snap_job_t *job = ss->job;
+    snap_chunk_t *ch = malloc(sizeof *ch);
+    ch->next = NULL;
+    ch->buf = ss->buf;
+    memset(&ss->buf, 0, sizeof ss->buf);
+    ss->buf_db = -1; /* the next chunk may land after another shard's: it names its db */
+    atomic_fetch_add(&job->backlog, ch->buf.len);
+    pthread_mutex_lock(&job->mu);
+    if (job->tail)
+        job->tail->next = ch;
+    else
+        job->head = ch;
+    job->tail = ch;
+    pthread_cond_signal(&job->cv);
+    pthread_mutex_unlock(&job->mu);
+}
+
+/* table_snap_fn: one entry as it was at the cut (shard thread). */
+static void snap_entry(void *arg, const entry_t *e) {
+    snap_table_t *st = arg;
+    shard_snap_t *ss = st->ss;
+    if (ss->buf_db != st->db) {
+        unsigned char op = RDB_OPCODE_SELECTDB;
+        dfm_rdb_t r;
+        rdb_writer_init(&r, &ss->buf);
+        rdb_save_raw(&r, &op, 1);
+        rdb_save_len(&r, (uint64_t)st->db);
+        ss->buf_db = st->db;
+    }
+    if (rdb_save_key(&ss->buf, e) == 0)
+        ss->keys++;
+    else
+        ss->skipped++;
+    if (ss->buf.len >= SNAP_CHUNK_BYTES) snap_flush(ss);
+}
+
+/* One shard's part is written out: release its tables, tell the writer. */
+static void snap_part_done(shard_snap_t *ss) {
+    snap_job_t *job = ss->job;
+    for (int i = 0; i < ss->ntabs; i++) {
+        table_snap_end(ss->tabs[i].t);
+        if (ss->tabs[i].detached) db_release_table(ss->tabs[i].t);
+    }
+    snap_flush(ss);
+    atomic_fetch_add(&job->keys, ss->keys);
+    if (ss->skipped)
+        log_warning("snapshot: %llu keys of shard %d have a type that cannot be saved",
+                    (unsigned long long)ss->skipped, ss->s->id);
+    if (atomic_fetch_sub(&job->shards_left, 1) == 1) {
+        pthread_mutex_lock(&job->mu);
+        pthread_cond_signal(&job->cv);
+        pthread_mutex_unlock(&job->mu);
+    }
+}
+
+/* Remove ss from this worker's list. */
+static void snap_unlink(shard_snap_t *ss) {
+    for (shard_snap_t **p = &tl_parts; *p; p = &(*p)->next) {
+        if (*p == ss) {
+            *p = ss->next;
+            return;
+        }
+    }
+}
+
+/* Write out a slice of ss; 1 when the part is complete. */
+static int snap_step_part(shard_snap_t *ss) {
+    while (ss->cur < ss->ntabs) {
+        snap_table_t *st = &ss->tabs[ss->cur];
+        if (!table_snap_step(st->t, &st->cursor, SNAP_STEP_BUCKETS)) return 0;
+        ss->cur++;
+    }
+    return 1;
+}
+
+static void snap_arm(int delay_ms) {
+    struct timeval tv = {.tv_sec = 0, .tv_usec = delay_ms * 1000};
+    evtimer_add(tl_step_ev, &tv);
+}
+
+/* The worker's stepping event: slices of every running part for SNAP_STEP_US, then back to
+   the clients; paused (1 ms at a time) while the writer is SNAP_BACKLOG_BYTES behind. */
+static void snap_step(evutil_socket_t fd, short what, void *arg) {
+    (void)fd, (void)what, (void)arg;
+    if (!tl_parts) return;
+    if (atomic_load(&tl_parts->job->backlog) > SNAP_BACKLOG_BYTES) {
+        snap_arm(1);
+        return;
+    }
+    int64_t until = util_mono_us() + SNAP_STEP_US;
+    while (tl_parts && util_mono_us() < until) {
+        for (shard_snap_t *ss = tl_parts, *next; ss; ss = next) {
+            next = ss->next;
+            if (!snap_step_part(ss)) continue;
+            snap_unlink(ss);
+            snap_part_done(ss);
+        }
+    }
+    if (tl_parts) snap_arm(0);
+}
+
+/* The cut, on shard s (its thread, every shard locked by the cut's transaction). */
+static void snap_begin_shard(snap_job_t *job, shard_t *s) {
+    shard_snap_t *ss = &job->parts[s->id];
+    ss->job = job;
+    ss->s = s;
+    ss->buf_db = -1;
+    ss->tabs = calloc((size_t)s->ndbs, sizeof *ss->tabs);
+    for (int db = 0; db < s->ndbs; db++) {
+        table_t *t = s->dbs[db].t;
+        if (!table_size(t)) continue;
+        snap_table_t *st = &ss->tabs[ss->ntabs++];
+        st->t = t;
+        st->db = db;
+        st->ss = ss;
+        table_snap_begin(t, snap_entry, st);
+    }
+    if (!ss->ntabs) {
+        snap_part_done(ss);
+        return;
+    }
+    if (!tl_step_ev) tl_step_ev = evtimer_new(tl_worker->base, snap_step, NULL);
+    ss->next = tl_parts;
+    tl_parts = ss;
+    snap_arm(0);
+}
+
+int snapshot_adopt_table(shard_t *s, table_t *t) {
+    if (!table_snap_active(t)) return 0;
+    for (shard_snap_t *ss = tl_parts; ss; ss = ss->next) {
+        if (ss->s != s) continue;
+        for (int i = 0; i < ss->ntabs; i++) {
+            if (ss->tabs[i].t == t) {
+                ss->tabs[i].detached = 1;
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+void snapshot_worker_exit(worker_t *w) {
+    (void)w;
+    snap_job_t *job = atomic_load(&g_job);
+    if (job) {
+        pthread_mutex_lock(&job->mu);
+        job->aborted = 1;
+        pthread_mutex_unlock(&job->mu);
+    }
+    while (tl_parts) {
+        shard_snap_t *ss = tl_parts;
+        tl_parts = ss->next;
+        rbuf_free(&ss->buf);
+        ss->cur = ss->ntabs;
+        snap_part_done(ss);
+    }
+    if (tl_step_ev) event_free(tl_step_ev);
+    tl_step_ev = NULL;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* The cut: an all-shards transaction (BGSAVE's own, or run by an internal client)        */
+
+static int snap_job_create(conn_t *waiter);
+
+static int snap_cut_phase(dfm_ctx_t *ctx, int phase, void **state, int argc,
+                          const dfm_str_t *argv, const int *keys, int nkeys) {
+    (void)phase, (void)state, (void)argc, (void)argv, (void)keys, (void)nkeys;
+    snap_job_t *job = atomic_load(&g_job);
+    if (job) snap_begin_shard(job, ctx->shard);
+    return 0;
+}
+
+static void snap_cut_reply(dfm_ctx_t *ctx, void **state, int argc, const dfm_str_t *argv) {
+    (void)state, (void)argc, (void)argv;
+    reply_ok(ctx);
+}
+
+static const dfm_multi_t snap_cut_multi = {1, snap_cut_phase, snap_cut_reply};
+static cmd_stats_t snap_cut_stats[CMD_MAX_WORKERS];
+static cmd_t snap_cut_cmd = {.name = "snapshot-cut", .arity = 1,
+                             .flags = CMD_ALL_SHARDS, .multi = &snap_cut_multi,
+                             .module = "core", .stats = snap_cut_stats};
+
+/* ------------------------------------------------------------------------------------ */
+/* Writer thread                                                                          */
+
+static int snap_write_all(int fd, const void *p, size_t n) {
+    const char *c = p;
+    while (n) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* An AUX field (key and value as RDB strings) into b. */
+static void snap_aux(rbuf_t *b, const char *k, const char *v) {
+    dfm_rdb_t r;
+    unsigned char op = RDB_OPCODE_AUX;
+    rdb_writer_init(&r, b);
+    rdb_save_raw(&r, &op, 1);
+    rdb_save_string(&r, k, strlen(k));
+    rdb_save_string(&r, v, strlen(v));
+}
+
+static void snap_header(rbuf_t *b) {
+    char num[32];
+    rbuf_append(b, "REDIS0010", 9);
+    snap_aux(b, "redis-ver", "7.0.15");
+    snap_aux(b, "redis-bits", "64");
+    snprintf(num, sizeof num, "%lld", (long long)(util_now_ms() / 1000));
+    snap_aux(b, "ctime", num);
+    snprintf(num, sizeof num, "%lld", (long long)df_total_allocated());
+    snap_aux(b, "used-mem", num);
+    snap_aux(b, "aof-base", "0");
+}
+
+/* Next chunk for the writer, NULL when every shard is done (or the job aborted). */
+static snap_chunk_t *snap_next_chunk(snap_job_t *job, int *aborted) {
+    pthread_mutex_lock(&job->mu);
+    while (!job->head && atomic_load(&job->shards_left) > 0)
+        pthread_cond_wait(&job->cv, &job->mu);
+    snap_chunk_t *ch = job->head;
+    if (ch) {
+        job->head = ch->next;
+        if (!job->head) job->tail = NULL;
+    }
+    *aborted = job->aborted;
+    pthread_mutex_unlock(&job->mu);
+    return ch;
+}
+
+/* Write the file: header, chunks as they come, EOF and CRC. 0 or -1 (errno logged). */
+static int snap_write_file(snap_job_t *job) {
+    int fd = open(job->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        log_warning("Failed opening the temp RDB file %s (in server root dir %s) for saving: %s",
+                    job->tmp, g_config.dir, strerror(errno));
+        return -1;
+    }
+    rbuf_t head = {0};
+    snap_header(&head);
+    uint64_t crc = crc64(0, head.data, head.len);
+    int rc = snap_write_all(fd, head.data, head.len);
+    rbuf_free(&head);
+    int aborted = 0;
+    for (snap_chunk_t *ch; (ch = snap_next_chunk(job, &aborted)) != NULL;) {
+        if (rc == 0) {
+            crc = crc64(crc, ch->buf.data, ch->buf.len);
+            rc = snap_write_all(fd, ch->buf.data, ch->buf.len);
+        }
+        atomic_fetch_sub(&job->backlog, ch->buf.len);
+        rbuf_free(&ch->buf);
+        free(ch);
+    }
+    unsigned char tail[9] = {RDB_OPCODE_EOF};
+    crc = crc64(crc, tail, 1);
+    for (int i = 0; i < 8; i++) tail[1 + i] = (unsigned char)(crc >> (8 * i));
+    if (rc == 0 && !aborted) rc = snap_write_all(fd, tail, sizeof tail);
+    if (rc == 0 && !aborted) rc = fsync(fd);
+    if (rc < 0) log_warning("Write error saving DB on disk: %s", strerror(errno));
+    if (close(fd) < 0) rc = -1;
+    if (rc == 0 && !aborted && rename(job->tmp, job->path) < 0) {
+        log_warning("Error moving temp DB file %s on the final destination %s: %s", job->tmp,
+                    job->path, strerror(errno));
+        rc = -1;
+    }
+    if (rc < 0 || aborted) unlink(job->tmp);
+    return aborted ? -1 : rc;
+}
+
+/* On the waiter's thread: answer SAVE and let the client go on. */
+static void snap_answer(void *arg) {
+    snap_waiter_t *wt = arg;
+    conn_t *c = wt->c;
+    if (!(c->flags & CONN_CLOSING)) {
+        const char *r = wt->ok ? "+OK\r\n" : "-ERR\r\n";
+        rbuf_append(&c->obuf, r, strlen(r));
+    }
+    free(wt);
+    c->pending--;
+    conn_resume(c);
+}
+
+static void snap_job_free(snap_job_t *job) {
+    for (int i = 0; i < g_nshards; i++) free(job->parts[i].tabs);
+    free(job->parts);
+    free(job->path);
+    free(job->tmp);
+    pthread_mutex_destroy(&job->mu);
+    pthread_cond_destroy(&job->cv);
+    free(job);
+}
+
+static void *snap_writer(void *arg) {
+    snap_job_t *job = arg;
+    int rc = snap_write_file(job);
+    int64_t now = util_now_ms();
+    atomic_store(&g_last_ok, rc == 0);
+    atomic_store(&g_last_duration_s, (now - job->start_ms + 500) / 1000);
+    if (rc == 0) {
+        atomic_store(&g_lastsave_s, now / 1000);
+        atomic_store(&g_dirty_at_save, job->dirty_at_start);
+        atomic_fetch_add(&g_saves, 1);
+        log_notice("DB saved on disk (%llu keys, %lld ms)", (unsigned long long)atomic_load(&job->keys),
+                   (long long)(now - job->start_ms));
+    } else {
+        log_warning("Background saving error");
+    }
+    pthread_mutex_lock(&job->mu);
+    snap_waiter_t *w = job->waiters;
+    job->waiters = NULL;
+    pthread_mutex_unlock(&job->mu);
+    while (w) {
+        snap_waiter_t *next = w->next;
+        w->ok = rc == 0;
+        worker_post(w->worker, snap_answer, w);
+        w = next;
+    }
+    atomic_store(&g_job, NULL);
+    snap_job_free(job);
+    atomic_fetch_add(&g_generation, 1);
+    atomic_store(&g_running, 0);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Starting                                                                               */
+
+static snap_job_t *snap_job_new(void) {
+    snap_job_t *job = calloc(1, sizeof *job);
+    pthread_mutex_init(&job->mu, NULL);
+    pthread_cond_init(&job->cv, NULL);
+    atomic_init(&job->shards_left, g_nshards);
+    job->parts = calloc((size_t)g_nshards, sizeof *job->parts);
+    job->path = snapshot_path();
+    const char *dir = g_config.dir && g_config.dir[0] ? g_config.dir : ".";
+    size_t n = strlen(dir) + 48;
+    job->tmp = malloc(n);
+    snprintf(job->tmp, n, "%s/temp-%d.rdb", dir, (int)getpid());
+    job->start_ms = util_now_ms();
+    job->dirty_at_start = snap_dirty_now();
+    return job;
+}
+
+/* Claim the one snapshot slot, build the job and start its writer. 0, -1 (one is running)
+   or -2 (no thread). The cut is the caller's to run. */
+static int snap_job_create(conn_t *waiter) {
+    int idle = 0;
+    if (!atomic_compare_exchange_strong(&g_running, &idle, 1)) return -1;
+    atomic_store(&g_last_try_ms, util_now_ms());
+    snap_job_t *job = snap_job_new();
+    if (waiter) {
+        snap_waiter_t *w = calloc(1, sizeof *w);
+        w->c = waiter;
+        w->worker = waiter->w->id;
+        job->waiters = w;
+    }
+    atomic_store(&g_job, job);
+    pthread_t tid;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int err = pthread_create(&tid, &attr, snap_writer, job);
+    pthread_attr_destroy(&attr);
+    if (err) {
+        log_warning("Can't save in background: %s", strerror(err));
+        atomic_store(&g_job, NULL);
+        job->waiters = NULL;
+        snap_job_free(job);
+        atomic_store(&g_last_ok, 0);
+        atomic_store(&g_running, 0);
+        return -2;
+    }
+    log_notice("Background saving started");
+    return 0;
+}
+
+int snapshot_start(conn_t *waiter) {
+    int rc = snap_job_create(waiter);
+    if (rc < 0) return rc;
+    dfm_str_t argv[1] = {{"snapshot-cut", 12}};
+    tx_run_multi(conn_internal(tl_worker), &snap_cut_cmd, 1, argv, NULL, 0);
+    return 0;
+}
+
+int snapshot_running(void) { return atomic_load(&g_running); }
+
+/* ------------------------------------------------------------------------------------ */
+/* Save points, shutdown, INFO                                                            */
+
+/* 1 if a `save` pair <seconds> <changes> is reached. */
+static int snap_due(const char *save, uint64_t changes, int64_t since_s) {
+    const char *p = save;
+    while (p && *p) {
+        char *end;
+        long long secs = strtoll(p, &end, 10);
+        if (end == p) return 0;
+        long long n = strtoll(end, &end, 10);
+        if (changes >= (uint64_t)n && since_s >= secs) {
+            log_notice("%lld changes in %lld seconds. Saving...", n, secs);
+            return 1;
+        }
+        p = end;
+    }
+    return 0;
+}
+
+void snapshot_cron(worker_t *w) {
+    if (w->id != 0 || atomic_load(&g_running) || atomic_load(&g_server.shutting_down)) return;
+    const char *save = g_config.save;
+    if (!save || !save[0]) return;
+    int64_t now = util_now_ms();
+    if (!atomic_load(&g_last_ok) && now - atomic_load(&g_last_try_ms) < SNAP_RETRY_MS) return;
+    uint64_t changes = snap_dirty_now() - atomic_load(&g_dirty_at_save);
+    if (!changes) return;
+    if (snap_due(save, changes, now / 1000 - atomic_load(&g_lastsave_s))) snapshot_start(NULL);
+}
+
+static void snap_start_on_worker(void *arg) {
+    atomic_int *rc = arg;
+    atomic_store(rc, snapshot_start(NULL) == 0 ? 1 : -1);
+}
+
+void snapshot_wait_idle(void) {
+    while (atomic_load(&g_running)) usleep(1000);
+}
+
+int snapshot_save_and_wait(void) {
+    while (atomic_load(&g_running)) usleep(1000); /* a BGSAVE in flight finishes first */
+    uint64_t gen = atomic_load(&g_generation);
+    atomic_int started = 0;
+    worker_post(0, snap_start_on_worker, &started);
+    while (!atomic_load(&started)) usleep(1000);
+    if (atomic_load(&started) < 0) return -1;
+    while (atomic_load(&g_generation) == gen) usleep(1000);
+    return atomic_load(&g_last_ok) ? 0 : -1;
+}
+
+int64_t snapshot_lastsave(void) {
+    int64_t s = atomic_load(&g_lastsave_s);
+    return s ? s : g_server.start_ms / 1000;
+}
+
+void snapshot_note_load(uint64_t loaded, uint64_t expired) {
+    atomic_store(&g_load_keys, loaded);
+    atomic_store(&g_load_expired, expired);
+    atomic_store(&g_dirty_at_save, snap_dirty_now());
+}
+
+void snapshot_info(rbuf_t *b) {
+    snap_job_t *job = atomic_load(&g_job);
+    int running = atomic_load(&g_running);
+    int64_t now = util_now_ms();
+    info_line(b, "rdb_changes_since_last_save:%llu",
+              (unsigned long long)(snap_dirty_now() - atomic_load(&g_dirty_at_save)));
+    info_line(b, "rdb_bgsave_in_progress:%d", running);
+    info_line(b, "rdb_last_save_time:%lld", (long long)snapshot_lastsave());
+    info_line(b, "rdb_last_bgsave_status:%s", atomic_load(&g_last_ok) ? "ok" : "err");
+    info_line(b, "rdb_last_bgsave_time_sec:%lld", (long long)atomic_load(&g_last_duration_s));
+    info_line(b, "rdb_current_bgsave_time_sec:%lld",
+              running && job ? (long long)((now - job->start_ms) / 1000) : -1LL);
+    info_line(b, "rdb_saves:%llu", (unsigned long long)atomic_load(&g_saves));
+    info_line(b, "rdb_last_cow_size:0");
+    info_line(b, "rdb_last_load_keys_expired:%llu", (unsigned long long)atomic_load(&g_load_expired));
+    info_line(b, "rdb_last_load_keys_loaded:%llu", (unsigned long long)atomic_load(&g_load_keys));
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Commands                                                                               */
+
+/* SAVE: the client waits for the file (other clients go on: no fork, no global stall). */
+static void save_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
+    (void)argc, (void)argv;
+    conn_t *c = ctx->conn;
+    if (!c || ctx->tx) {
+        reply_error(ctx, "ERR Command not allowed inside a transaction");
+        return;
+    }
+    int rc = snapshot_start(c);
+    if (rc == -1) {
+        reply_error(ctx, "ERR Background save already in progress");
+        return;
+    }
+    if (rc < 0) {
+        reply_error(ctx, "ERR");
+        return;
+    }
+    c->pending++;
+}
+
+/* BGSAVE's state between its shards: what the first shard decided (as a small integer). */
+enum { BG_STARTED = 1, BG_BUSY, BG_FAILED, BG_SYNTAX };
+
+/* BGSAVE [SCHEDULE] is itself the cut: its first shard claims the job, every shard starts its
+   part, and the reply follows the cut, so any command the client sends after the reply is
+   not in the snapshot (as with Redis's fork). */
+static int bgsave_phase(dfm_ctx_t *ctx, int phase, void **state, int argc, const dfm_str_t *argv,
+                        const int *keys, int nkeys) {
+    (void)phase, (void)keys, (void)nkeys;
+    if (!*state) {
+        int rc = -2;
+        if (argc > 2 || (argc == 2 && !util_eq_nocase(argv[1].ptr, argv[1].len, "schedule")))
+            rc = -3;
+        else
+            rc = snap_job_create(NULL);
+        *state = (void *)(uintptr_t)(rc == 0 ? BG_STARTED : rc == -1 ? BG_BUSY : rc == -2 ? BG_FAILED : BG_SYNTAX);
+        if (rc < 0) return -1;
+    }
+    snap_begin_shard(atomic_load(&g_job), ctx->shard);
+    return 0;
+}
+
+static void bgsave_reply(dfm_ctx_t *ctx, void **state, int argc, const dfm_str_t *argv) {
+    (void)argv;
+    switch ((uintptr_t)*state) {
+    case BG_STARTED: reply_simple(ctx, "Background saving started"); break;
+    case BG_BUSY:
+        if (argc == 2)
+            reply_simple(ctx, "Background saving scheduled");
+        else
+            reply_error(ctx, "ERR Background save already in progress");
+        break;
+    case BG_SYNTAX: reply_syntax_error(ctx); break;
+    default: reply_error(ctx, "ERR"); break;
+    }
+}
+
+static const dfm_multi_t bgsave_multi = {1, bgsave_phase, bgsave_reply};
+
+static const dfm_command_t snapshot_cmds[] = {
+    {.name = "save", .arity = 1, .flags = "admin noscript no_multi", .acl_categories = "@admin @slow @dangerous",
+     .summary = "Synchronously saves the database(s) to disk", .since = "1.0.0", .group = "server",
+     .complexity = "O(N) where N is the total number of keys in all databases", .handler = save_cmd},
+    {.name = "bgsave", .arity = -1, .flags = "admin noscript @allshards", .acl_categories = "@admin @slow @dangerous",
+     .summary = "Asynchronously saves the database(s) to disk", .since = "1.0.0", .group = "server",
+     .complexity = "O(1)", .args_doc = "[SCHEDULE]", .multi = &bgsave_multi},
+};
+
+void cmd_snapshot_register(void) { cmdtab_register(snapshot_cmds, CMDTAB_COUNT(snapshot_cmds)); }

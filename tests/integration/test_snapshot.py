@@ -1,0 +1,356 @@
+"""RDB snapshots: SAVE, BGSAVE, save points, the save at shutdown, loading at start-up, and
+files exchanged with redis-server both ways. Every test also runs against redis-server
+(DF_TEST_SERVER=redis), whose fork gives the point-in-time guarantee ours must match."""
+import contextlib
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+
+import pytest
+import redis
+
+from conftest import SERVER_KIND, Server
+
+DBS = (0, 5)
+
+
+def wait_saved(r, timeout=30):
+    """Until no BGSAVE runs; returns the persistence INFO."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        info = r.info("persistence")
+        if not info["rdb_bgsave_in_progress"]:
+            return info
+        time.sleep(0.02)
+    raise AssertionError("BGSAVE did not finish")
+
+
+def client(server, db=0):
+    return redis.Redis(host=server.host, port=server.port, db=db, decode_responses=False,
+                       socket_timeout=30)
+
+
+def value_of(c, key):
+    """(type, canonical value, has ttl) of key."""
+    t = c.type(key).decode()
+    if t == "string":
+        v = c.get(key)
+    elif t == "list":
+        v = tuple(c.lrange(key, 0, -1))
+    elif t == "hash":
+        v = tuple(sorted(c.hgetall(key).items()))
+    elif t == "set":
+        v = tuple(sorted(c.smembers(key)))
+    elif t == "zset":
+        v = tuple(c.zrange(key, 0, -1, withscores=True))
+    else:
+        v = None
+    return t, v, c.pttl(key) > 0
+
+
+def state(server):
+    """Every key of the test dbs with its value."""
+    out = {}
+    for db in DBS:
+        c = client(server, db)
+        for k in c.scan_iter(count=1000):
+            out[(db, k)] = value_of(c, k)
+        c.close()
+    return out
+
+
+def fill(server):
+    """Keys of every type and encoding in two dbs, some with a TTL."""
+    c = client(server, 0)
+    p = c.pipeline(transaction=False)
+    p.set("int", 12345)
+    p.set("neg", -7)
+    p.set("emb", "hello")
+    p.set("raw", "x" * 100)
+    p.set("big", os.urandom(1 << 20))
+    p.set("bin", bytes(range(256)))
+    p.set("ttl", "v", px=600000)
+    p.rpush("lsmall", "a", "b", 1, 2)
+    p.rpush("lbig", *[f"item{i}" for i in range(3000)])
+    p.hset("hsmall", mapping={"f1": "v1", "f2": 2})
+    p.hset("hbig", mapping={f"f{i}": "v" * (i % 90) for i in range(600)})
+    p.sadd("sint", *range(50))
+    p.sadd("sstr", *[f"m{i}" for i in range(700)])
+    p.zadd("zsmall", {"a": 1, "b": 2.5, "c": -3})
+    p.zadd("zbig", {f"m{i}": i / 7 for i in range(500)})
+    p.pfadd("hll", *[f"e{i}" for i in range(100)])
+    p.expire("lbig", 600)
+    p.execute()
+    c5 = client(server, 5)
+    c5.set("other", "db5")
+    c5.rpush("l5", "x")
+    c.close()
+    c5.close()
+
+
+def populate(c, n, prefix):
+    """prefix:i = value:i for i < n, as DEBUG POPULATE makes them (which Redis only allows
+    with enable-debug-command)."""
+    p = c.pipeline(transaction=False)
+    for lo in range(0, n, 1000):
+        p.mset({f"{prefix}:{i}": f"value:{i}" for i in range(lo, min(n, lo + 1000))})
+    p.execute()
+
+
+def check_rdb(path):
+    out = subprocess.run(["redis-check-rdb", path], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "RDB looks OK" in out.stdout
+
+
+@contextlib.contextmanager
+def served(d, save=""):
+    """Our server (or redis-server) on snapshot dir d with these save points, stopped after."""
+    s = Server(dir=d, args=["--save", save])
+    try:
+        yield s
+    finally:
+        s.stop()
+
+
+@pytest.fixture
+def tmpdir_path():
+    d = tempfile.mkdtemp(prefix="df-snap-")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_save_writes_a_valid_rdb(tmpdir_path):
+    with served(tmpdir_path, "") as s:
+        r = s.client()
+        fill(s)
+        before = r.lastsave()
+        assert r.info("persistence")["rdb_changes_since_last_save"] > 0
+        assert r.save() is True
+        info = r.info("persistence")
+        assert info["rdb_changes_since_last_save"] == 0
+        assert info["rdb_last_bgsave_status"] == "ok"
+        assert r.lastsave() >= before
+        check_rdb(os.path.join(tmpdir_path, "dump.rdb"))
+        r.set("after", 1)
+        assert r.info("persistence")["rdb_changes_since_last_save"] >= 1
+
+
+def test_restart_loads_everything(tmpdir_path):
+    s = Server(dir=tmpdir_path, args=["--save", ""])
+    fill(s)
+    want = state(s)
+    assert client(s).save()
+    s.stop()
+    with served(tmpdir_path, "") as s2:
+        assert state(s2) == want
+        assert s2.client().info("persistence")["rdb_last_load_keys_loaded"] == len(want)
+
+
+def test_shutdown_saves_with_save_points(tmpdir_path):
+    s = Server(dir=tmpdir_path, args=["--save", "3600 1"])
+    fill(s)
+    want = state(s)
+    s.stop()  # SIGTERM: save points are set, so a final snapshot is written
+    check_rdb(os.path.join(tmpdir_path, "dump.rdb"))
+    with served(tmpdir_path, "") as s2:
+        assert state(s2) == want
+
+
+def test_shutdown_nosave_and_save(tmpdir_path):
+    s = Server(dir=tmpdir_path, args=["--save", "3600 1"])
+    s.client().set("k", "v")
+    s.raw().send(b"SHUTDOWN NOSAVE\r\n")
+    s.proc.wait(timeout=15)
+    s.stop()
+    assert not os.path.exists(os.path.join(tmpdir_path, "dump.rdb"))
+    s = Server(dir=tmpdir_path, args=["--save", ""])
+    s.client().set("k", "v")
+    s.raw().send(b"SHUTDOWN SAVE\r\n")
+    s.proc.wait(timeout=15)
+    s.stop()
+    check_rdb(os.path.join(tmpdir_path, "dump.rdb"))
+
+
+def test_redis_and_we_read_each_others_files(tmpdir_path):
+    """Ours -> redis-server and redis-server -> ours (with DF_TEST_SERVER=redis both sides
+    are redis, which proves the comparison itself)."""
+    ours = Server(dir=tmpdir_path, args=["--save", ""])
+    fill(ours)
+    want = state(ours)
+    assert client(ours).save()
+    ours.stop()
+    check_rdb(os.path.join(tmpdir_path, "dump.rdb"))
+    red = Server(kind="redis", dir=tmpdir_path)
+    try:
+        assert state(red) == want
+        client(red, 5).set("from-redis", "yes")
+        want[(5, b"from-redis")] = (b"string".decode(), b"yes", False)
+        assert client(red).save()
+    finally:
+        red.stop()
+    with served(tmpdir_path, "") as back:
+        assert state(back) == want
+
+
+def test_bgsave_is_point_in_time(tmpdir_path):
+    """Writes that follow BGSAVE's reply (overwrites, deletes, new keys, FLUSHALL) are not
+    in the file: it holds the keyspace as it was when BGSAVE answered."""
+    with served(tmpdir_path, "") as s:
+        r = client(s)
+        populate(r, 200000, "k")
+        r.rpush("list", *range(100))
+        want = r.dbsize()
+        assert r.bgsave()
+        p = r.pipeline(transaction=False)
+        for i in range(0, 200000, 7):
+            p.set(f"k:{i}", "changed")
+        for i in range(3, 200000, 11):
+            p.delete(f"k:{i}")
+        for i in range(2000):
+            p.set(f"new:{i}", 1)
+        p.rpush("list", "late")
+        p.execute()
+        wait_saved(r)
+    with served(tmpdir_path, "") as s2:
+        r = client(s2)
+        assert r.dbsize() == want
+        assert r.llen("list") == 100
+        assert r.exists("new:0", "new:1999") == 0
+        vals = r.mget([f"k:{i}" for i in range(0, 200000, 7)])
+        assert all(v is not None and v.startswith(b"value:") for v in vals)
+        assert r.mget(["k:3", "k:14"]) == [b"value:3", b"value:14"]
+
+
+@pytest.mark.skipif(SERVER_KIND == "redis", reason="Redis's FLUSHALL kills a running BGSAVE")
+def test_bgsave_survives_flushall(tmpdir_path):
+    """FLUSHALL/FLUSHDB while a snapshot runs: the snapshot keeps the flushed tables and still
+    writes the keyspace as it was at the cut."""
+    with served(tmpdir_path, "") as s:
+        r = client(s)
+        populate(r, 200000, "k")
+        populate(client(s, 5), 1000, "five")
+        assert r.bgsave()
+        p = r.pipeline(transaction=False)
+        p.flushall()
+        p.set("after", 1)
+        p.execute()
+        wait_saved(r)
+        assert r.dbsize() == 1
+    with served(tmpdir_path, "") as s2:
+        assert client(s2).dbsize() == 200000
+        assert client(s2, 5).dbsize() == 1000
+        assert client(s2).get("after") is None
+
+
+def test_bgsave_cut_is_consistent_across_shards(tmpdir_path):
+    """MSET writers keep pairs of keys in different shards equal while BGSAVE runs: the file
+    never holds a mixed pair."""
+    s = Server(dir=tmpdir_path, args=["--save", ""])
+    stop = threading.Event()
+    errors = []
+
+    def writer(wid):
+        c = client(s)
+        n = 0
+        try:
+            while not stop.is_set():
+                n += 1
+                p = c.pipeline(transaction=False)
+                for i in range(wid, 400, 4):
+                    p.mset({f"a{{{i}}}": n, f"b{{{i}x}}": n})
+                p.execute()
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    try:
+        r = client(s)
+        populate(r, 50000, "pad")
+        threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
+        for t in threads:
+            t.start()
+        time.sleep(0.2)
+        for _ in range(3):
+            assert r.bgsave()
+            wait_saved(r)
+        stop.set()
+        for t in threads:
+            t.join()
+        assert not errors
+    finally:
+        stop.set()
+        s.stop()
+    with served(tmpdir_path, "") as s2:
+        r = client(s2)
+        for i in range(400):
+            a, b = r.mget(f"a{{{i}}}", f"b{{{i}x}}")
+            assert a == b, (i, a, b)
+
+
+def test_save_point_triggers_bgsave(tmpdir_path):
+    with served(tmpdir_path, "") as s:
+        r = s.client()
+        r.config_set("save", "1 1")
+        r.set("k", "v")
+        deadline = time.time() + 10
+        while time.time() < deadline and r.info("persistence")["rdb_changes_since_last_save"]:
+            time.sleep(0.1)
+        assert r.info("persistence")["rdb_changes_since_last_save"] == 0
+        assert os.path.exists(os.path.join(tmpdir_path, "dump.rdb"))
+
+
+def test_expired_keys_are_not_loaded(tmpdir_path):
+    s = Server(dir=tmpdir_path, args=["--save", ""])
+    r = s.client()
+    r.set("gone", "v", px=1000)
+    r.set("stays", "v")
+    assert r.save()
+    s.stop()
+    time.sleep(1.2)
+    with served(tmpdir_path, "") as s2:
+        r = s2.client()
+        assert r.exists("gone") == 0 and r.get("stays") == "v"
+        assert r.info("persistence")["rdb_last_load_keys_expired"] == 1
+
+
+def test_bgsave_arguments(tmpdir_path):
+    with served(tmpdir_path, "") as s:
+        r = s.client()
+        with pytest.raises(redis.exceptions.ResponseError, match="syntax error"):
+            r.execute_command("BGSAVE", "NOW")
+        assert s.raw().cmd("BGSAVE", "SCHEDULE") in ("Background saving started",
+                                                     "Background saving scheduled")
+        wait_saved(r)
+        with pytest.raises(redis.exceptions.ResponseError):
+            r.execute_command("SAVE", "extra")
+
+
+def test_save_inside_multi_is_refused(tmpdir_path):
+    with served(tmpdir_path, "") as s:
+        raw = s.raw()
+        assert raw.cmd("MULTI") == "OK"
+        err = raw.cmd("SAVE")
+        assert "not allowed" in str(err).lower() or "transaction" in str(err).lower()
+
+
+def test_corrupt_file_refuses_to_start(tmpdir_path):
+    with open(os.path.join(tmpdir_path, "dump.rdb"), "wb") as f:
+        f.write(b"REDIS0010\xfa\x09redis-ver\x067.0.15\x00\x03key")  # cut off mid key
+    with pytest.raises(RuntimeError, match="exited"):
+        Server(dir=tmpdir_path, args=["--save", ""])
+
+
+def test_bad_checksum_refuses_to_start(tmpdir_path):
+    s = Server(dir=tmpdir_path, args=["--save", ""])
+    s.client().set("k", "v")
+    assert s.client().save()
+    s.stop()
+    path = os.path.join(tmpdir_path, "dump.rdb")
+    data = bytearray(open(path, "rb").read())
+    data[-3] ^= 0xFF
+    open(path, "wb").write(bytes(data))
+    with pytest.raises(RuntimeError, match="exited"):
+        Server(dir=tmpdir_path, args=["--save", ""])
