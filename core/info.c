@@ -7,7 +7,9 @@
  * shards and may be read only by their owner threads, so INFO is an "@allshards" command: its
  * phase runs on every shard's thread and adds that shard's numbers into the state; the reply
  * (on any thread) formats everything, reading only the state, atomics and process-wide
- * counters. One function per section.
+ * counters. One function per section. The Prometheus endpoint (metrics.c) reports the same
+ * numbers through the exported pieces: info_shards_add on each shard's thread, the worker and
+ * command totals from any thread.
  */
 #include "info.h"
 #include "snapshot.h"
@@ -123,35 +125,22 @@ static void info_title(rbuf_t *b, const char *title) {
 /* ------------------------------------------------------------------------------------ */
 /* What the shards report                                                                 */
 
-typedef struct info_state {
-    uint64_t hits, misses, expired, evicted;
-    double ttl_weighted; /* sum over shards of avg_ttl_ms * expires (huge TTLs: no overflow) */
-    int ndbs;
-    uint64_t *keys, *expires;
-} info_state_t;
-
-static info_state_t *info_state_new(void) {
-    info_state_t *st = df_calloc(sizeof *st);
+info_shards_t *info_shards_new(void) {
+    info_shards_t *st = df_calloc(sizeof *st);
     st->ndbs = g_nshards ? g_shards[0].ndbs : 0;
     st->keys = df_calloc(sizeof(uint64_t) * (size_t)(st->ndbs + 1));
     st->expires = df_calloc(sizeof(uint64_t) * (size_t)(st->ndbs + 1));
     return st;
 }
 
-static void info_state_free(info_state_t *st) {
+void info_shards_free(info_shards_t *st) {
     if (!st) return;
     df_free(st->keys);
     df_free(st->expires);
     df_free(st);
 }
 
-/* Phase: runs on each shard's thread; adds the shard's numbers to *state. */
-static int info_phase(dfm_ctx_t *ctx, int phase, void **state, int argc, const dfm_str_t *argv,
-                      const int *keys, int nkeys) {
-    (void)phase, (void)argc, (void)argv, (void)keys, (void)nkeys;
-    if (!*state) *state = info_state_new();
-    info_state_t *st = *state;
-    shard_t *s = ctx->shard;
+void info_shards_add(info_shards_t *st, shard_t *s) {
     st->hits += s->stats.hits;
     st->misses += s->stats.misses;
     st->expired += s->stats.expired;
@@ -163,6 +152,14 @@ static int info_phase(dfm_ctx_t *ctx, int phase, void **state, int argc, const d
         exp_total += s->dbs[d].nexpires;
     }
     st->ttl_weighted += (double)s->stats.avg_ttl_ms * (double)exp_total;
+}
+
+/* Phase: runs on each shard's thread; adds the shard's numbers to *state. */
+static int info_phase(dfm_ctx_t *ctx, int phase, void **state, int argc, const dfm_str_t *argv,
+                      const int *keys, int nkeys) {
+    (void)phase, (void)argc, (void)argv, (void)keys, (void)nkeys;
+    if (!*state) *state = info_shards_new();
+    info_shards_add(*state, ctx->shard);
     return 0;
 }
 
@@ -287,17 +284,24 @@ static void info_persistence(rbuf_t *b) {
     info_line(b, "aof_last_write_status:ok");
 }
 
-static void info_stats(rbuf_t *b, const info_state_t *st) {
-    worker_stats_t sum = {0};
+void info_worker_totals(worker_stats_t *sum) {
+    memset(sum, 0, sizeof *sum);
     for (int i = 0; i < g_nworkers; i++) {
         const worker_stats_t *w = &g_workers[i].stats;
-        sum.conns_received += w->conns_received;
-        sum.net_in += w->net_in;
-        sum.net_out += w->net_out;
-        sum.rejected_conns += w->rejected_conns;
-        sum.hops += w->hops;
-        sum.wakeups += w->wakeups;
+        sum->conns_received += w->conns_received;
+        sum->net_in += w->net_in;
+        sum->net_out += w->net_out;
+        sum->rejected_conns += w->rejected_conns;
+        sum->hops += w->hops;
+        sum->wakeups += w->wakeups;
     }
+}
+
+uint64_t info_total_error_replies(void) { return atomic_load(&info_total_errors); }
+
+static void info_stats(rbuf_t *b, const info_shards_t *st) {
+    worker_stats_t sum;
+    info_worker_totals(&sum);
     info_title(b, "Stats");
     info_line(b, "total_connections_received:%llu", (unsigned long long)sum.conns_received);
     info_line(b, "total_commands_processed:%llu", (unsigned long long)server_total_commands());
@@ -325,7 +329,7 @@ static void info_stats(rbuf_t *b, const info_state_t *st) {
     info_line(b, "latest_fork_usec:0");
     info_line(b, "total_forks:0");
     info_line(b, "unexpected_error_replies:0");
-    info_line(b, "total_error_replies:%llu", (unsigned long long)atomic_load(&info_total_errors));
+    info_line(b, "total_error_replies:%llu", (unsigned long long)info_total_error_replies());
     info_line(b, "total_hops:%llu", (unsigned long long)sum.hops);
     info_line(b, "total_thread_wakeups:%llu", (unsigned long long)sum.wakeups);
 }
@@ -385,15 +389,20 @@ static void info_modules(rbuf_t *b) {
     }
 }
 
-static void info_cmdstat(rbuf_t *b, const cmd_t *c) {
-    cmd_stats_t t = {0};
+int info_cmd_totals(const cmd_t *c, cmd_stats_t *t) {
+    memset(t, 0, sizeof *t);
     for (int w = 0; w < g_nworkers; w++) {
-        t.calls += c->stats[w].calls;
-        t.usec += c->stats[w].usec;
-        t.rejected += c->stats[w].rejected;
-        t.failed += c->stats[w].failed;
+        t->calls += c->stats[w].calls;
+        t->usec += c->stats[w].usec;
+        t->rejected += c->stats[w].rejected;
+        t->failed += c->stats[w].failed;
     }
-    if (!t.calls && !t.rejected && !t.failed) return;
+    return t->calls || t->rejected || t->failed;
+}
+
+static void info_cmdstat(rbuf_t *b, const cmd_t *c) {
+    cmd_stats_t t;
+    if (!info_cmd_totals(c, &t)) return;
     info_line(b, "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,failed_calls=%llu",
               c->fullname ? c->fullname : c->name, (unsigned long long)t.calls,
               (unsigned long long)util_cycles_to_us(t.usec),
@@ -419,7 +428,7 @@ static void info_errorstats(rbuf_t *b) {
     }
 }
 
-static void info_keyspace(rbuf_t *b, const info_state_t *st) {
+static void info_keyspace(rbuf_t *b, const info_shards_t *st) {
     uint64_t exp_total = 0;
     for (int d = 0; d < st->ndbs; d++) exp_total += st->expires[d];
     int64_t avg = exp_total ? (int64_t)(st->ttl_weighted / (double)exp_total) : 0;
@@ -483,7 +492,7 @@ static void info_module_sections(rbuf_t *b, int argc, const dfm_str_t *argv, int
 }
 
 /* The whole text for the selected sections (st: the shards' numbers). */
-static void info_generate(rbuf_t *b, int argc, const dfm_str_t *argv, const info_state_t *st) {
+static void info_generate(rbuf_t *b, int argc, const dfm_str_t *argv, const info_shards_t *st) {
     int everything, bits = info_select(argc, argv, &everything);
     if (bits & INFO_SERVER) info_server(b);
     if (bits & INFO_CLIENTS) info_clients(b);
@@ -505,13 +514,13 @@ static void info_generate(rbuf_t *b, int argc, const dfm_str_t *argv, const info
 
 /* Reply: runs once after every shard's phase, on any thread. Frees the state. */
 static void info_reply(dfm_ctx_t *ctx, void **state, int argc, const dfm_str_t *argv) {
-    info_state_t *st = *state ? *state : info_state_new();
+    info_shards_t *st = *state ? *state : info_shards_new();
     rbuf_t b = {0};
     info_generate(&b, argc, argv, st);
     size_t skip = (b.len >= 2 && b.data[0] == '\r') ? 2 : 0; /* a module section came first */
     reply_verbatim(ctx, b.data ? b.data + skip : "", b.len - skip);
     rbuf_free(&b);
-    info_state_free(st);
+    info_shards_free(st);
     *state = NULL;
 }
 

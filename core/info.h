@@ -22,6 +22,33 @@ void info_count_error(const char *err);
 /* CONFIG RESETSTAT: forget the error counts. */
 void info_reset_errors(void);
 
+/* The shards' numbers INFO stats and keyspace report, summed over the shards added. */
+typedef struct info_shards {
+    uint64_t hits, misses, expired, evicted;
+    double ttl_weighted; /* sum over shards of avg_ttl_ms * expires (huge TTLs: no overflow) */
+    int ndbs;
+    uint64_t *keys, *expires; /* [ndbs]: keys and keys with a TTL per database */
+} info_shards_t;
+
+struct shard;
+struct worker_stats;
+struct cmd;
+struct cmd_stats;
+
+/* A zeroed sum for every database. Any thread; free with info_shards_free. */
+info_shards_t *info_shards_new(void);
+void info_shards_free(info_shards_t *st);
+/* Add shard s's counters and key counts to st. Only on s's owner thread (shard data). */
+void info_shards_add(info_shards_t *st, struct shard *s);
+/* The workers' connection and network counters, summed into *sum. Any thread: each worker
+   writes only its own, these are relaxed reads of them (as INFO stats shows them). */
+void info_worker_totals(struct worker_stats *sum);
+/* Command c's calls, time (util_cycles() units), rejected and failed calls summed over the
+   workers into *t (any thread, relaxed reads); 0 if it never ran nor failed. */
+int info_cmd_totals(const struct cmd *c, struct cmd_stats *t);
+/* total_error_replies of INFO stats. Any thread. */
+uint64_t info_total_error_replies(void);
+
 /* Redis's addReplyHelp: "<NAME> <subcommand> ... Subcommands are:", lines, then HELP. */
 void command_reply_help(dfm_ctx_t *ctx, const char *name, const char *const *lines);
 

@@ -33,6 +33,7 @@
 #include "db.h"
 #include "lazyfree.h"
 #include "log.h"
+#include "metrics.h"
 #include "module_loader.h"
 #include "rdb_load.h"
 #include "snapshot.h"
@@ -362,23 +363,42 @@ static int server_bind_unix(void) {
     return 0;
 }
 
+/* The `bind` setting, or every address when it is empty. */
+static const char *server_bind_list(void) {
+    return g_config.bind && g_config.bind[0] ? g_config.bind : "0.0.0.0 ::";
+}
+
+/* Parse bind token tok for port into *a and bind a plain listening socket there, which also
+   proves the port free. Returns the socket; -2 when the address may be left out (a "-"
+   token, or no IPv6 under the default bind list); -1 after logging why, naming the
+   listener `what`. Main thread, at start-up. */
+static int server_bind_token(const char *tok, int port, const char *what, listen_addr_t *a) {
+    if (server_parse_addr(tok, port, a) < 0) {
+        log_error("Invalid bind address '%s'", tok);
+        return -1;
+    }
+    int fd = server_socket(a, 0);
+    if (fd >= 0) return fd;
+    if (tok[0] == '-' || (errno == EAFNOSUPPORT && !(g_config.bind && g_config.bind[0]))) return -2;
+    log_error("Could not create %s listening socket %s:%d: bind: %s", what, a->text, port,
+              strerror(errno));
+    return -1;
+}
+
 /* Bind every address on every worker; -1 (logged) if any port is busy. */
 static int server_listen(void) {
-    char *binds = strdup(g_config.bind && g_config.bind[0] ? g_config.bind : "0.0.0.0 ::");
+    char *binds = strdup(server_bind_list());
     int rc = 0, port = (int)g_config.port;
     for (char *save = NULL, *tok = strtok_r(binds, " ", &save); tok && rc == 0; tok = strtok_r(NULL, " ", &save)) {
         listen_addr_t *a = &server_addrs[server_naddrs];
-        if (server_naddrs == SERVER_MAX_ADDRS || server_parse_addr(tok, port, a) < 0) {
+        if (server_naddrs == SERVER_MAX_ADDRS) {
             log_error("Invalid bind address '%s'", tok);
             rc = -1;
             break;
         }
-        int probe = server_socket(a, 0);
+        int probe = server_bind_token(tok, port, "server TCP", a);
+        if (probe == -2) continue;
         if (probe < 0) {
-            int optional = tok[0] == '-' || (errno == EAFNOSUPPORT && !(g_config.bind && g_config.bind[0]));
-            if (optional) continue;
-            log_error("Could not create server TCP listening socket %s:%d: bind: %s", a->text, port,
-                      strerror(errno));
             rc = -1;
             break;
         }
@@ -397,6 +417,24 @@ static int server_listen(void) {
     free(binds);
     if (rc == 0 && g_config.unixsocket && g_config.unixsocket[0]) rc = server_bind_unix();
     return rc;
+}
+
+int server_listen_plain(int port, const char *what, int *fds, int max) {
+    char *binds = strdup(server_bind_list());
+    int n = 0;
+    for (char *save = NULL, *tok = strtok_r(binds, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        listen_addr_t a;
+        int fd = n < max ? server_bind_token(tok, port, what, &a) : -1;
+        if (fd == -2) continue;
+        if (fd < 0) {
+            while (n > 0) close(fds[--n]);
+            n = -1;
+            break;
+        }
+        fds[n++] = fd;
+    }
+    free(binds);
+    return n;
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -578,6 +616,7 @@ static void server_wait_signals(sigset_t *set) {
         log_notice("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
         atomic_store(&g_server.shutting_down, 1);
         server_final_save();
+        metrics_stop(); /* its scrapes in flight need the workers */
         worker_broadcast(server_worker_stop, NULL);
         return;
     }
@@ -629,7 +668,7 @@ int server_main(int argc, char **argv) {
     for (int i = 0; i < g_nshards; i++) tx_shard_init(&g_shards[i]);
     if (server_load_snapshot() < 0) return 1;
     if (lazyfree_start() < 0 || workers_create((int)g_config.threads) < 0) return 1;
-    if (server_listen() < 0) return 1;
+    if (server_listen() < 0 || metrics_start() < 0) return 1;
     server_write_pidfile();
     server_banner();
     if (workers_start() < 0) return 1;

@@ -64,5 +64,9 @@ int server_add_protocol(const dfm_protocol_t *p);
 void server_proto_write(dfm_conn_t *c, const void *p, size_t len);
 void server_proto_close(dfm_conn_t *c);
 uint64_t server_total_commands(void);
+/* Plain listening sockets (no SO_REUSEPORT) on every address of `bind` at port, for a
+   listener with its own thread (metrics). Fills fds (up to max) and returns how many, or
+   -1 after logging which address failed, naming the listener `what`. Main thread. */
+int server_listen_plain(int port, const char *what, int *fds, int max);
 
 #endif

@@ -495,12 +495,22 @@ START_TEST(test_unsupported_features)
     ck_assert_str_eq(err, "--replicaof: replication is not supported by this build yet");
     ck_assert_int_eq(parse("--cluster_mode=emulated", NULL), -1);
     ck_assert_ptr_nonnull(strstr(err, "cluster mode is not supported"));
-    ck_assert_int_eq(parse("--metrics-port", "6378", NULL), -1);
     ck_assert_int_eq(parse("--appendonly", "yes", NULL), -1);
     /* Their defaults are accepted, so redis.conf files that spell them out still work. */
     ck_assert_int_eq(parse("--appendonly", "no", "--tls-port", "0", NULL), 0);
     ck_assert_str_eq(get1("tls-port"), "0");
     ck_assert_str_eq(get1("appendonly"), "no");
+}
+END_TEST
+
+/* metrics-port: a port read at start (the metrics listener), refused by CONFIG SET. */
+START_TEST(test_metrics_port)
+{
+    ck_assert_int_eq(parse("--metrics-port", "6378", NULL), 0);
+    ck_assert_int_eq(g_config.metrics_port, 6378);
+    ck_assert_str_eq(get1("metrics-port"), "6378");
+    ck_assert_int_eq(parse("--metrics_port=70000", NULL), -1);
+    ck_assert_ptr_nonnull(strstr(err, "metrics_port"));
 }
 END_TEST
 
@@ -679,6 +689,8 @@ START_TEST(test_config_set_errors)
                               "Invalid save parameters"},
         {"tls-port", "6380", "ERR CONFIG SET failed (possibly related to argument 'tls-port') - "
                              "TLS is not supported by this build yet"},
+        {"metrics-port", "6378", "ERR CONFIG SET failed (possibly related to argument "
+                                 "'metrics-port') - can't set immutable config"},
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -831,6 +843,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_unknown_directive_in_file);
     tcase_add_test(tc, test_bad_values);
     tcase_add_test(tc, test_unsupported_features);
+    tcase_add_test(tc, test_metrics_port);
     tcase_add_test(tc, test_aliases);
     tcase_add_test(tc, test_loadmodule_repeatable);
     tcase_add_test(tc, test_module_register);
