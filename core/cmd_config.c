@@ -15,6 +15,7 @@
 #include "alloc.h"
 #include "cmdtab.h"
 #include "config.h"
+#include "conn.h"
 #include "db.h"
 #include "dispatch.h"
 #include "info.h"
@@ -111,6 +112,18 @@ static void config_rollback(char **names, char **olds, int n) {
     }
 }
 
+/* Redis 7's protected parameters: 0 with *err set when this client may not set name. */
+static int config_protected_ok(dfm_ctx_t *ctx, const char *name, char **err) {
+    if (!config_is_protected(name) || g_config.enable_protected_configs == 1) return 1;
+    if (g_config.enable_protected_configs == 2 && ctx->conn && conn_is_local(ctx->conn)) return 1;
+    char msg[200];
+    snprintf(msg, sizeof msg,
+             "ERR CONFIG SET failed (possibly related to argument '%s') - can't set protected "
+             "config", name);
+    *err = strdup(msg);
+    return 0;
+}
+
 static void config_set_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     const dfm_str_t *dup;
     if ((argc - 2) % 2 != 0) {
@@ -131,7 +144,7 @@ static void config_set_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
         names[done] = df_memdup(n->ptr, n->len);
         char *value = df_memdup(v->ptr, v->len);
         olds[done] = config_current(names[done]);
-        int rc = config_set(names[done], value, &err);
+        int rc = config_protected_ok(ctx, names[done], &err) ? config_set(names[done], value, &err) : -1;
         df_free(value);
         if (rc < 0) break;
         config_after_set(names[done]);

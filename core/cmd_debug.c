@@ -46,16 +46,11 @@ static int debug_bound_to_loopback(void) {
     return ok;
 }
 
-static int debug_conn_is_local(const conn_t *c) {
-    return (c->flags & CONN_UNIX) || strncmp(c->addr, "127.", 4) == 0 ||
-           strncmp(c->addr, "::1:", 4) == 0 || strncmp(c->addr, "::ffff:127.", 11) == 0;
-}
-
 /* May this execution run DEBUG? Any thread (see the file comment for "local"). */
 static int debug_allowed(const dfm_ctx_t *ctx) {
     switch (g_config.enable_debug_command) {
     case 1: return 1;
-    case 2: return ctx->conn ? debug_conn_is_local(ctx->conn) : debug_bound_to_loopback();
+    case 2: return ctx->conn ? conn_is_local(ctx->conn) : debug_bound_to_loopback();
     default: return 0;
     }
 }

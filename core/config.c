@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "glob.h"
@@ -48,6 +49,7 @@
 
 /* Parameter flags (core table only; module parameters have none). */
 #define CONFIG__F_HIDDEN 0x1    /* not in CONFIG GET (loadmodule) */
+#define CONFIG__F_PROTECTED 0x10 /* CONFIG SET only as enable-protected-configs allows */
 #define CONFIG__F_ACCUM 0x2     /* repeated lines of one source append (save) */
 #define CONFIG__F_LIST 0x4      /* every value is appended to g_config.loadmodules */
 #define CONFIG__F_OCTAL 0x8     /* INT parsed and shown in base 8 (unixsocketperm) */
@@ -366,6 +368,15 @@ static const char *config__validate_save(const char *v)
     return (n < 0 || n % 2 != 0) ? bad : NULL;
 }
 
+/* dir: an existing directory (Redis changes into it and fails the same way). */
+static const char *config__validate_dir(const char *v)
+{
+    struct stat st;
+    if (stat(v, &st) < 0)
+        return strerror(errno);
+    return S_ISDIR(st.st_mode) ? NULL : "Not a directory";
+}
+
 static const char *config__validate_dbfilename(const char *v)
 {
     if (*v == '\0')
@@ -410,7 +421,9 @@ static const config__def_t config__core[] = {
     CONFIG__E("loglevel", config_loglevels, "notice", loglevel, 1, "log verbosity"),
     CONFIG__STR("logfile", "", logfile, 0, "log file; empty: standard error"),
     CONFIG__STR("pidfile", "", pidfile, 0, "write the process id to this file"),
-    CONFIG__STR("dir", ".", dir, 1, "working directory for snapshots"),
+    {.d = {.name = "dir", .kind = DFM_CONF_STRING, .default_value = ".", .storage = &g_config.dir,
+           .mutable_at_runtime = 1, .help = "directory of the snapshot file"},
+     .flags = CONFIG__F_PROTECTED, .validate = config__validate_dir},
     CONFIG__P("hz", INT, "10", 1, 500, hz, 1, "background task frequency"),
     CONFIG__P("proto-max-bulk-len", SIZE, "512mb", 1024 * 1024, INT64_MAX, proto_max_bulk_len,
               1, "largest bulk string a client may send"),
@@ -419,6 +432,8 @@ static const config__def_t config__core[] = {
     CONFIG__P("maxmemory", SIZE, "0", 0, INT64_MAX, maxmemory, 1, "memory limit; 0: none"),
     CONFIG__E("maxmemory-policy", config_maxmemory_policies, "noeviction", maxmemory_policy, 1,
               "what to evict at maxmemory"),
+    CONFIG__E("enable-protected-configs", config__debug_values, "no", enable_protected_configs, 0,
+              "allow CONFIG SET of dir and dbfilename: no, yes, or local"),
     CONFIG__E("enable-debug-command", config__debug_values, "local", enable_debug_command, 0,
               "allow DEBUG: no, yes, or local (unix socket and loopback only)"),
     CONFIG__STR("module_dir", "", module_dir, 0, "directory of the bundled modules"),
@@ -443,8 +458,12 @@ static const config__def_t config__core[] = {
     {.d = {.name = "dbfilename", .kind = DFM_CONF_STRING, .default_value = "dump.rdb",
            .storage = &g_config.dbfilename, .mutable_at_runtime = 1,
            .help = "snapshot file name, inside dir"},
-     .validate = config__validate_dbfilename},
+     .flags = CONFIG__F_PROTECTED, .validate = config__validate_dbfilename},
     CONFIG__BOOL("cache-mode", "no", cache_mode, 1, "evict keys like a cache near maxmemory"),
+    CONFIG__BOOL("stop-writes-on-bgsave-error", "yes", stop_writes_on_bgsave_error, 1,
+                 "refuse writes (MISCONF) while the last snapshot failed and save points are set"),
+    CONFIG__BOOL("rdbcompression", "yes", rdbcompression, 1, "LZF-compress long strings in snapshots"),
+    CONFIG__BOOL("rdbchecksum", "yes", rdbchecksum, 0, "end snapshots with a CRC-64"),
     {.d = {.name = "notify-keyspace-events", .kind = DFM_CONF_STRING, .default_value = "",
            .storage = &g_config.notify_keyspace_events, .mutable_at_runtime = 1,
            .help = "keyspace events published (Redis's letters: K E g $ l s h z x e t m d n A)"},
@@ -1221,6 +1240,12 @@ int config_set(const char *name, const char *value, char **err)
     int r = config__set_locked(name, value, err);
     pthread_mutex_unlock(&config__lock);
     return r;
+}
+
+int config_is_protected(const char *name)
+{
+    config__param_t *p = config__find(name);
+    return p && (p->flags & CONFIG__F_PROTECTED);
 }
 
 static int config__set_locked(const char *name, const char *value, char **err)

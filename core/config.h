@@ -55,6 +55,7 @@ typedef struct df_config {
     int64_t maxmemory;
     int64_t maxmemory_policy; /* index into config_maxmemory_policies */
     int64_t enable_debug_command; /* 0 no, 1 yes, 2 local */
+    int64_t enable_protected_configs; /* same values: who may CONFIG SET dir, dbfilename */
     char *module_dir;
     char *modules;          /* comma separated names, "" = all found */
     char *modules_conf_dir;
@@ -63,6 +64,9 @@ typedef struct df_config {
     int64_t daemonize;
     int64_t lazyfree_lazy_user_del;
     int64_t active_expire_enabled;
+    int64_t stop_writes_on_bgsave_error;
+    int64_t rdbcompression;
+    int64_t rdbchecksum;
     int64_t slowlog_log_slower_than;
     int64_t slowlog_max_len;
     /* Stored and shown by CONFIG GET; snapshots do not act on them yet. */
@@ -102,6 +106,9 @@ int config_parse(int argc, char **argv, char **err);
 int config_apply_pending(char **err);
 /* CONFIG SET name value: -1 with *err for unknown/immutable/bad. */
 int config_set(const char *name, const char *value, char **err);
+/* 1 if name is a protected parameter (Redis 7: dir, dbfilename): CONFIG SET needs
+   enable-protected-configs yes, or local and a local client. */
+int config_is_protected(const char *name);
 /* CONFIG GET pattern: calls fn(name, value, arg) for each match (glob, case-insensitive),
    names as Redis shows them (with '-'). */
 void config_get(const char *pattern, void (*fn)(const char *name, const char *value, void *arg),

@@ -164,6 +164,11 @@ void conn_release(conn_t *c) {
     c->w->closed = c;
 }
 
+int conn_is_local(const conn_t *c) {
+    return (c->flags & CONN_UNIX) || strncmp(c->addr, "127.", 4) == 0 ||
+           strncmp(c->addr, "::1:", 4) == 0 || strncmp(c->addr, "::ffff:127.", 11) == 0;
+}
+
 conn_t *conn_internal(worker_t *w) {
     conn_t *c = df_calloc(sizeof *c);
     c->w = w;

@@ -92,6 +92,8 @@ void conn_accept(worker_t *w, int lfd, int is_unix);
    snapshot cut): born closing, so the tx's reply is dropped and the client is freed after
    it. Not in the worker's client list or counts. Thread of w. */
 conn_t *conn_internal(worker_t *w);
+/* 1 for a unix-socket or loopback client (enable-debug-command / -protected-configs local). */
+int conn_is_local(const conn_t *c);
 /* Execute one parsed command (routing to its shard). */
 void conn_execute(conn_t *c, int argc, dfm_str_t *argv);
 /* Continue after a hop returned or a block ended: process input, flush output. */

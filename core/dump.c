@@ -129,7 +129,7 @@ static int rdb__save_lzf(dfm_rdb_t *r, const char *p, size_t len) {
 void rdb_save_string(dfm_rdb_t *r, const void *p, size_t len) {
     if (len <= 11 && rdb__save_int_string(r, p, len)) return;
 #ifdef DUMP_HAVE_LZF
-    if (len > 20 && rdb__save_lzf(r, p, len)) return;
+    if (len > 20 && g_config.rdbcompression && rdb__save_lzf(r, p, len)) return;
 #endif
     rdb_save_len(r, len);
     rdb_save_raw(r, p, len);

@@ -214,6 +214,12 @@ const cmd_t *server_prepare(struct conn *c, int argc, dfm_str_t *argv) {
         server_reject_cmd(c, cmd, evict_oom_error);
         return NULL;
     }
+    if (__builtin_expect(snapshot_refuses_writes(), 0) &&
+        ((cmd->flags & CMD_WRITE) || strcmp(cmd->name, "ping") == 0)) {
+        cmd->stats[c->w->id].rejected++;
+        server_reject_cmd(c, cmd, snapshot_misconf_error);
+        return NULL;
+    }
     if (c->resp == 2 && conn_subscribed(c) && !server_pubsub_allowed(cmd)) {
         cmd->stats[c->w->id].rejected++;
         char msg[200];

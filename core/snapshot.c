@@ -355,19 +355,22 @@ static snap_chunk_t *snap_next_chunk(snap_job_t *job, int *aborted) {
     return ch;
 }
 
-/* Write the file: header, chunks as they come, EOF and CRC. 0 or -1 (errno logged). */
+/* Write the file: header, chunks as they come, EOF and CRC. 0 or -1 (errno logged). Takes
+   every chunk until all shards are done even after a failure: the job outlives no shard. */
 static int snap_write_file(snap_job_t *job) {
     int fd = open(job->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int rc = -1;
+    uint64_t crc = 0;
     if (fd < 0) {
         log_warning("Failed opening the temp RDB file %s (in server root dir %s) for saving: %s",
                     job->tmp, g_config.dir, strerror(errno));
-        return -1;
+    } else {
+        rbuf_t head = {0};
+        snap_header(&head);
+        crc = crc64(0, head.data, head.len);
+        rc = snap_write_all(fd, head.data, head.len);
+        rbuf_free(&head);
     }
-    rbuf_t head = {0};
-    snap_header(&head);
-    uint64_t crc = crc64(0, head.data, head.len);
-    int rc = snap_write_all(fd, head.data, head.len);
-    rbuf_free(&head);
     int aborted = 0;
     for (snap_chunk_t *ch; (ch = snap_next_chunk(job, &aborted)) != NULL;) {
         if (rc == 0) {
@@ -379,8 +382,9 @@ static int snap_write_file(snap_job_t *job) {
         free(ch);
     }
     unsigned char tail[9] = {RDB_OPCODE_EOF};
-    crc = crc64(crc, tail, 1);
+    crc = g_config.rdbchecksum ? crc64(crc, tail, 1) : 0; /* 0: readers skip the check */
     for (int i = 0; i < 8; i++) tail[1 + i] = (unsigned char)(crc >> (8 * i));
+    if (fd < 0) return -1;
     if (rc == 0 && !aborted) rc = snap_write_all(fd, tail, sizeof tail);
     if (rc == 0 && !aborted) rc = fsync(fd);
     if (rc < 0) log_warning("Write error saving DB on disk: %s", strerror(errno));
@@ -505,11 +509,26 @@ int snapshot_start(conn_t *waiter) {
     int rc = snap_job_create(waiter);
     if (rc < 0) return rc;
     dfm_str_t argv[1] = {{"snapshot-cut", 12}};
-    tx_run_multi(conn_internal(tl_worker), &snap_cut_cmd, 1, argv, NULL, 0);
+    conn_t *c = conn_internal(tl_worker);
+    tx_run_multi(c, &snap_cut_cmd, 1, argv, NULL, 0);
+    /* Delivered already (all shards local)? Then no later delivery frees the client. */
+    if (!c->pending) conn_release(c);
     return 0;
 }
 
 int snapshot_running(void) { return atomic_load(&g_running); }
+
+int snapshot_refuses_writes(void) {
+    if (__builtin_expect(atomic_load_explicit(&g_last_ok, memory_order_relaxed), 1)) return 0;
+    return g_config.stop_writes_on_bgsave_error && g_config.save && g_config.save[0];
+}
+
+const char *const snapshot_misconf_error =
+    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to "
+    "disk. Commands that may modify the data set are disabled, because this instance is "
+    "configured to report errors during writes if RDB snapshotting fails "
+    "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "
+    "RDB error.";
 
 /* ------------------------------------------------------------------------------------ */
 /* Save points, shutdown, INFO                                                            */

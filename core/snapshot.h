@@ -28,6 +28,10 @@ struct worker;
    already running. */
 int snapshot_start(struct conn *waiter);
 int snapshot_running(void);
+/* 1 while the last snapshot failed, save points are set and stop-writes-on-bgsave-error is
+   on: write commands (and PING, as in Redis) get snapshot_misconf_error. Any thread. */
+int snapshot_refuses_writes(void);
+extern const char *const snapshot_misconf_error;
 
 /* db_flush found t (db `db` of shard s) in a running snapshot: the snapshot keeps the table
    and frees it when done. Shard thread. Returns 1 if it took the table. */

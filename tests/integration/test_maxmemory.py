@@ -38,8 +38,16 @@ def used(r):
 
 
 def limit_above_now(r, extra):
-    time.sleep(0.3)  # our overhead estimate is refreshed by the cron (10 Hz)
-    r.config_set("maxmemory", used(r) + extra)
+    """maxmemory = used_memory + extra, once used_memory settles: our overhead estimate is
+    refreshed by the cron (10 Hz), and a FLUSHALL before the test frees its tables a slice
+    at a time, so right after it used_memory is still falling."""
+    now = used(r)
+    for _ in range(20):
+        time.sleep(0.15)
+        prev, now = now, used(r)
+        if abs(now - prev) < 32 * 1024:
+            break
+    r.config_set("maxmemory", now + extra)
 
 
 def fill(r, prefix, n, ex=None, pipe_size=500):

@@ -107,9 +107,9 @@ def check_rdb(path):
 
 
 @contextlib.contextmanager
-def served(d, save=""):
+def served(d, save="", extra=()):
     """Our server (or redis-server) on snapshot dir d with these save points, stopped after."""
-    s = Server(dir=d, args=["--save", save])
+    s = Server(dir=d, args=["--save", save] + list(extra))
     try:
         yield s
     finally:
@@ -354,3 +354,57 @@ def test_bad_checksum_refuses_to_start(tmpdir_path):
     open(path, "wb").write(bytes(data))
     with pytest.raises(RuntimeError, match="exited"):
         Server(dir=tmpdir_path, args=["--save", ""])
+
+
+def test_failed_bgsave_refuses_writes(tmpdir_path):
+    """A failed snapshot with save points set: INFO says err and writes (and PING) get
+    MISCONF until a save succeeds or stop-writes-on-bgsave-error is off."""
+    gone = tempfile.mkdtemp(prefix="df-gone-")
+    with served(tmpdir_path, "3600 1", ["--enable-protected-configs", "yes"]) as s:
+        r = s.client()
+        r.set("k", "v")
+        r.config_set("dir", gone)
+        os.rmdir(gone)
+        assert s.raw().cmd("BGSAVE") == "Background saving started"
+        info = wait_saved(r)
+        assert info["rdb_last_bgsave_status"] == "err"
+        with pytest.raises(redis.exceptions.ResponseError, match="^MISCONF"):
+            r.set("k2", "v")
+        with pytest.raises(redis.exceptions.ResponseError, match="^MISCONF"):
+            r.ping()
+        assert r.get("k") == "v"
+        r.config_set("stop-writes-on-bgsave-error", "no")
+        assert r.set("k2", "v")
+        r.config_set("stop-writes-on-bgsave-error", "yes")
+        r.config_set("dir", tmpdir_path)
+        assert r.save()
+        assert r.info("persistence")["rdb_last_bgsave_status"] == "ok"
+        assert r.set("k3", "v")
+
+
+def test_dir_and_dbfilename_are_protected(r):
+    for name in ("dir", "dbfilename"):
+        with pytest.raises(redis.exceptions.ResponseError, match="can't set protected config"):
+            r.config_set(name, "x")
+
+
+def test_config_set_dir_must_exist(tmpdir_path):
+    with served(tmpdir_path, extra=["--enable-protected-configs", "yes"]) as s:
+        r = s.client()
+        with pytest.raises(redis.exceptions.ResponseError, match="No such file or directory"):
+            r.config_set("dir", "/nonexistent/df-test-dir")
+        r.config_set("dbfilename", "other.rdb")
+        assert r.save()
+        assert os.path.exists(os.path.join(tmpdir_path, "other.rdb"))
+
+
+def test_rdbchecksum_no_writes_a_zero_checksum(tmpdir_path):
+    with served(tmpdir_path, extra=["--rdbchecksum", "no"]) as s:
+        r = s.client()
+        r.set("k", "v" * 100)
+        assert r.save()
+        path = os.path.join(tmpdir_path, "dump.rdb")
+        assert open(path, "rb").read()[-8:] == b"\0" * 8
+        check_rdb(path)
+    with served(tmpdir_path) as s:
+        assert s.client().get("k") == "v" * 100
