@@ -72,6 +72,7 @@ static int expire_db(shard_t *s, int dbi, int64_t deadline) {
 /* Segments never merge, so a table that expiry emptied keeps its size: give it back. */
 static void expire_release_empty(db_t *d) {
     if (table_size(d->t) != 0 || table_mem_usage(d->t) < 256 * 1024) return;
+    if (table_snap_active(d->t)) return; /* a running snapshot holds it: next cycle */
     table_free(d->t, NULL, NULL);
     d->t = table_new();
     d->expire_cursor = 0;
