@@ -47,6 +47,7 @@ void commands_register_core(void) {
     cmd_info_register();
     cmd_dump_register();
     cmd_snapshot_register();
+    cmd_replica_register();
 }
 
 static void ping_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {

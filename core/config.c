@@ -377,6 +377,18 @@ static const char *config__validate_dir(const char *v)
     return S_ISDIR(st.st_mode) ? NULL : "Not a directory";
 }
 
+/* replicaof: "" or "<host> <port>". */
+static const char *config__validate_replicaof(const char *v)
+{
+    char host[256];
+    int port, n = 0;
+    if (*v == '\0')
+        return NULL;
+    if (sscanf(v, "%255s %d%n", host, &port, &n) != 2 || v[n] != '\0' || port <= 0 || port > 65535)
+        return "replicaof takes <host> <port>";
+    return NULL;
+}
+
 static const char *config__validate_dbfilename(const char *v)
 {
     if (*v == '\0')
@@ -401,7 +413,6 @@ static const char *config__validate_dbfilename(const char *v)
      .unsupported = why}
 
 #define CONFIG__TLS "TLS is not supported by this build yet"
-#define CONFIG__REPL "replication is not supported by this build yet"
 
 static const config__def_t config__core[] = {
     CONFIG__P("port", INT, "6379", 0, 65535, port, 0, "TCP port to listen on (0: no TCP)"),
@@ -472,8 +483,13 @@ static const config__def_t config__core[] = {
     CONFIG__NO("tls-cert-file", STRING, "", tls_cert_file, CONFIG__TLS),
     CONFIG__NO("tls-key-file", STRING, "", tls_key_file, CONFIG__TLS),
     CONFIG__NO("tls-ca-cert-file", STRING, "", tls_ca_cert_file, CONFIG__TLS),
-    CONFIG__NO("replicaof", STRING, "", replicaof, CONFIG__REPL),
-    CONFIG__NO("masterauth", STRING, "", masterauth, CONFIG__REPL),
+    {.d = {.name = "replicaof", .kind = DFM_CONF_STRING, .default_value = "",
+           .storage = &g_config.replicaof,
+           .help = "\"host port\" of a master to replicate at start (REPLICAOF changes it)"},
+     .validate = config__validate_replicaof},
+    CONFIG__STR("masterauth", "", masterauth, 1, "password sent to the master (AUTH)"),
+    CONFIG__BOOL("replica-read-only", "yes", replica_read_only, 1,
+                 "refuse writes from clients while replicating"),
     CONFIG__P("metrics-port", INT, "0", 0, 65535, metrics_port, 0,
               "HTTP port of the Prometheus endpoint (GET /metrics) on the bind addresses; 0: none"),
     CONFIG__NO("appendonly", BOOL, "no", appendonly,

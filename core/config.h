@@ -82,6 +82,7 @@ typedef struct df_config {
     char *tls_ca_cert_file;
     char *replicaof;
     char *masterauth;
+    int64_t replica_read_only;
     int64_t metrics_port;
     int64_t appendonly;
     int64_t cluster_enabled;

@@ -29,6 +29,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "replica.h"
 #include "server.h"
 #include "squash.h"
 #include "tx.h"
@@ -66,6 +67,41 @@ static void conn_addr(int fd, int peer, char *buf, size_t cap, int is_unix) {
     }
 }
 
+/* A client on fd (accepted or handed over), registered with w and reading. w's thread. */
+static conn_t *conn_new(worker_t *w, int fd, int is_unix) {
+    if (!is_unix) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (g_config.tcp_keepalive > 0) setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+    }
+    conn_t *c = df_calloc(sizeof *c);
+    c->w = w;
+    c->fd = fd;
+    c->id = atomic_fetch_add(&conn_next_id, 1);
+    c->resp = 2;
+    c->authed = g_config.requirepass[0] == '\0';
+    c->flags = is_unix ? CONN_UNIX : 0;
+    c->ctime_ms = c->last_ms = util_now_ms();
+    conn_addr(fd, 1, c->addr, sizeof c->addr, is_unix);
+    conn_addr(fd, 0, c->laddr, sizeof c->laddr, is_unix);
+    resp_parser_init(&c->parser);
+    /* Entries store key and value lengths in 32 bits: no bulk may exceed that, whatever
+       proto-max-bulk-len says. */
+    c->parser.max_bulk_len = g_config.proto_max_bulk_len < (int64_t)UINT32_MAX
+                                 ? g_config.proto_max_bulk_len
+                                 : (int64_t)UINT32_MAX;
+    c->ev_read = event_new(w->base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
+    c->ev_write = event_new(w->base, fd, EV_WRITE | EV_PERSIST, conn_on_write, c);
+    event_add(c->ev_read, NULL);
+    c->next = w->conns;
+    if (w->conns) w->conns->prev = c;
+    w->conns = c;
+    w->nconns++;
+    w->stats.conns_received++;
+    atomic_fetch_add(&g_nclients, 1);
+    return c;
+}
+
 /* Called on w's thread with a listening socket that is readable. */
 void conn_accept(worker_t *w, int lfd, int is_unix) {
     for (int i = 0; i < 64; i++) {
@@ -79,38 +115,23 @@ void conn_accept(worker_t *w, int lfd, int is_unix) {
             w->stats.rejected_conns++;
             continue;
         }
-        if (!is_unix) {
-            int one = 1;
-            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-            if (g_config.tcp_keepalive > 0)
-                setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
-        }
-        conn_t *c = df_calloc(sizeof *c);
-        c->w = w;
-        c->fd = fd;
-        c->id = atomic_fetch_add(&conn_next_id, 1);
-        c->resp = 2;
-        c->authed = g_config.requirepass[0] == '\0';
-        c->flags = is_unix ? CONN_UNIX : 0;
-        c->ctime_ms = c->last_ms = util_now_ms();
-        conn_addr(fd, 1, c->addr, sizeof c->addr, is_unix);
-        conn_addr(fd, 0, c->laddr, sizeof c->laddr, is_unix);
-        resp_parser_init(&c->parser);
-        /* Entries store key and value lengths in 32 bits: no bulk may exceed that, whatever
-           proto-max-bulk-len says. */
-        c->parser.max_bulk_len = g_config.proto_max_bulk_len < (int64_t)UINT32_MAX
-                                     ? g_config.proto_max_bulk_len
-                                     : (int64_t)UINT32_MAX;
-        c->ev_read = event_new(w->base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
-        c->ev_write = event_new(w->base, fd, EV_WRITE | EV_PERSIST, conn_on_write, c);
-        event_add(c->ev_read, NULL);
-        c->next = w->conns;
-        if (w->conns) w->conns->prev = c;
-        w->conns = c;
-        w->nconns++;
-        w->stats.conns_received++;
-        atomic_fetch_add(&g_nclients, 1);
+        conn_new(w, fd, is_unix);
     }
+}
+
+conn_t *conn_adopt_master(worker_t *w, int fd, const void *pre, size_t n) {
+    conn_t *c = conn_new(w, fd, 0);
+    c->flags |= CONN_MASTER;
+    c->authed = 1;
+    c->name = df_memdup("master", 6);
+    if (n) {
+        c->ibuf = df_malloc(n + CONN_IBUF_INIT);
+        c->icap = n + CONN_IBUF_INIT;
+        memcpy(c->ibuf, pre, n);
+        c->ilen = n;
+        conn_process(c);
+    }
+    return c;
 }
 
 static void conn_wq_remove(conn_t *c) {
@@ -208,7 +229,8 @@ void conn_free(conn_t *c) {
 
 int conn_handoff_ok(const conn_t *c) {
     return c->ipos == c->ilen && c->deferred_argc == 0 &&
-           !(c->flags & (CONN_CLOSE_AFTER_REPLY | CONN_CLOSING | CONN_WRITE_WAIT | CONN_BLOCKED));
+           !(c->flags & (CONN_CLOSE_AFTER_REPLY | CONN_CLOSING | CONN_WRITE_WAIT | CONN_BLOCKED |
+                         CONN_MASTER));
 }
 
 void conn_handoff_begin(conn_t *c) { c->handoff = 1; }
@@ -252,10 +274,12 @@ void conn_close(conn_t *c) {
         c->fd = -1;
     }
     atomic_fetch_sub(&g_nclients, 1);
+    if (c->flags & CONN_MASTER) replica_master_closed(c);
     conn_release(c);
 }
 
 void conn_flush(conn_t *c) {
+    if (__builtin_expect(c->flags & CONN_MASTER, 0)) c->opos = c->obuf.len; /* never answered */
     while (c->opos < c->obuf.len) {
         ssize_t n = write(c->fd, c->obuf.data + c->opos, c->obuf.len - c->opos);
         if (n < 0) {
@@ -342,6 +366,7 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
     }
     c->ilen += (size_t)n;
     c->w->stats.net_in += (uint64_t)n;
+    if (c->flags & CONN_MASTER) replica_stream_read((size_t)n);
     c->last_ms = server_now_ms();
     if ((int64_t)(c->ilen - c->ipos) > g_config.client_query_buffer_limit) {
         log_warning("closing client %s: query buffer limit reached", c->addr);
@@ -627,7 +652,7 @@ void conn_close_all(worker_t *w) {
     while (c) {
         conn_t *next = c->next;
         if (!(c->flags & CONN_CLOSING)) {
-            if (c->obuf.len > c->opos) {
+            if (c->obuf.len > c->opos && !(c->flags & CONN_MASTER)) {
                 ssize_t n = write(c->fd, c->obuf.data + c->opos, c->obuf.len - c->opos);
                 (void)n;
             }
@@ -643,7 +668,8 @@ void conn_cron(worker_t *w) {
     for (conn_t *c = w->conns, *next; c; c = next) {
         next = c->next;
         /* as in Redis, blocked and subscribed clients are not idle */
-        if (c->flags & (CONN_CLOSING | CONN_BLOCKED) || c->pending || conn_subscribed(c)) continue;
+        if (c->flags & (CONN_CLOSING | CONN_BLOCKED | CONN_MASTER) || c->pending || conn_subscribed(c))
+            continue;
         if (now - c->last_ms > g_config.timeout * 1000) conn_close(c);
     }
 }

@@ -29,6 +29,7 @@
 #define CONN_FREEING (1u << 10)    /* closed and idle: freed at the end of the iteration */
 #define CONN_PUSH_KILL (1u << 11)  /* over the pub/sub output limit: closed at iteration end */
 #define CONN_INTERNAL (1u << 12)   /* no socket, in no list: runs one internal tx (conn_internal) */
+#define CONN_MASTER (1u << 13)     /* our master's replication stream: commands, no replies */
 
 #define CONN_SLOTS 4 /* module slots per client */
 
@@ -92,6 +93,10 @@ void conn_accept(worker_t *w, int lfd, int is_unix);
    snapshot cut): born closing, so the tx's reply is dropped and the client is freed after
    it. Not in the worker's client list or counts. Thread of w. */
 conn_t *conn_internal(worker_t *w);
+/* The replication link, handed over after the full sync: commands arrive as from a client
+   but are never answered (replica.c writes the acks). pre: bytes already read after the
+   snapshot, processed at once. Thread of w. */
+conn_t *conn_adopt_master(worker_t *w, int fd, const void *pre, size_t n);
 /* 1 for a unix-socket or loopback client (enable-debug-command / -protected-configs local). */
 int conn_is_local(const conn_t *c);
 /* Execute one parsed command (routing to its shard). */

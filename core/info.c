@@ -13,6 +13,7 @@
  */
 #include "info.h"
 #include "snapshot.h"
+#include "replica.h"
 #include "lazyfree.h"
 
 #include <pthread.h>
@@ -349,17 +350,7 @@ static const char *info_replid(void) {
 
 static void info_replication(rbuf_t *b) {
     info_title(b, "Replication");
-    info_line(b, "role:master");
-    info_line(b, "connected_slaves:0");
-    info_line(b, "master_failover_state:no-failover");
-    info_line(b, "master_replid:%s", info_replid());
-    info_line(b, "master_replid2:0000000000000000000000000000000000000000");
-    info_line(b, "master_repl_offset:0");
-    info_line(b, "second_repl_offset:-1");
-    info_line(b, "repl_backlog_active:0");
-    info_line(b, "repl_backlog_size:1048576");
-    info_line(b, "repl_backlog_first_byte_offset:0");
-    info_line(b, "repl_backlog_histlen:0");
+    replica_info(b, info_replid());
 }
 
 static double info_tv(struct timeval tv) { return (double)tv.tv_sec + (double)tv.tv_usec / 1e6; }

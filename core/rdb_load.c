@@ -28,6 +28,8 @@
 
 typedef struct rdb_loader {
     dfm_rdb_t r;
+    rdb_sink_fn sink;
+    void *sink_arg;
     const unsigned char *base;
     size_t size;
     int version;
@@ -93,8 +95,7 @@ static int load_key(rdb_loader_t *l, int type) {
         db_entry_free(e);
         l->expired++;
     } else {
-        shard_t *s = &g_shards[db_shard_of(key, klen)];
-        db_set_entry(s, l->db, e);
+        l->sink(l->sink_arg, l->db, e);
         l->loaded++;
     }
     df_free(key);
@@ -168,7 +169,15 @@ static int load_checksum(rdb_loader_t *l) {
     return 0;
 }
 
-int rdb_load_file(const char *path, char *err, size_t errcap) {
+/* Start-up sink: straight into the key's shard (no worker runs yet). */
+static void load_direct(void *arg, int db, entry_t *e) {
+    (void)arg;
+    shard_t *s = &g_shards[db_shard_of(entry_key(e), e->klen)];
+    db_set_entry(s, db, e);
+}
+
+int rdb_load_path(const char *path, rdb_sink_fn sink, void *arg, uint64_t *loaded,
+                  uint64_t *expired, char *err, size_t errcap) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT) return 0;
@@ -188,9 +197,9 @@ int rdb_load_file(const char *path, char *err, size_t errcap) {
         return -1;
     }
     madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
-    rdb_loader_t l = {.base = map, .size = (size_t)st.st_size, .expire_ms = -1};
+    rdb_loader_t l = {.base = map, .size = (size_t)st.st_size, .expire_ms = -1,
+                      .sink = sink, .sink_arg = arg};
     rdb_reader_init(&l.r, map, (size_t)st.st_size);
-    int64_t t0 = util_now_ms();
     int rc = load_header(&l);
     if (rc == 0) rc = load_body(&l);
     if (rc == 0) rc = load_checksum(&l);
@@ -199,9 +208,19 @@ int rdb_load_file(const char *path, char *err, size_t errcap) {
         snprintf(err, errcap, "error loading %s: %s", path, l.err);
         return -1;
     }
-    snapshot_note_load(l.loaded, l.expired);
+    *loaded = l.loaded;
+    *expired = l.expired;
+    return 1;
+}
+
+int rdb_load_file(const char *path, char *err, size_t errcap) {
+    uint64_t loaded = 0, expired = 0;
+    int64_t t0 = util_now_ms();
+    int rc = rdb_load_path(path, load_direct, NULL, &loaded, &expired, err, errcap);
+    if (rc <= 0) return rc;
+    snapshot_note_load(loaded, expired);
     log_notice("DB loaded from disk: %.3f seconds (%llu keys, %llu expired keys skipped)",
-               (double)(util_now_ms() - t0) / 1000.0, (unsigned long long)l.loaded,
-               (unsigned long long)l.expired);
+               (double)(util_now_ms() - t0) / 1000.0, (unsigned long long)loaded,
+               (unsigned long long)expired);
     return 1;
 }

@@ -5,6 +5,16 @@
 #define DF_RDB_LOAD_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+struct entry;
+/* Receives each loaded key (db, entry owned by the sink from then on). */
+typedef void (*rdb_sink_fn)(void *arg, int db, struct entry *e);
+
+/* Walk the RDB file at path, handing every live key to sink (any thread: the sink decides
+   where keys go). 1 loaded (counts in *loaded, *expired), 0 no such file, -1 error. */
+int rdb_load_path(const char *path, rdb_sink_fn sink, void *arg, uint64_t *loaded,
+                  uint64_t *expired, char *err, size_t errcap);
 
 /* 1 loaded, 0 no such file, -1 error (message in err). */
 int rdb_load_file(const char *path, char *err, size_t errcap);

@@ -36,6 +36,7 @@
 #include "metrics.h"
 #include "module_loader.h"
 #include "rdb_load.h"
+#include "replica.h"
 #include "snapshot.h"
 #include "squash.h"
 #include "table.h"
@@ -187,6 +188,21 @@ static int server_pubsub_allowed(const cmd_t *cmd) {
     return 0;
 }
 
+/* While following a master: LOADING during a full sync, READONLY for clients' writes (the
+   master's own stream passes). 1 when the command was refused (replied). */
+static int server_replica_refuses(struct conn *c, const cmd_t *cmd) {
+    if (c->flags & CONN_MASTER) return 0;
+    const char *err = NULL;
+    if (replica_loading() && !(cmd->flags & CMD_LOADING))
+        err = replica_loading_error;
+    else if ((cmd->flags & CMD_WRITE) && g_config.replica_read_only)
+        err = replica_readonly_error;
+    if (!err) return 0;
+    cmd->stats[c->w->id].rejected++;
+    server_reject_cmd(c, cmd, err);
+    return 1;
+}
+
 const cmd_t *server_prepare(struct conn *c, int argc, dfm_str_t *argv) {
     const cmd_t *cmd = server_lookup(c, &argv[0]);
     c->cmds++;
@@ -209,12 +225,14 @@ const cmd_t *server_prepare(struct conn *c, int argc, dfm_str_t *argv) {
         server_reject_cmd(c, cmd, "NOAUTH Authentication required.");
         return NULL;
     }
-    if (g_config.maxmemory > 0 && evict_before_command(c->w->id, cmd) < 0) {
+    if (__builtin_expect(replica_active(), 0) && server_replica_refuses(c, cmd)) return NULL;
+    if (g_config.maxmemory > 0 && !(c->flags & CONN_MASTER) &&
+        evict_before_command(c->w->id, cmd) < 0) {
         cmd->stats[c->w->id].rejected++;
         server_reject_cmd(c, cmd, evict_oom_error);
         return NULL;
     }
-    if (__builtin_expect(snapshot_refuses_writes(), 0) &&
+    if (__builtin_expect(snapshot_refuses_writes(), 0) && !replica_active() &&
         ((cmd->flags & CMD_WRITE) || strcmp(cmd->name, "ping") == 0)) {
         cmd->stats[c->w->id].rejected++;
         server_reject_cmd(c, cmd, snapshot_misconf_error);
@@ -505,6 +523,7 @@ void server_worker_cron(worker_t *w) {
     }
     evict_cron(w->id);
     snapshot_cron(w);
+    replica_cron(w);
     conn_cron(w);
     block_cron(w);
 }
@@ -600,6 +619,7 @@ static void server_signals(sigset_t *set) {
 /* Main thread, shutting down: close every client, then save if SHUTDOWN SAVE asked for it or
    save points are configured (and not SHUTDOWN NOSAVE), as Redis does. */
 static void server_final_save(void) {
+    replica_shutdown();
     worker_broadcast(server_worker_quiesce, NULL);
     while (atomic_load(&g_server.quiesced) < g_nworkers) usleep(1000);
     snapshot_wait_idle();
@@ -679,6 +699,7 @@ int server_main(int argc, char **argv) {
     server_banner();
     if (workers_start() < 0) return 1;
     log_notice("Ready to accept connections");
+    replica_start_from_config();
     server_wait_signals(&set);
     workers_join();
     snapshot_wait_idle();

@@ -306,18 +306,6 @@ static cmd_t snap_cut_cmd = {.name = "snapshot-cut", .arity = 1,
 /* ------------------------------------------------------------------------------------ */
 /* Writer thread                                                                          */
 
-static int snap_write_all(int fd, const void *p, size_t n) {
-    const char *c = p;
-    while (n) {
-        ssize_t w = write(fd, c, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
-        c += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* An AUX field (key and value as RDB strings) into b. */
 static void snap_aux(rbuf_t *b, const char *k, const char *v) {
     dfm_rdb_t r;
@@ -368,14 +356,14 @@ static int snap_write_file(snap_job_t *job) {
         rbuf_t head = {0};
         snap_header(&head);
         crc = crc64(0, head.data, head.len);
-        rc = snap_write_all(fd, head.data, head.len);
+        rc = util_write_all(fd, head.data, head.len);
         rbuf_free(&head);
     }
     int aborted = 0;
     for (snap_chunk_t *ch; (ch = snap_next_chunk(job, &aborted)) != NULL;) {
         if (rc == 0) {
             crc = crc64(crc, ch->buf.data, ch->buf.len);
-            rc = snap_write_all(fd, ch->buf.data, ch->buf.len);
+            rc = util_write_all(fd, ch->buf.data, ch->buf.len);
         }
         atomic_fetch_sub(&job->backlog, ch->buf.len);
         rbuf_free(&ch->buf);
@@ -385,7 +373,7 @@ static int snap_write_file(snap_job_t *job) {
     crc = g_config.rdbchecksum ? crc64(crc, tail, 1) : 0; /* 0: readers skip the check */
     for (int i = 0; i < 8; i++) tail[1 + i] = (unsigned char)(crc >> (8 * i));
     if (fd < 0) return -1;
-    if (rc == 0 && !aborted) rc = snap_write_all(fd, tail, sizeof tail);
+    if (rc == 0 && !aborted) rc = util_write_all(fd, tail, sizeof tail);
     if (rc == 0 && !aborted) rc = fsync(fd);
     if (rc < 0) log_warning("Write error saving DB on disk: %s", strerror(errno));
     if (close(fd) < 0) rc = -1;

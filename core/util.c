@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 int util_str2ll(const char *s, size_t len, long long *out) {
     if (len == 0 || len > 20) return -1;
@@ -165,3 +166,15 @@ void util_calibrate(void) {
 }
 
 uint64_t util_cycles_to_us(uint64_t cycles) { return (uint64_t)((double)cycles / util_cycles_per_us); }
+
+int util_write_all(int fd, const void *p, size_t n) {
+    const char *c = p;
+    while (n) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}

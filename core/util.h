@@ -75,6 +75,8 @@ uint64_t util_cycles_to_us(uint64_t cycles);
 
 /* ASCII case-insensitive equality of a byte string with a NUL-terminated word. */
 int util_eq_nocase(const char *p, size_t len, const char *word);
+/* Write all n bytes to a blocking fd (retries EINTR and short writes). 0 or -1 (errno). */
+int util_write_all(int fd, const void *p, size_t n);
 /* Lowercase copy into buf (NUL-terminated, truncated to cap-1). Returns length. */
 size_t util_lower(char *buf, size_t cap, const char *p, size_t len);
 

@@ -1,0 +1,635 @@
+/*
+ * replica.c: following a master (see replica.h).
+ *
+ * Shared state lives in g_repl: the target and the link under mu, the rest atomic. `gen`
+ * counts REPLICAOF changes: a replication thread works for one generation and gives up as
+ * soon as it is no longer current, so a REPLICAOF never waits for the old thread.
+ */
+#include "replica.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "cmdtab.h"
+#include "config.h"
+#include "conn.h"
+#include "db.h"
+#include "info.h"
+#include "log.h"
+#include "rdb_load.h"
+#include "server.h"
+#include "snapshot.h"
+#include "util.h"
+#include "worker.h"
+
+enum { REPL_NONE, REPL_CONNECT, REPL_CONNECTING, REPL_TRANSFER, REPL_CONNECTED };
+static const char *const repl_state_names[] = {"none", "connect", "connecting", "sync", "connected"};
+
+#define REPL_TIMEOUT_S 60
+#define REPL_BATCH 256
+
+typedef struct repl {
+    pthread_mutex_t mu;
+    char host[256]; /* under mu; "" when not a replica */
+    int port;
+    char master_replid[41]; /* under mu */
+    conn_t *link;           /* under mu; touched only on its worker's thread */
+    int sync_fd;            /* under mu; the thread's socket before the hand-over, or -1 */
+    atomic_uint gen;
+    atomic_int state;
+    atomic_int loading;
+    atomic_int threads;
+    _Atomic int64_t offset;
+    _Atomic int64_t last_io_ms;
+    _Atomic int64_t last_ack_ms;
+} repl_t;
+
+static repl_t g_repl = {.mu = PTHREAD_MUTEX_INITIALIZER, .sync_fd = -1};
+
+const char *const replica_readonly_error = "READONLY You can't write against a read only replica.";
+const char *const replica_loading_error = "LOADING Redis is loading the dataset in memory";
+
+int replica_active(void) { return atomic_load_explicit(&g_repl.state, memory_order_relaxed) != REPL_NONE; }
+int replica_loading(void) { return atomic_load_explicit(&g_repl.loading, memory_order_relaxed); }
+
+void replica_stream_read(size_t n) {
+    atomic_fetch_add(&g_repl.offset, (int64_t)n);
+    atomic_store(&g_repl.last_io_ms, server_now_ms());
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Blocking I/O on the replication thread                                                 */
+
+typedef struct rd {
+    int fd;
+    size_t pos, len;
+    char buf[64 * 1024];
+} rd_t;
+
+static int rd_fill(rd_t *r) {
+    if (r->pos == r->len) r->pos = r->len = 0;
+    if (r->len == sizeof r->buf) return -1;
+    ssize_t n;
+    do {
+        n = read(r->fd, r->buf + r->len, sizeof r->buf - r->len);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) return -1;
+    r->len += (size_t)n;
+    atomic_store(&g_repl.last_io_ms, util_now_ms());
+    return 0;
+}
+
+/* The next non-empty line (the master sends bare newlines as keep-alives), without CRLF. */
+static int rd_line(rd_t *r, char *out, size_t cap) {
+    for (;;) {
+        char *nl = memchr(r->buf + r->pos, '\n', r->len - r->pos);
+        if (!nl) {
+            if (r->pos > 0) {
+                memmove(r->buf, r->buf + r->pos, r->len - r->pos);
+                r->len -= r->pos;
+                r->pos = 0;
+            }
+            if (rd_fill(r) < 0) return -1;
+            continue;
+        }
+        size_t n = (size_t)(nl - (r->buf + r->pos));
+        const char *p = r->buf + r->pos;
+        r->pos += n + 1;
+        if (n && p[n - 1] == '\r') n--;
+        if (n == 0) continue;
+        if (n >= cap) n = cap - 1;
+        memcpy(out, p, n);
+        out[n] = '\0';
+        return (int)n;
+    }
+}
+
+/* Send a command (NULL-terminated words) and read its one-line reply into line. */
+static int repl_cmd(rd_t *r, char *line, size_t cap, const char *const *words) {
+    char buf[1024];
+    int argc = 0;
+    while (words[argc]) argc++;
+    size_t n = (size_t)snprintf(buf, sizeof buf, "*%d\r\n", argc);
+    for (int i = 0; i < argc && n < sizeof buf; i++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "$%zu\r\n%s\r\n", strlen(words[i]), words[i]);
+    if (n >= sizeof buf || util_write_all(r->fd, buf, n) < 0) return -1;
+    return rd_line(r, line, cap);
+}
+
+static int repl_connect(const char *host, int port) {
+    char ports[16];
+    snprintf(ports, sizeof ports, "%d", port);
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+    if (getaddrinfo(host, ports, &hints, &res) != 0) return -1;
+    int fd = -1;
+    for (struct addrinfo *a = res; a && fd < 0; a = a->ai_next) {
+        fd = socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) continue;
+        struct timeval tv = {REPL_TIMEOUT_S, 0};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        if (connect(fd, a->ai_addr, a->ai_addrlen) < 0) {
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Handshake and transfer                                                                 */
+
+/* AUTH, PING, REPLCONF, PSYNC ? -1; fills replid and offset from +FULLRESYNC. */
+static int repl_handshake(rd_t *r, char *replid, int64_t *offset) {
+    char line[512], port[16];
+    if (g_config.masterauth && g_config.masterauth[0]) {
+        const char *auth[] = {"AUTH", g_config.masterauth, NULL};
+        if (repl_cmd(r, line, sizeof line, auth) < 0 || line[0] == '-') goto bad;
+    }
+    const char *ping[] = {"PING", NULL};
+    if (repl_cmd(r, line, sizeof line, ping) < 0 || line[0] == '-') goto bad;
+    snprintf(port, sizeof port, "%d", g_server.tcp_port);
+    const char *lport[] = {"REPLCONF", "listening-port", port, NULL};
+    if (repl_cmd(r, line, sizeof line, lport) < 0) goto bad;
+    const char *capa[] = {"REPLCONF", "capa", "eof", "capa", "psync2", NULL};
+    if (repl_cmd(r, line, sizeof line, capa) < 0) goto bad;
+    const char *psync[] = {"PSYNC", "?", "-1", NULL};
+    if (repl_cmd(r, line, sizeof line, psync) < 0) goto bad;
+    long long off;
+    if (sscanf(line, "+FULLRESYNC %40s %lld", replid, &off) != 2) goto bad;
+    *offset = off;
+    return 0;
+bad:
+    log_warning("Replication: the master refused the handshake: %s", line);
+    return -1;
+}
+
+/* The rest of a "$<len>" payload into fd. Bytes after it stay in r. */
+static int recv_sized(rd_t *r, int fd, uint64_t len) {
+    while (len) {
+        if (r->pos == r->len && rd_fill(r) < 0) return -1;
+        size_t n = r->len - r->pos;
+        if (n > len) n = (size_t)len;
+        if (util_write_all(fd, r->buf + r->pos, n) < 0) return -1;
+        r->pos += n;
+        len -= n;
+    }
+    return 0;
+}
+
+/* An EOF-marked (diskless) payload into fd: everything up to the 40-byte mark. */
+static int recv_marked(rd_t *r, int fd, const char *mark) {
+    char prev[40];
+    size_t k = 0;       /* bytes of prev (the stream's last written bytes, up to 39) */
+    uint64_t total = 0; /* bytes written */
+    for (;;) {
+        if (r->pos == r->len && rd_fill(r) < 0) return -1;
+        size_t n = r->len - r->pos;
+        char *chunk = r->buf + r->pos;
+        char comb[40 + sizeof r->buf];
+        memcpy(comb, prev, k);
+        memcpy(comb + k, chunk, n);
+        char *hit = memmem(comb, k + n, mark, 40);
+        if (hit) {
+            size_t q = (size_t)(hit - comb);
+            if (q >= k) {
+                if (util_write_all(fd, chunk, q - k) < 0) return -1;
+            } else if (ftruncate(fd, (off_t)(total - (k - q))) < 0) {
+                return -1;
+            }
+            r->pos += q + 40 - k;
+            return 0;
+        }
+        if (util_write_all(fd, chunk, n) < 0) return -1;
+        total += n;
+        r->pos += n;
+        size_t keep = k + n < 39 ? k + n : 39;
+        memmove(prev, comb + k + n - keep, keep);
+        k = keep;
+    }
+}
+
+/* The full-sync payload into path. */
+static int repl_receive(rd_t *r, const char *path) {
+    char line[128];
+    if (rd_line(r, line, sizeof line) < 0 || line[0] != '$') return -1;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        log_warning("Replication: cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    int rc;
+    if (strncmp(line, "$EOF:", 5) == 0 && strlen(line) == 45) {
+        rc = recv_marked(r, fd, line + 5);
+    } else {
+        char *end;
+        unsigned long long len = strtoull(line + 1, &end, 10);
+        rc = *end ? -1 : recv_sized(r, fd, len);
+    }
+    if (close(fd) < 0) rc = -1;
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Loading: the owners empty their shards, then insert batches                            */
+
+static atomic_int repl_pending;
+
+static void repl_flush_worker(void *arg) {
+    (void)arg;
+    for (int i = 0; i < g_nshards; i++)
+        if (g_shards[i].owner == tl_worker->id) db_flush(&g_shards[i], -1);
+    atomic_fetch_sub(&repl_pending, 1);
+}
+
+typedef struct repl_batch {
+    int shard, n;
+    int db[REPL_BATCH];
+    entry_t *e[REPL_BATCH];
+} repl_batch_t;
+
+static void repl_apply_batch(void *arg) {
+    repl_batch_t *b = arg;
+    for (int i = 0; i < b->n; i++) db_set_entry(&g_shards[b->shard], b->db[i], b->e[i]);
+    free(b);
+    atomic_fetch_sub(&repl_pending, 1);
+}
+
+static void repl_post_batch(repl_batch_t **slot) {
+    repl_batch_t *b = *slot;
+    *slot = NULL;
+    if (!b) return;
+    atomic_fetch_add(&repl_pending, 1);
+    worker_post(g_shards[b->shard].owner, repl_apply_batch, b);
+}
+
+/* rdb_sink_fn: batch per shard. */
+static void repl_sink(void *arg, int db, entry_t *e) {
+    repl_batch_t **batches = arg;
+    int sid = db_shard_of(entry_key(e), e->klen);
+    if (!batches[sid]) {
+        batches[sid] = malloc(sizeof **batches);
+        batches[sid]->shard = sid;
+        batches[sid]->n = 0;
+    }
+    repl_batch_t *b = batches[sid];
+    b->db[b->n] = db;
+    b->e[b->n++] = e;
+    if (b->n == REPL_BATCH) repl_post_batch(&batches[sid]);
+}
+
+static void repl_wait_pending(void) {
+    while (atomic_load(&repl_pending) > 0) usleep(500);
+}
+
+/* Replace the keyspace with the file's keys. */
+static int repl_load(const char *path) {
+    atomic_store(&repl_pending, g_nworkers);
+    for (int w = 0; w < g_nworkers; w++) worker_post(w, repl_flush_worker, NULL);
+    repl_wait_pending();
+    repl_batch_t **batches = calloc((size_t)g_nshards, sizeof *batches);
+    char err[256];
+    uint64_t loaded = 0, expired = 0;
+    int rc = rdb_load_path(path, repl_sink, batches, &loaded, &expired, err, sizeof err);
+    for (int i = 0; i < g_nshards; i++) repl_post_batch(&batches[i]);
+    free(batches);
+    repl_wait_pending();
+    if (rc < 0) log_warning("Replication: %s", err);
+    else log_notice("MASTER <-> REPLICA sync: Finished with success (%llu keys)", (unsigned long long)loaded);
+    return rc < 0 ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* The hand-over to worker 0 and the link's life                                          */
+
+typedef struct repl_adopt {
+    int fd;
+    unsigned gen;
+    size_t n;
+    char pre[];
+} repl_adopt_t;
+
+static void repl_send_ack(conn_t *c) {
+    char num[24], buf[96];
+    snprintf(num, sizeof num, "%lld", (long long)atomic_load(&g_repl.offset));
+    int n = snprintf(buf, sizeof buf, "*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$%zu\r\n%s\r\n", strlen(num), num);
+    ssize_t w = write(c->fd, buf, (size_t)n);
+    (void)w; /* a full socket drops one ack; the next second sends another */
+}
+
+static void repl_adopt(void *arg) {
+    repl_adopt_t *a = arg;
+    pthread_mutex_lock(&g_repl.mu);
+    int current = atomic_load(&g_repl.gen) == a->gen;
+    pthread_mutex_unlock(&g_repl.mu);
+    if (!current) {
+        close(a->fd);
+        free(a);
+        return;
+    }
+    fcntl(a->fd, F_SETFL, fcntl(a->fd, F_GETFL) | O_NONBLOCK);
+    struct timeval none = {0, 0};
+    setsockopt(a->fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none);
+    setsockopt(a->fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof none);
+    conn_t *c = conn_adopt_master(tl_worker, a->fd, a->pre, a->n);
+    free(a);
+    if (c->flags & CONN_CLOSING) return;
+    pthread_mutex_lock(&g_repl.mu);
+    g_repl.link = c;
+    atomic_store(&g_repl.state, REPL_CONNECTED);
+    pthread_mutex_unlock(&g_repl.mu);
+    repl_send_ack(c); /* a diskless master starts the stream on the first ack */
+}
+
+void replica_master_closed(conn_t *c) {
+    pthread_mutex_lock(&g_repl.mu);
+    if (g_repl.link == c) {
+        g_repl.link = NULL;
+        if (atomic_load(&g_repl.state) == REPL_CONNECTED) atomic_store(&g_repl.state, REPL_CONNECT);
+        log_warning("Connection with master lost.");
+    }
+    pthread_mutex_unlock(&g_repl.mu);
+}
+
+/* On the link's worker: close it (REPLICAOF elsewhere, NO ONE, shutdown). */
+static void repl_close_link(void *arg) {
+    (void)arg;
+    pthread_mutex_lock(&g_repl.mu);
+    conn_t *c = g_repl.link && g_repl.link->w == tl_worker ? g_repl.link : NULL;
+    g_repl.link = NULL;
+    pthread_mutex_unlock(&g_repl.mu);
+    if (c) conn_close(c);
+}
+
+void replica_cron(worker_t *w) {
+    if (w->id != 0 || !replica_active()) return;
+    int64_t now = util_now_ms();
+    if (now - atomic_load(&g_repl.last_ack_ms) < 1000) return;
+    atomic_store(&g_repl.last_ack_ms, now);
+    pthread_mutex_lock(&g_repl.mu);
+    conn_t *c = g_repl.link;
+    pthread_mutex_unlock(&g_repl.mu);
+    if (c && c->w == w && !(c->flags & CONN_CLOSING)) repl_send_ack(c);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* The replication thread                                                                 */
+
+static int repl_current(unsigned gen) { return atomic_load(&g_repl.gen) == gen; }
+
+/* One full sync; on success the socket now belongs to worker 0. */
+static int repl_sync(unsigned gen, const char *host, int port) {
+    atomic_store(&g_repl.state, REPL_CONNECTING);
+    rd_t *r = calloc(1, sizeof *r);
+    r->fd = repl_connect(host, port);
+    if (r->fd < 0) {
+        free(r);
+        return -1;
+    }
+    pthread_mutex_lock(&g_repl.mu);
+    g_repl.sync_fd = r->fd;
+    pthread_mutex_unlock(&g_repl.mu);
+    char replid[41] = "", *path = snapshot_path();
+    int64_t offset = 0;
+    size_t plen = strlen(path) + 32;
+    char *tmp = malloc(plen);
+    snprintf(tmp, plen, "%s.repl-%d.tmp", path, (int)getpid());
+    free(path);
+    int rc = repl_handshake(r, replid, &offset);
+    if (rc == 0 && repl_current(gen)) {
+        atomic_store(&g_repl.state, REPL_TRANSFER);
+        log_notice("Full resync from master: %s:%lld", replid, (long long)offset);
+        rc = repl_receive(r, tmp);
+    }
+    if (rc == 0 && repl_current(gen)) {
+        atomic_store(&g_repl.loading, 1);
+        rc = repl_load(tmp);
+        atomic_store(&g_repl.loading, 0);
+    }
+    unlink(tmp);
+    free(tmp);
+    pthread_mutex_lock(&g_repl.mu);
+    g_repl.sync_fd = -1;
+    if (rc == 0 && repl_current(gen)) {
+        memcpy(g_repl.master_replid, replid, sizeof replid);
+        atomic_store(&g_repl.offset, offset);
+        repl_adopt_t *a = malloc(sizeof *a + (r->len - r->pos));
+        a->fd = r->fd;
+        a->gen = gen;
+        a->n = r->len - r->pos;
+        memcpy(a->pre, r->buf + r->pos, a->n);
+        atomic_fetch_add(&g_repl.offset, (int64_t)a->n);
+        worker_post(0, repl_adopt, a);
+        r->fd = -1;
+    }
+    pthread_mutex_unlock(&g_repl.mu);
+    if (r->fd >= 0) close(r->fd);
+    free(r);
+    return rc == 0 && repl_current(gen) ? 0 : -1;
+}
+
+typedef struct repl_target {
+    unsigned gen;
+    int port;
+    char host[256];
+} repl_target_t;
+
+static void *repl_thread(void *arg) {
+    repl_target_t *t = arg;
+    while (repl_current(t->gen) && !atomic_load(&g_server.shutting_down)) {
+        log_notice("Connecting to MASTER %s:%d", t->host, t->port);
+        if (repl_sync(t->gen, t->host, t->port) == 0) {
+            while (repl_current(t->gen) && atomic_load(&g_repl.state) != REPL_CONNECT) usleep(20000);
+            continue;
+        }
+        if (repl_current(t->gen)) atomic_store(&g_repl.state, REPL_CONNECT);
+        for (int i = 0; i < 50 && repl_current(t->gen); i++) usleep(20000); /* 1 s, or sooner */
+    }
+    free(t);
+    atomic_fetch_sub(&g_repl.threads, 1);
+    return NULL;
+}
+
+/* Under mu: stop following the current master (its thread sees the new generation). */
+static void repl_detach_locked(void) {
+    atomic_fetch_add(&g_repl.gen, 1);
+    if (g_repl.sync_fd >= 0) shutdown(g_repl.sync_fd, SHUT_RDWR); /* wakes a blocked read */
+    if (g_repl.link) worker_post(g_repl.link->w->id, repl_close_link, NULL);
+}
+
+static void repl_follow(const char *host, int port) {
+    pthread_mutex_lock(&g_repl.mu);
+    repl_detach_locked();
+    snprintf(g_repl.host, sizeof g_repl.host, "%s", host);
+    g_repl.port = port;
+    atomic_store(&g_repl.state, REPL_CONNECT);
+    repl_target_t *t = calloc(1, sizeof *t);
+    t->gen = atomic_load(&g_repl.gen);
+    t->port = port;
+    snprintf(t->host, sizeof t->host, "%s", host);
+    pthread_mutex_unlock(&g_repl.mu);
+    pthread_t tid;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    atomic_fetch_add(&g_repl.threads, 1);
+    if (pthread_create(&tid, &attr, repl_thread, t) != 0) {
+        atomic_fetch_sub(&g_repl.threads, 1);
+        free(t);
+    }
+    pthread_attr_destroy(&attr);
+}
+
+static void repl_unfollow(void) {
+    pthread_mutex_lock(&g_repl.mu);
+    repl_detach_locked();
+    g_repl.host[0] = '\0';
+    atomic_store(&g_repl.state, REPL_NONE);
+    pthread_mutex_unlock(&g_repl.mu);
+}
+
+void replica_start_from_config(void) {
+    char host[256];
+    int port;
+    if (g_config.replicaof && sscanf(g_config.replicaof, "%255s %d", host, &port) == 2)
+        repl_follow(host, port);
+}
+
+void replica_shutdown(void) {
+    repl_unfollow();
+    for (int i = 0; i < 500 && atomic_load(&g_repl.threads) > 0; i++) usleep(10000);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* INFO, ROLE, REPLICAOF, REPLCONF                                                        */
+
+void replica_info(rbuf_t *b, const char *own_replid) {
+    int state = atomic_load(&g_repl.state);
+    int64_t off = atomic_load(&g_repl.offset);
+    if (state == REPL_NONE) {
+        info_line(b, "role:master");
+        info_line(b, "connected_slaves:0");
+        info_line(b, "master_failover_state:no-failover");
+        info_line(b, "master_replid:%s", own_replid);
+        info_line(b, "master_replid2:0000000000000000000000000000000000000000");
+        info_line(b, "master_repl_offset:0");
+    } else {
+        pthread_mutex_lock(&g_repl.mu);
+        info_line(b, "role:slave");
+        info_line(b, "master_host:%s", g_repl.host);
+        info_line(b, "master_port:%d", g_repl.port);
+        info_line(b, "master_link_status:%s", state == REPL_CONNECTED ? "up" : "down");
+        int64_t io = atomic_load(&g_repl.last_io_ms);
+        info_line(b, "master_last_io_seconds_ago:%lld", io ? (long long)((util_now_ms() - io) / 1000) : -1LL);
+        info_line(b, "master_sync_in_progress:%d", state == REPL_TRANSFER);
+        info_line(b, "slave_read_repl_offset:%lld", (long long)off);
+        info_line(b, "slave_repl_offset:%lld", (long long)off);
+        info_line(b, "slave_priority:100");
+        info_line(b, "slave_read_only:%d", (int)g_config.replica_read_only);
+        info_line(b, "replica_announced:1");
+        info_line(b, "connected_slaves:0");
+        info_line(b, "master_failover_state:no-failover");
+        info_line(b, "master_replid:%s", g_repl.master_replid[0] ? g_repl.master_replid : own_replid);
+        info_line(b, "master_replid2:0000000000000000000000000000000000000000");
+        info_line(b, "master_repl_offset:%lld", (long long)off);
+        pthread_mutex_unlock(&g_repl.mu);
+    }
+    info_line(b, "second_repl_offset:-1");
+    info_line(b, "repl_backlog_active:0");
+    info_line(b, "repl_backlog_size:1048576");
+    info_line(b, "repl_backlog_first_byte_offset:0");
+    info_line(b, "repl_backlog_histlen:0");
+}
+
+static void role_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
+    (void)argc, (void)argv;
+    int state = atomic_load(&g_repl.state);
+    if (state == REPL_NONE) {
+        reply_array(ctx, 3);
+        reply_cstr(ctx, "master");
+        reply_int(ctx, 0);
+        reply_array(ctx, 0);
+        return;
+    }
+    pthread_mutex_lock(&g_repl.mu);
+    reply_array(ctx, 5);
+    reply_cstr(ctx, "slave");
+    reply_cstr(ctx, g_repl.host);
+    reply_int(ctx, g_repl.port);
+    pthread_mutex_unlock(&g_repl.mu);
+    reply_cstr(ctx, repl_state_names[state]);
+    reply_int(ctx, state == REPL_CONNECTED ? (long long)atomic_load(&g_repl.offset) : -1);
+}
+
+static void replicaof_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
+    (void)argc;
+    if (util_eq_nocase(argv[1].ptr, argv[1].len, "no") && util_eq_nocase(argv[2].ptr, argv[2].len, "one")) {
+        if (replica_active()) {
+            repl_unfollow();
+            log_notice("MASTER MODE enabled (user request from '%s')", ctx->conn ? ctx->conn->addr : "?");
+        }
+        reply_ok(ctx);
+        return;
+    }
+    long long port;
+    if (util_str2ll(argv[2].ptr, argv[2].len, &port) < 0 || port < 0 || port > 65535) {
+        reply_error(ctx, "ERR Invalid master port");
+        return;
+    }
+    char host[256];
+    snprintf(host, sizeof host, "%.*s", (int)(argv[1].len < 255 ? argv[1].len : 255), argv[1].ptr);
+    pthread_mutex_lock(&g_repl.mu);
+    int same = replica_active() && g_repl.port == port && strcmp(g_repl.host, host) == 0;
+    pthread_mutex_unlock(&g_repl.mu);
+    if (same) {
+        reply_simple(ctx, "OK Already connected to specified master");
+        return;
+    }
+    repl_follow(host, (int)port);
+    log_notice("REPLICAOF %s:%lld enabled", host, port);
+    reply_ok(ctx);
+}
+
+/* REPLCONF: options a replica announces are accepted; GETACK from our master is answered
+   with an ack on the link (our replies to the master are otherwise dropped). */
+static void replconf_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
+    if (argc % 2 == 0) {
+        reply_syntax_error(ctx);
+        return;
+    }
+    if (util_eq_nocase(argv[1].ptr, argv[1].len, "getack") && ctx->conn &&
+        (ctx->conn->flags & CONN_MASTER)) {
+        repl_send_ack(ctx->conn);
+        return;
+    }
+    reply_ok(ctx);
+}
+
+static const dfm_command_t replica_cmds[] = {
+    {.name = "replicaof", .arity = 3, .flags = "admin noscript stale", .acl_categories = "@admin @slow @dangerous",
+     .summary = "Configures a server as replica of another, or promotes it to a master.", .since = "5.0.0",
+     .group = "server", .complexity = "O(1)", .args_doc = "host port", .handler = replicaof_cmd},
+    {.name = "slaveof", .arity = 3, .flags = "admin noscript stale", .acl_categories = "@admin @slow @dangerous",
+     .summary = "Sets a Redis server as a replica of another, or promotes it to being a master.",
+     .since = "1.0.0", .group = "server", .complexity = "O(1)", .args_doc = "host port", .handler = replicaof_cmd},
+    {.name = "replconf", .arity = -1, .flags = "admin noscript loading stale", .acl_categories = "@admin @slow @dangerous",
+     .summary = "An internal command for configuring the replication stream.", .since = "3.0.0",
+     .group = "server", .complexity = "O(1)", .handler = replconf_cmd},
+    {.name = "role", .arity = 1, .flags = "noscript loading stale fast", .acl_categories = "@admin @fast @dangerous",
+     .summary = "Returns the replication role.", .since = "2.8.12", .group = "server",
+     .complexity = "O(1)", .handler = role_cmd},
+};
+
+void cmd_replica_register(void) { cmdtab_register(replica_cmds, CMDTAB_COUNT(replica_cmds)); }

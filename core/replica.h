@@ -1,0 +1,42 @@
+/*
+ * replica.h: the replica side of Redis replication (REPLICAOF host port), so a dragonfly can
+ * follow a redis-server master (a migration) or another server speaking PSYNC.
+ *
+ * A replication thread (one per REPLICAOF; blocking sockets are fine there, it is not a
+ * worker) connects, does the handshake (AUTH masterauth, PING, REPLCONF, PSYNC ? -1), stores
+ * the full-sync RDB (length-prefixed or EOF-marked, diskless) in a temporary file in dir,
+ * empties the keyspace and loads the file, posting batches of entries to each shard's owner.
+ * Clients get -LOADING meanwhile. The socket is then handed to worker 0 as a client whose
+ * commands run like anyone's but are never answered (conn_adopt_master); worker 0's cron
+ * sends REPLCONF ACK <offset> every second. A lost link makes the thread sync again.
+ */
+#ifndef DF_REPLICA_H
+#define DF_REPLICA_H
+
+#include <stddef.h>
+
+#include "reply.h"
+
+struct conn;
+struct worker;
+
+/* 1 while following a master (write commands from clients get READONLY). Any thread. */
+int replica_active(void);
+/* 1 while a full sync empties and loads the keyspace (clients get LOADING). Any thread. */
+int replica_loading(void);
+/* The master link (its worker's thread): n stream bytes read; the link closed. */
+void replica_stream_read(size_t n);
+void replica_master_closed(struct conn *c);
+/* Worker cron: REPLCONF ACK on the link's worker. */
+void replica_cron(struct worker *w);
+/* At start-up (workers running): follow `replicaof` from the configuration. */
+void replica_start_from_config(void);
+/* Shutdown (main thread): stop following, wait for the replication thread. */
+void replica_shutdown(void);
+/* INFO replication, ROLE. */
+void replica_info(rbuf_t *b, const char *own_replid);
+
+extern const char *const replica_readonly_error;
+extern const char *const replica_loading_error;
+
+#endif

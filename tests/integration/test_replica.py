@@ -1,0 +1,149 @@
+"""Replication, replica side: our server follows a redis-server 7.0 master (REPLICAOF,
+--replicaof): full sync (diskless EOF-marked and length-prefixed), the command stream,
+READONLY, REPLICAOF NO ONE, re-sync after the master restarts. With DF_TEST_SERVER=redis the
+replica is redis-server too, which proves each expectation is Redis's."""
+import time
+
+import pytest
+import redis
+
+from conftest import Server
+from test_snapshot import DBS, client, fill, state
+
+
+
+def master(diskless="yes"):
+    return Server(kind="redis", args=["--repl-diskless-sync", diskless,
+                                      "--repl-diskless-sync-delay", "0"])
+
+
+def info(s, section="replication"):
+    return client(s).info(section)
+
+
+def wait_for(pred, what, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if pred():
+                return
+        except redis.exceptions.BusyLoadingError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def link_up(rep):
+    return info(rep).get("master_link_status") == "up"
+
+
+def caught_up(m, rep):
+    """The replica has processed everything the master has sent so far."""
+    want = info(m)["master_repl_offset"]
+    return link_up(rep) and info(rep)["slave_repl_offset"] >= want
+
+
+def replica_of(m, extra=()):
+    return Server(args=["--replicaof", f"127.0.0.1 {m.port}"] + list(extra))
+
+
+@pytest.mark.parametrize("diskless", ["yes", "no"])
+def test_full_sync_and_stream(diskless):
+    m = master(diskless)
+    rep = None
+    try:
+        fill(m)
+        rep = replica_of(m)
+        wait_for(lambda: link_up(rep), "the link")
+        wait_for(lambda: caught_up(m, rep), "the full sync")
+        assert state(rep) == state(m)
+        c = client(m)
+        c.set("int", 99)
+        c.incrby("int", 2)
+        c.lpush("lsmall", "new")
+        c.hset("hsmall", "f3", "v3")
+        c.delete("raw")
+        c.expire("emb", 1000)
+        c.zincrby("zsmall", 10, "a")
+        p = c.pipeline(transaction=True)
+        p.set("tx1", 1)
+        p.set("tx2", 2)
+        p.execute()
+        client(m, 5).set("five", "5")
+        client(m, 5).flushdb()
+        client(m, 5).set("after-flush", "x")
+        wait_for(lambda: caught_up(m, rep), "the stream")
+        assert state(rep) == state(m)
+        assert client(rep).ttl("emb") > 900
+    finally:
+        if rep:
+            rep.stop()
+        m.stop()
+
+
+def test_replica_is_read_only_and_promotes():
+    m = master()
+    rep = None
+    try:
+        client(m).set("k", "v")
+        rep = replica_of(m)
+        wait_for(lambda: caught_up(m, rep), "the sync")
+        r = rep.client()
+        assert r.get("k") == "v"
+        with pytest.raises(redis.exceptions.ReadOnlyError):
+            r.set("k", "mine")
+        role = r.execute_command("ROLE")
+        assert role[0] == "slave" and role[1] == "127.0.0.1" and int(role[2]) == m.port
+        assert info(rep)["role"] == "slave"
+        assert r.execute_command("REPLICAOF", "NO", "ONE") in (True, "OK")
+        assert info(rep)["role"] == "master"
+        assert r.set("k", "mine")
+        client(m).set("k", "master's")
+        time.sleep(0.3)
+        assert r.get("k") == "mine"  # no longer following
+    finally:
+        if rep:
+            rep.stop()
+        m.stop()
+
+
+def test_replicaof_at_runtime_replaces_the_data():
+    m = master()
+    rep = Server()
+    try:
+        client(m).set("from-master", 1)
+        r = rep.client()
+        r.set("only-here", 1)
+        assert r.execute_command("REPLICAOF", "127.0.0.1", m.port) in (True, "OK")
+        wait_for(lambda: caught_up(m, rep), "the sync")
+        assert r.exists("only-here") == 0
+        assert r.get("from-master") == "1"
+        assert r.execute_command("REPLICAOF", "127.0.0.1", m.port) in (
+            "OK Already connected to specified master", b"OK Already connected to specified master")
+    finally:
+        rep.stop()
+        m.stop()
+
+
+def test_resync_after_the_master_restarts():
+    m = master()
+    port = m.port
+    rep = None
+    try:
+        client(m).set("gen", 1)
+        rep = replica_of(m)
+        wait_for(lambda: caught_up(m, rep), "the first sync")
+        m.stop()
+        wait_for(lambda: not link_up(rep), "the link to go down")
+        m = Server(kind="redis", port=port, args=["--repl-diskless-sync-delay", "0"])
+        client(m).set("gen", 2)
+        wait_for(lambda: caught_up(m, rep) and client(rep).get("gen") == b"2", "the re-sync")
+    finally:
+        if rep:
+            rep.stop()
+        m.stop()
+
+
+def test_role_of_a_master(r):
+    role = r.execute_command("ROLE")
+    assert role[0] == "master" and int(role[1]) >= 0 and list(role[2]) == []
