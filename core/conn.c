@@ -627,6 +627,7 @@ void conn_describe(conn_t *c, rbuf_t *out) {
     char line[1024];
     int64_t now = util_now_ms();
     char flags[8], *f = flags; /* Redis's letters, in its order */
+    if (c->flags & CONN_MASTER) *f++ = 'M';
     if (conn_subscribed(c)) *f++ = 'P';
     if (c->flags & CONN_MULTI) *f++ = 'x';
     if (c->flags & CONN_BLOCKED) *f++ = 'b';

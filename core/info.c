@@ -266,7 +266,7 @@ static void info_memory(rbuf_t *b) {
 
 static void info_persistence(rbuf_t *b) {
     info_title(b, "Persistence");
-    info_line(b, "loading:0");
+    info_line(b, "loading:%d", replica_loading());
     info_line(b, "async_loading:0");
     info_line(b, "current_cow_peak:0");
     info_line(b, "current_cow_size:0");
