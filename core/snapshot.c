@@ -92,6 +92,7 @@ static _Atomic(snap_job_t *) g_job;
 static atomic_int g_running;
 static _Atomic int64_t g_lastsave_s, g_last_try_ms, g_last_duration_s = -1;
 static atomic_int g_last_ok = 1;
+static atomic_int g_scheduled; /* BGSAVE SCHEDULE during a snapshot: start one after it */
 static atomic_uint_fast64_t g_saves, g_dirty_at_save, g_generation;
 static atomic_uint_fast64_t g_load_keys, g_load_expired;
 
@@ -540,6 +541,10 @@ static int snap_due(const char *save, uint64_t changes, int64_t since_s) {
 
 void snapshot_cron(worker_t *w) {
     if (w->id != 0 || atomic_load(&g_running) || atomic_load(&g_server.shutting_down)) return;
+    if (atomic_exchange(&g_scheduled, 0)) {
+        snapshot_start(NULL);
+        return;
+    }
     const char *save = g_config.save;
     if (!save || !save[0]) return;
     int64_t now = util_now_ms();
@@ -648,10 +653,12 @@ static void bgsave_reply(dfm_ctx_t *ctx, void **state, int argc, const dfm_str_t
     switch ((uintptr_t)*state) {
     case BG_STARTED: reply_simple(ctx, "Background saving started"); break;
     case BG_BUSY:
-        if (argc == 2)
+        if (argc == 2) {
+            atomic_store(&g_scheduled, 1);
             reply_simple(ctx, "Background saving scheduled");
-        else
+        } else {
             reply_error(ctx, "ERR Background save already in progress");
+        }
         break;
     case BG_SYNTAX: reply_syntax_error(ctx); break;
     default: reply_error(ctx, "ERR"); break;
