@@ -295,9 +295,14 @@ static void flush_reply(dfm_ctx_t *ctx, void **state, int argc, const dfm_str_t 
         reply_ok(ctx);
 }
 
+static void flushall_reply(dfm_ctx_t *ctx, void **state, int argc, const dfm_str_t *argv) {
+    flush_reply(ctx, state, argc, argv);
+    if (!flush_bad_args(argc, argv)) snapshot_after_flushall();
+}
+
 static const dfm_multi_t dbsize_multi = {1, dbsize_phase, dbsize_reply};
 static const dfm_multi_t flushdb_multi = {1, flushdb_phase, flush_reply};
-static const dfm_multi_t flushall_multi = {1, flushall_phase, flush_reply};
+static const dfm_multi_t flushall_multi = {1, flushall_phase, flushall_reply};
 
 /* --- FUNCTION FLUSH, MODULE ------------------------------------------------------------ */
 

@@ -507,6 +507,10 @@ int snapshot_start(conn_t *waiter) {
 
 int snapshot_running(void) { return atomic_load(&g_running); }
 
+void snapshot_after_flushall(void) {
+    if (g_config.save && g_config.save[0]) atomic_store(&g_scheduled, 1);
+}
+
 int snapshot_refuses_writes(void) {
     if (__builtin_expect(atomic_load_explicit(&g_last_ok, memory_order_relaxed), 1)) return 0;
     return g_config.stop_writes_on_bgsave_error && g_config.save && g_config.save[0];

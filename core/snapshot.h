@@ -28,6 +28,9 @@ struct worker;
    already running. */
 int snapshot_start(struct conn *waiter);
 int snapshot_running(void);
+/* FLUSHALL: with save points set, Redis saves the emptied dataset at once (so a restart does
+   not bring the keys back); we schedule a snapshot for worker 0's next cron tick. */
+void snapshot_after_flushall(void);
 /* 1 while the last snapshot failed, save points are set and stop-writes-on-bgsave-error is
    on: write commands (and PING, as in Redis) get snapshot_misconf_error. Any thread. */
 int snapshot_refuses_writes(void);

@@ -408,3 +408,21 @@ def test_rdbchecksum_no_writes_a_zero_checksum(tmpdir_path):
         check_rdb(path)
     with served(tmpdir_path) as s:
         assert s.client().get("k") == "v" * 100
+
+
+def test_flushall_with_save_points_saves_the_empty_dataset(tmpdir_path):
+    """Redis saves right after FLUSHALL when save points are set, so a restart (even after a
+    crash) does not bring the flushed keys back."""
+    with served(tmpdir_path, "3600 1") as s:
+        r = s.client()
+        r.set("old", 1)
+        assert r.save()
+        r.flushall()
+        deadline = time.time() + 5
+        while time.time() < deadline and r.info("persistence")["rdb_changes_since_last_save"]:
+            time.sleep(0.05)
+        wait_saved(r)
+        s.proc.kill()  # no shutdown save: what is on disk is what FLUSHALL left
+        s.proc.wait()
+    with served(tmpdir_path) as s:
+        assert s.client().dbsize() == 0
