@@ -66,7 +66,7 @@ static void mc_get_generic(dfm_ctx_t *ctx, const dfm_str_t *argv, int with_cas, 
 void mc_cmd_get(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     (void)argc;
     const dfm_str_t *name = &argv[0];
-    mc_get_generic(ctx, argv, name->ptr[name->len - 1] == 's', name->len > 5 && name->ptr[5] == 't');
+    mc_get_generic(ctx, argv, name->ptr[name->len - 1] == 's', name->len > 4 && name->ptr[4] == 'a');
 }
 
 /* touch key exptime noreply */

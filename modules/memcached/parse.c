@@ -152,10 +152,6 @@ static int get_next(mc_parser_t *p, char *buf, dfm_request_t *req) {
         p->get_next = 0;
         return emit_text(p, req, end, S("END"));
     }
-    if (i - s > MC_KEY_MAX) {
-        p->get_next = 0;
-        return emit_text(p, req, end, BAD_FORMAT);
-    }
     p->get_next = i;
     p->argv[0] = p->get_cmd;
     p->argv[1] = (dfm_str_t){buf + s, i - s};
@@ -163,19 +159,34 @@ static int get_next(mc_parser_t *p, char *buf, dfm_request_t *req) {
     return emit(p, req, 0, 3);
 }
 
+/* 1 if every space-separated key in keys[0..len) is short enough. */
+static int keys_fit(const char *keys, size_t len) {
+    size_t run = 0;
+    for (size_t i = 0; i < len; i++) {
+        run = keys[i] == ' ' ? 0 : run + 1;
+        if (run > MC_KEY_MAX) return 0;
+    }
+    return 1;
+}
+
 /* get/gets "key*", gat/gats "exptime key*": start walking the keys. */
 static int parse_get(mc_parser_t *p, char *buf, mc_line_t *l, dfm_request_t *req,
                      dfm_str_t name, int touch) {
-    if (l->ntok < 2 + touch) return emit_text(p, req, l->len, S("ERROR"));
+    if (l->ntok < 2) return emit_text(p, req, l->len, S("ERROR"));
     int64_t exptime = 0;
     if (touch && parse_i32(&l->tok[1], &exptime) < 0)
         return emit_text(p, req, l->len, S("CLIENT_ERROR invalid exptime argument"));
+    if (l->ntok == 1 + touch) return emit_text(p, req, l->len, S("END")); /* gat <exptime> */
     p->get_cmd = name;
     p->get_exp_off = touch ? (size_t)(l->tok[1].ptr - buf) : 0;
     p->get_exp_len = touch ? l->tok[1].len : 0;
     p->get_end = l->len;
     p->get_kend = l->len - 1 - (l->len >= 2 && buf[l->len - 2] == '\r');
     p->get_next = (size_t)(l->tok[1 + touch].ptr - buf);
+    if (!keys_fit(buf + p->get_next, p->get_kend - p->get_next)) { /* nothing but the error */
+        p->get_next = 0;
+        return emit_text(p, req, l->len, BAD_FORMAT);
+    }
     return get_next(p, buf, req);
 }
 
@@ -230,7 +241,8 @@ static int parse_flush(mc_parser_t *p, mc_line_t *l, dfm_request_t *req) {
     int noreply = l->ntok > 1 && tok_is(&l->tok[l->ntok - 1], "noreply");
     int64_t delay = 0;
     if (l->ntok - noreply == 2 && parse_i32(&l->tok[1], &delay) < 0)
-        return noreply ? emit(p, req, l->len, 0) : emit_text(p, req, l->len, BAD_FORMAT);
+        return noreply ? emit(p, req, l->len, 0)
+                       : emit_text(p, req, l->len, S("CLIENT_ERROR invalid exptime argument"));
     p->argv[0] = S("mc.flush_all");
     p->argv[1] = noreply ? S("noreply") : S("");
     return emit(p, req, l->len, 2);
@@ -257,12 +269,13 @@ static int parse_stats(mc_parser_t *p, mc_line_t *l, dfm_request_t *req) {
 
 /* One complete request line (with its data block, for storage commands). */
 static int parse_line(mc_parser_t *p, char *buf, size_t len, mc_line_t *l, dfm_request_t *req) {
-    if (l->ntok == 0 || l->ntok > MC_MAX_TOKENS) return emit_text(p, req, l->len, S("ERROR"));
+    if (l->ntok == 0) return emit_text(p, req, l->len, S("ERROR"));
     const dfm_str_t *c = &l->tok[0];
     if (tok_is(c, "get")) return parse_get(p, buf, l, req, S("mc.get"), 0);
     if (tok_is(c, "gets")) return parse_get(p, buf, l, req, S("mc.gets"), 0);
     if (tok_is(c, "gat")) return parse_get(p, buf, l, req, S("mc.gat"), 1);
     if (tok_is(c, "gats")) return parse_get(p, buf, l, req, S("mc.gats"), 1);
+    if (l->ntok > MC_MAX_TOKENS) return emit_text(p, req, l->len, S("ERROR"));
     if (tok_is(c, "set")) return parse_store(p, buf, len, l, req, S("mc.set"), 0);
     if (tok_is(c, "add")) return parse_store(p, buf, len, l, req, S("mc.add"), 0);
     if (tok_is(c, "replace")) return parse_store(p, buf, len, l, req, S("mc.replace"), 0);
