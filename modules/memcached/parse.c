@@ -9,7 +9,8 @@
  * Errors found here become "mc.text <line>" commands, so they too keep their place among
  * the replies. memcached's limits: keys up to 250 bytes, items up to 1 MB (a larger value
  * is swallowed and refused), a line without '\n' longer than 2048 bytes closes the
- * connection unless it is a get. Runs on the connection's thread.
+ * connection unless it is a get. The binary protocol is not served: a request starting with
+ * its magic byte closes the connection at once. Runs on the connection's thread.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -307,6 +308,7 @@ int mc_parse(void *state, char *buf, size_t len, dfm_request_t *req) {
         return emit(p, req, n, 0);
     }
     if (p->get_next) return get_next(p, buf, req);
+    if (len > 0 && (unsigned char)buf[0] == 0x80) return DFM_PARSE_CLOSE; /* binary: not served */
     char *nl = memchr(buf, '\n', len);
     if (!nl) {
         size_t skip = 0;

@@ -354,6 +354,13 @@ def test_long_line_without_newline_closes(mcserver):
     c.close()
 
 
+def test_binary_protocol_closes(df):
+    c = Mc(df.port)
+    c.send(bytes([0x80, 0x0b]) + bytes(22))   # a binary "version" request: not served
+    assert c.closed()
+    c.close()
+
+
 def test_long_get_line_is_served(mc):
     keys = [b"key%04d" % i for i in range(600)]
     mc.ask(b"set key0007 0 0 1\r\n7\r\n")
