@@ -50,6 +50,9 @@ int mc_expired(int64_t at_ms);                         /* 1 if at_ms is set and 
 uint64_t mc_next_cas(dfm_ctx_t *ctx);                  /* the shard's next CAS unique */
 void mc_reply(dfm_ctx_t *ctx, const char *line);       /* line + "\r\n" */
 int mc_noreply(const dfm_str_t *flag);                 /* 1 if the request said noreply */
+/* The next space-separated token of *span into *tok (span advances); 0 at the end. */
+int mc_meta_next(dfm_str_t *span, dfm_str_t *tok);
+int mc_meta_has(dfm_str_t span, char flag, dfm_str_t *token); /* 1 and its token if present */
 
 /* Handlers. */
 void mc_cmd_store(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv); /* set ... cas */
@@ -64,6 +67,9 @@ void mc_put(dfm_ctx_t *ctx, const dfm_str_t *key, const char *val, size_t len, i
 void mc_remove(dfm_ctx_t *ctx, const dfm_str_t *key);
 void mc_cmd_arith(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv); /* incr decr */
 void mc_cmd_text(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
+void mc_cmd_mg(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
+void mc_cmd_ms(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
+void mc_cmd_md(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
 extern const dfm_multi_t mc_flush_multi, mc_stats_multi;
 
 #endif

@@ -9,7 +9,8 @@
  * Errors found here become "mc.text <line>" commands, so they too keep their place among
  * the replies. memcached's limits: keys up to 250 bytes, items up to 1 MB (a larger value
  * is swallowed and refused), a line without '\n' longer than 2048 bytes closes the
- * connection unless it is a get. The binary protocol is not served: a request starting with
+ * connection unless it is a get. The meta commands mg, ms, md and mn (a subset of their flags)
+ * become "mc.mg key <flags>" and so on, the flags checked here. The binary protocol is not served: a request starting with
  * its magic byte closes the connection at once. Runs on the connection's thread.
  */
 #include <stdlib.h>
@@ -268,6 +269,83 @@ static int parse_stats(mc_parser_t *p, mc_line_t *l, dfm_request_t *req) {
     return emit_text(p, req, l->len, S("ERROR"));
 }
 
+/* Meta commands: which flags each takes, and whether a flag's token checks out. */
+static const char *meta_allowed(char cmd) {
+    return cmd == 'g' ? "vftskcOqT" : cmd == 's' ? "FTCqMckOI" : "qCOkI";
+}
+
+static int meta_token_ok(char f, const dfm_str_t *rest) {
+    uint64_t u;
+    int64_t i;
+    switch (f) {
+    case 'T': return parse_i32(rest, &i) == 0;
+    case 'F': return parse_u32(rest, &u) == 0;
+    case 'C': return mc_parse_u64(rest, &u) == 0;
+    case 'M': return rest->len == 1 && strchr("EAPRSeaprs", rest->ptr[0]) != NULL;
+    case 'O': return rest->len <= 32;
+    default: return rest->len == 0;
+    }
+}
+
+/* Check the flags in span for command cmd; NULL, or the error line. */
+static const char *meta_check(dfm_str_t span, char cmd) {
+    dfm_str_t tok;
+    while (mc_meta_next(&span, &tok)) {
+        dfm_str_t rest = {tok.ptr + 1, tok.len - 1};
+        if (!strchr(meta_allowed(cmd), tok.ptr[0])) return "CLIENT_ERROR invalid flag";
+        if (tok.ptr[0] == 'M' && !meta_token_ok('M', &rest)) return "CLIENT_ERROR invalid mode for ms STORE";
+        if (!meta_token_ok(tok.ptr[0], &rest)) return "CLIENT_ERROR bad token in command line format";
+    }
+    return NULL;
+}
+
+/* The flags of a meta line: what follows token `after`, up to the line's end. */
+static dfm_str_t meta_span(char *buf, mc_line_t *l, int after) {
+    const char *start = l->tok[after].ptr + l->tok[after].len;
+    size_t end = l->len - 1 - (l->len >= 2 && buf[l->len - 2] == '\r');
+    return (dfm_str_t){start, (size_t)(buf + end - start)};
+}
+
+/* ms key datalen flags*: like the storage commands, the data block follows. */
+static int parse_ms(mc_parser_t *p, char *buf, size_t len, mc_line_t *l, dfm_request_t *req) {
+    int64_t vlen;
+    if (l->ntok < 3 || parse_i32(&l->tok[2], &vlen) < 0 || vlen < 0 || l->tok[1].len > MC_KEY_MAX)
+        return emit_text(p, req, l->len, BAD_FORMAT);
+    const char *err = meta_check(meta_span(buf, l, 2), 's');
+    if (err || too_large(l->tok[1].len, 1, vlen)) { /* the data is swallowed */
+        p->swallow = (size_t)vlen + 2;
+        if (err) return emit_text(p, req, l->len, (dfm_str_t){err, strlen(err)});
+        return emit_text(p, req, l->len, S("SERVER_ERROR object too large for cache"));
+    }
+    size_t total = l->len + (size_t)vlen + 2;
+    if (len < total) {
+        req->need = total;
+        return DFM_PARSE_MORE;
+    }
+    if (buf[l->len + vlen] != '\r' || buf[l->len + vlen + 1] != '\n')
+        return emit_text(p, req, total, S("CLIENT_ERROR bad data chunk"));
+    p->argv[0] = S("mc.ms");
+    p->argv[1] = l->tok[1];
+    p->argv[2] = meta_span(buf, l, 2);
+    p->argv[3] = (dfm_str_t){buf + l->len, (size_t)vlen};
+    return emit(p, req, total, 4);
+}
+
+/* mn, mg key flags*, md key flags*, ms (above). */
+static int parse_meta(mc_parser_t *p, char *buf, size_t len, mc_line_t *l, dfm_request_t *req,
+                      char cmd) {
+    if (cmd == 'n') return emit_text(p, req, l->len, S("MN"));
+    if (cmd == 's') return parse_ms(p, buf, len, l, req);
+    if (l->ntok < 2) return emit_text(p, req, l->len, S("ERROR"));
+    if (l->tok[1].len > MC_KEY_MAX) return emit_text(p, req, l->len, BAD_FORMAT);
+    const char *err = meta_check(meta_span(buf, l, 1), cmd);
+    if (err) return emit_text(p, req, l->len, (dfm_str_t){err, strlen(err)});
+    p->argv[0] = cmd == 'g' ? S("mc.mg") : S("mc.md");
+    p->argv[1] = l->tok[1];
+    p->argv[2] = meta_span(buf, l, 1);
+    return emit(p, req, l->len, 3);
+}
+
 /* One complete request line (with its data block, for storage commands). */
 static int parse_line(mc_parser_t *p, char *buf, size_t len, mc_line_t *l, dfm_request_t *req) {
     if (l->ntok == 0) return emit_text(p, req, l->len, S("ERROR"));
@@ -276,6 +354,8 @@ static int parse_line(mc_parser_t *p, char *buf, size_t len, mc_line_t *l, dfm_r
     if (tok_is(c, "gets")) return parse_get(p, buf, l, req, S("mc.gets"), 0);
     if (tok_is(c, "gat")) return parse_get(p, buf, l, req, S("mc.gat"), 1);
     if (tok_is(c, "gats")) return parse_get(p, buf, l, req, S("mc.gats"), 1);
+    if (c->len == 2 && c->ptr[0] == 'm' && strchr("gsdn", c->ptr[1]))
+        return parse_meta(p, buf, len, l, req, c->ptr[1]);
     if (l->ntok > MC_MAX_TOKENS) return emit_text(p, req, l->len, S("ERROR"));
     if (tok_is(c, "set")) return parse_store(p, buf, len, l, req, S("mc.set"), 0);
     if (tok_is(c, "add")) return parse_store(p, buf, len, l, req, S("mc.add"), 0);

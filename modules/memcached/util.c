@@ -77,3 +77,24 @@ uint64_t mc_stats_sum(size_t offset) {
         n += __atomic_load_n((uint64_t *)((char *)&mc_stats_per_thread[t] + offset), __ATOMIC_RELAXED);
     return n;
 }
+
+int mc_meta_next(dfm_str_t *span, dfm_str_t *tok) {
+    size_t i = 0;
+    while (i < span->len && span->ptr[i] == ' ') i++;
+    size_t s = i;
+    while (i < span->len && span->ptr[i] != ' ') i++;
+    *tok = (dfm_str_t){span->ptr + s, i - s};
+    span->ptr += i;
+    span->len -= i;
+    return tok->len > 0;
+}
+
+int mc_meta_has(dfm_str_t span, char flag, dfm_str_t *token) {
+    dfm_str_t tok;
+    while (mc_meta_next(&span, &tok)) {
+        if (tok.ptr[0] != flag) continue;
+        if (token) *token = (dfm_str_t){tok.ptr + 1, tok.len - 1};
+        return 1;
+    }
+    return 0;
+}

@@ -367,6 +367,41 @@ def test_long_get_line_is_served(mc):
     assert mc.ask(b"get " + b" ".join(keys) + b"\r\n") == b"VALUE key0007 0 1\r\n7\r\nEND\r\n"
 
 
+# --- meta commands (a subset) -----------------------------------------------------------------
+
+def test_meta_get_set_delete(mc):
+    assert mc.ask(b"mn\r\n") == b"MN\r\n"
+    assert mc.ask(b"ms foo 2 T90 F5\r\nhi\r\n") == b"HD\r\n"
+    assert mc.ask(b"mg foo v f t s k\r\n") == b"VA 2 f5 t90 s2 kfoo\r\nhi\r\n"
+    assert mc.ask(b"mg foo\r\nmg nosuch v\r\nmg nosuch v q\r\nmn\r\n") == b"HD\r\nEN\r\nMN\r\n"
+    assert mc.ask(b"mg foo O123 k v\r\nmg foo q v k\r\n") == b"VA 2 O123 kfoo\r\nhi\r\nVA 2 kfoo\r\nhi\r\n"
+    assert mc.ask(b"ms foo 2 MA\r\nxx\r\nmg foo v f\r\n") == b"HD\r\nVA 4 f5\r\nhixx\r\n"
+    assert mc.ask(b"ms new 2 ME\r\nzz\r\nms new 2 ME\r\nzz\r\nms none 2 MR\r\nzz\r\n") == \
+        b"HD\r\nNS\r\nNS\r\n"
+    assert mc.ask(b"get foo\r\n") == b"VALUE foo 5 4\r\nhixx\r\nEND\r\n"   # the same items
+    assert mc.ask(b"md foo q\r\nmd foo\r\nmd foo q\r\nmn\r\n") == b"NF\r\nNF\r\nMN\r\n"
+    assert mc.ask(b"ms k 1 T-1\r\nx\r\nmg k v\r\n") == b"HD\r\nEN\r\n"
+
+
+def test_meta_cas(mc):
+    assert mc.ask(b"ms c 1 C1\r\nx\r\n") == b"NF\r\n"
+    mc.ask(b"set c 0 0 1\r\na\r\n")
+    reply = mc.ask(b"mg c c v\r\n")
+    unique = int(re.match(rb"VA 1 c(\d+)\r\na\r\n$", reply).group(1))
+    assert mc.ask(b"ms c 1 C%d\r\nb\r\n" % (unique + 1)) == b"EX\r\n"
+    assert mc.ask(b"ms c 1 C%d\r\nb\r\n" % unique) == b"HD\r\n"
+    assert mc.ask(b"md c C%d\r\n" % unique) == b"EX\r\n"
+    unique = cas_of(mc.ask(b"gets c\r\n"))
+    assert mc.ask(b"md c C%d\r\nget c\r\n" % unique) == b"HD\r\nEND\r\n"
+
+
+def test_meta_errors(mc):
+    assert mc.ask(b"ms foo S2\r\nhi\r\n") == b"CLIENT_ERROR bad command line format\r\nERROR\r\n"
+    assert mc.ask(b"ms foo\r\n") == b"CLIENT_ERROR bad command line format\r\n"
+    assert mc.ask(b"ms foo 2 Z\r\nhi\r\n") == b"CLIENT_ERROR invalid flag\r\n"   # data swallowed
+    assert mc.ask(b"mg\r\n") == b"ERROR\r\n"
+
+
 # --- pipelining -----------------------------------------------------------------------------
 
 def test_pipeline_order_across_shards(mc):
