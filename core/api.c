@@ -120,6 +120,15 @@ static int api_register_protocol(dfm_module_t *m, const dfm_protocol_t *p) {
     return server_add_protocol(p);
 }
 
+static int api_register_request_protocol(dfm_module_t *m, const dfm_request_protocol_t *p) {
+    if (api_check_open(m, "register_request_protocol")) return -1;
+    if (!p || p->size < sizeof *p || !p->name || !p->port || !p->parse) {
+        module_set_error(m, "register_request_protocol: incomplete descriptor");
+        return -1;
+    }
+    return server_add_request_protocol(p);
+}
+
 static int api_register_shard_hooks(dfm_module_t *m, dfm_shard_hook_fn init, dfm_shard_hook_fn exit) {
     if (api_check_open(m, "register_shard_hooks") || api_nhooks == API_MAX_HOOKS) return -1;
     api_hooks[api_nhooks].init = init;
@@ -208,8 +217,19 @@ static int api_str_overwrite(entry_t *e, const void *val, size_t len, int64_t ex
     if (exp >= 0) memcpy(e->data, &exp, 8);
     memmove(entry_val(e), val, len);
     e->vlen = (uint32_t)len;
-    e->flags = (uint8_t)((e->flags & ~ENTRY_ENC_MASK) | db_str_encoding(val, len));
+    e->flags = (uint8_t)((e->flags & ~(ENTRY_ENC_MASK | ENTRY_F_META)) | db_str_encoding(val, len));
     return 1;
+}
+
+dfm_key_t *api_put_entry(dfm_ctx_t *ctx, uint64_t h, table_slot_t *slot, entry_t *e) {
+    e->lru = server_lru_clock();
+    if (slot) {
+        db_replace_in_slot(ctx->shard, ctx->db, slot, e);
+        return (dfm_key_t *)slot;
+    }
+    db_t *d = &ctx->shard->dbs[ctx->db];
+    if (e->flags & ENTRY_F_EXPIRE) d->nexpires++;
+    return (dfm_key_t *)table_insert(d->t, h, e);
 }
 
 static dfm_key_t *api_str_set(dfm_ctx_t *ctx, const dfm_str_t *key, const void *val, size_t len,
@@ -225,14 +245,7 @@ static dfm_key_t *api_str_set(dfm_ctx_t *ctx, const dfm_str_t *key, const void *
         if (expire_ms >= 0) table_slot_set(d->t, slot, slot_entry(*slot));
         return (dfm_key_t *)slot;
     }
-    entry_t *e = db_entry_new_str(key->ptr, key->len, val, len, expire_ms);
-    e->lru = server_lru_clock();
-    if (slot) {
-        db_replace_in_slot(s, ctx->db, slot, e);
-        return (dfm_key_t *)slot;
-    }
-    if (expire_ms >= 0) d->nexpires++;
-    return (dfm_key_t *)table_insert(d->t, h, e);
+    return api_put_entry(ctx, h, slot, db_entry_new_str(key->ptr, key->len, val, len, expire_ms));
 }
 
 static char *api_str_resize(dfm_ctx_t *ctx, dfm_key_t **k, size_t newlen) {
@@ -251,7 +264,7 @@ static char *api_str_resize(dfm_ctx_t *ctx, dfm_key_t **k, size_t newlen) {
     }
     if (newlen > old) memset(entry_val(e) + old, 0, newlen - old);
     e->vlen = (uint32_t)newlen;
-    e->flags = (uint8_t)((e->flags & ~ENTRY_ENC_MASK) | ENTRY_ENC_RAW);
+    e->flags = (uint8_t)((e->flags & ~(ENTRY_ENC_MASK | ENTRY_F_META)) | ENTRY_ENC_RAW);
     return entry_val(e);
 }
 
@@ -430,4 +443,11 @@ const dfm_api_t g_api = {
     .post = api_post,
     .register_shutdown = api_register_shutdown,
     .register_pubsub_stats = api_register_pubsub_stats,
+    .register_request_protocol = api_register_request_protocol,
+    .reply_raw = reply_raw,
+    .str_set_meta = api_str_set_meta,
+    .str_meta = api_str_meta,
+    .str_meta_set = api_str_meta_set,
+    .db_flush = api_db_flush,
+    .db_keys = api_db_keys,
 };

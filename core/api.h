@@ -7,6 +7,7 @@
 
 #include "dragonfly/module.h"
 #include "reply.h"
+#include "table.h"
 
 extern const dfm_api_t g_api;
 
@@ -47,5 +48,16 @@ int api_register_pubsub_stats(dfm_module_t *m, void (*fn)(long long counts[3]));
 /* INFO's pub/sub counts (zeros without a pubsub module). */
 void api_pubsub_stats(long long counts[3]);
 int api_num_threads(void);
+
+/* The 1.6 string meta and whole-shard services (api_meta.c). */
+/* Put a new entry e for its key into ctx's shard and db (h: the key's hash; slot: the key's
+   current slot or NULL); frees what it replaces. Shard thread. */
+dfm_key_t *api_put_entry(dfm_ctx_t *ctx, uint64_t h, table_slot_t *slot, entry_t *e);
+dfm_key_t *api_str_set_meta(dfm_ctx_t *ctx, const dfm_str_t *key, const void *val, size_t len,
+                            int64_t expire_ms, uint32_t flags, uint64_t version);
+int api_str_meta(const dfm_key_t *k, uint32_t *flags, uint64_t *version);
+void api_str_meta_set(dfm_ctx_t *ctx, dfm_key_t **k, uint32_t flags, uint64_t version);
+void api_db_flush(dfm_ctx_t *ctx);
+int64_t api_db_keys(dfm_ctx_t *ctx);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "alloc.h"
 #include "cmdtab.h"
@@ -113,10 +114,18 @@ static void config_rollback(char **names, char **olds, int n) {
 }
 
 /* Redis 7's protected parameters: 0 with *err set when this client may not set name. */
-static int config_protected_ok(dfm_ctx_t *ctx, const char *name, char **err) {
+static int config_protected_ok(dfm_ctx_t *ctx, const char *name, const char *value, char **err) {
+    char msg[300];
+    const char *why = strcasecmp(name, "dir") == 0 ? config_check_dir(value) : NULL;
+    if (why && (!config_is_protected(name) || g_config.enable_protected_configs == 1 ||
+                (g_config.enable_protected_configs == 2 && ctx->conn && conn_is_local(ctx->conn)))) {
+        snprintf(msg, sizeof msg, "ERR CONFIG SET failed (possibly related to argument '%s') - %s",
+                 name, why);
+        *err = strdup(msg);
+        return 0;
+    }
     if (!config_is_protected(name) || g_config.enable_protected_configs == 1) return 1;
     if (g_config.enable_protected_configs == 2 && ctx->conn && conn_is_local(ctx->conn)) return 1;
-    char msg[200];
     snprintf(msg, sizeof msg,
              "ERR CONFIG SET failed (possibly related to argument '%s') - can't set protected "
              "config", name);
@@ -144,7 +153,7 @@ static void config_set_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
         names[done] = df_memdup(n->ptr, n->len);
         char *value = df_memdup(v->ptr, v->len);
         olds[done] = config_current(names[done]);
-        int rc = config_protected_ok(ctx, names[done], &err) ? config_set(names[done], value, &err) : -1;
+        int rc = config_protected_ok(ctx, names[done], value, &err) ? config_set(names[done], value, &err) : -1;
         df_free(value);
         if (rc < 0) break;
         config_after_set(names[done]);

@@ -85,12 +85,13 @@ static entry_t *keys_detach(shard_t *s, int db, table_slot_t *slot) {
  */
 static entry_t *keys_entry_rekey(entry_t *e, const char *key, size_t klen) {
     size_t xs = entry_exp_size(e);
-    entry_t *n = df_malloc(entry_alloc_size(klen, e->vlen, xs != 0));
+    size_t vlen = e->vlen + entry_meta_size(e); /* the meta tail moves with the value */
+    entry_t *n = df_malloc(entry_alloc_size(klen, vlen, xs != 0));
     *n = *e;
     n->klen = (uint32_t)klen;
     memcpy(n->data, e->data, xs);
     memcpy(n->data + xs, key, klen);
-    memcpy(entry_val(n), entry_cval(e), e->vlen);
+    memcpy(entry_val(n), entry_cval(e), vlen);
     df_free(e);
     return n;
 }

@@ -368,8 +368,7 @@ static const char *config__validate_save(const char *v)
     return (n < 0 || n % 2 != 0) ? bad : NULL;
 }
 
-/* dir: an existing directory (Redis changes into it and fails the same way). */
-static const char *config__validate_dir(const char *v)
+const char *config_check_dir(const char *v)
 {
     struct stat st;
     if (stat(v, &st) < 0)
@@ -434,7 +433,7 @@ static const config__def_t config__core[] = {
     CONFIG__STR("pidfile", "", pidfile, 0, "write the process id to this file"),
     {.d = {.name = "dir", .kind = DFM_CONF_STRING, .default_value = ".", .storage = &g_config.dir,
            .mutable_at_runtime = 1, .help = "directory of the snapshot file"},
-     .flags = CONFIG__F_PROTECTED, .validate = config__validate_dir},
+     .flags = CONFIG__F_PROTECTED},
     CONFIG__P("hz", INT, "10", 1, 500, hz, 1, "background task frequency"),
     CONFIG__P("proto-max-bulk-len", SIZE, "512mb", 1024 * 1024, INT64_MAX, proto_max_bulk_len,
               1, "largest bulk string a client may send"),

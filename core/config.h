@@ -110,6 +110,10 @@ int config_set(const char *name, const char *value, char **err);
 /* 1 if name is a protected parameter (Redis 7: dir, dbfilename): CONFIG SET needs
    enable-protected-configs yes, or local and a local client. */
 int config_is_protected(const char *name);
+/* dir must name an existing directory (Redis changes into it): NULL, or why not. Checked by
+   CONFIG SET and at start-up, not while parsing (a file may name a directory of another
+   machine). */
+const char *config_check_dir(const char *v);
 /* CONFIG GET pattern: calls fn(name, value, arg) for each match (glob, case-insensitive),
    names as Redis shows them (with '-'). */
 void config_get(const char *pattern, void (*fn)(const char *name, const char *value, void *arg),

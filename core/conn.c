@@ -67,8 +67,34 @@ static void conn_addr(int fd, int peer, char *buf, size_t cap, int is_unix) {
     }
 }
 
+/* A request-protocol connection (memcached): its own parser, replies in its own format
+   (resp 0), no AUTH, db 0. */
+static void conn_proto_init(conn_t *c, const dfm_request_protocol_t *proto) {
+    c->proto = proto;
+    c->pstate = proto->conn_new ? proto->conn_new() : NULL;
+    c->resp = 0;
+    c->authed = 1;
+}
+
+/* The protocol's next request as a RESP_* code (RESP_CLOSE: close after the replies so far);
+   *argc / *argv: the command to run (argc 0: none). */
+static int conn_proto_parse(conn_t *c, size_t *used, int *argc, dfm_str_t **argv) {
+    dfm_request_t req = {0, 0, 0, NULL};
+    int r = c->proto->parse(c->pstate, c->ibuf + c->ipos, c->ilen - c->ipos, &req);
+    size_t avail = c->ilen - c->ipos;
+    *used = req.used <= avail ? req.used : avail;
+    *argc = req.argc;
+    *argv = (dfm_str_t *)req.argv;
+    c->pneed = 0;
+    if (r == DFM_PARSE_MORE) {
+        c->pneed = req.need;
+        return RESP_INCOMPLETE;
+    }
+    return r == DFM_PARSE_OK ? RESP_OK : RESP_CLOSE;
+}
+
 /* A client on fd (accepted or handed over), registered with w and reading. w's thread. */
-static conn_t *conn_new(worker_t *w, int fd, int is_unix) {
+static conn_t *conn_new(worker_t *w, int fd, int is_unix, const dfm_request_protocol_t *proto) {
     if (!is_unix) {
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -90,6 +116,7 @@ static conn_t *conn_new(worker_t *w, int fd, int is_unix) {
     c->parser.max_bulk_len = g_config.proto_max_bulk_len < (int64_t)UINT32_MAX
                                  ? g_config.proto_max_bulk_len
                                  : (int64_t)UINT32_MAX;
+    if (proto) conn_proto_init(c, proto);
     c->ev_read = event_new(w->base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
     c->ev_write = event_new(w->base, fd, EV_WRITE | EV_PERSIST, conn_on_write, c);
     event_add(c->ev_read, NULL);
@@ -103,24 +130,25 @@ static conn_t *conn_new(worker_t *w, int fd, int is_unix) {
 }
 
 /* Called on w's thread with a listening socket that is readable. */
-void conn_accept(worker_t *w, int lfd, int is_unix) {
+void conn_accept(worker_t *w, int lfd, int is_unix, const dfm_request_protocol_t *proto) {
     for (int i = 0; i < 64; i++) {
         int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) return;
         if (atomic_load(&g_nclients) >= g_config.maxclients) {
-            const char *msg = "-ERR max number of clients reached\r\n";
+            const char *msg = proto ? "SERVER_ERROR max number of clients reached\r\n"
+                                    : "-ERR max number of clients reached\r\n";
             ssize_t n = write(fd, msg, strlen(msg));
             (void)n;
             close(fd);
             w->stats.rejected_conns++;
             continue;
         }
-        conn_new(w, fd, is_unix);
+        conn_new(w, fd, is_unix, proto);
     }
 }
 
 conn_t *conn_adopt_master(worker_t *w, int fd, const void *pre, size_t n) {
-    conn_t *c = conn_new(w, fd, 0);
+    conn_t *c = conn_new(w, fd, 0, NULL);
     c->flags |= CONN_MASTER;
     c->authed = 1;
     c->name = df_memdup("master", 6);
@@ -212,6 +240,7 @@ void conn_free(conn_t *c) {
         w->nconns--;
     }
     resp_parser_free(&c->parser);
+    if (c->proto && c->proto->conn_free) c->proto->conn_free(c->pstate);
     df_free(c->ibuf);
     rbuf_free(&c->obuf);
     rbuf_free(&c->pushq);
@@ -333,7 +362,7 @@ static size_t conn_ibuf_room(conn_t *c) {
         c->ipos = 0;
     }
     size_t need = CONN_READ_MIN;
-    size_t want = resp_parser_need(&c->parser);
+    size_t want = c->proto ? c->pneed : resp_parser_need(&c->parser);
     if (want > c->ilen - c->ipos) need = want - (c->ilen - c->ipos);
     if (c->icap - c->ilen >= need || !conn_ibuf_movable(c)) return c->icap - c->ilen;
     size_t cap = c->icap ? c->icap : CONN_IBUF_INIT;
@@ -461,6 +490,20 @@ static int conn_lookahead(conn_t *c) {
     return n;
 }
 
+/* A RESP protocol error: its reply follows the replies of the commands before it. */
+static void conn_protocol_error(conn_t *c) {
+    dfm_ctx_t ctx;
+    conn_ctx(c, &ctx, NULL);
+    if (c->sq && !sq_was_sent(c->sq)) {
+        ctx.out = sq_local_reply(c);
+        reply_errorf(&ctx, "ERR %s", c->parser.err);
+        sq_local_reply_end(c);
+        sq_send(c);
+    } else {
+        reply_errorf(&ctx, "ERR %s", c->parser.err);
+    }
+}
+
 /* Parse and run commands until input runs out or something is in flight. */
 static void conn_process(conn_t *c) {
     int ahead = 0;
@@ -484,28 +527,27 @@ static void conn_process(conn_t *c) {
         }
         if (c->ipos >= c->ilen) break;
         size_t used = 0;
-        int r = resp_parse(&c->parser, c->ibuf + c->ipos, c->ilen - c->ipos, &used);
+        int r, argc;
+        dfm_str_t *argv;
+        if (__builtin_expect(c->proto == NULL, 1)) {
+            r = resp_parse(&c->parser, c->ibuf + c->ipos, c->ilen - c->ipos, &used);
+            argc = c->parser.argc;
+            argv = c->parser.argv;
+        } else {
+            r = conn_proto_parse(c, &used, &argc, &argv);
+        }
         if (r == RESP_INCOMPLETE) {
             c->ipos += used; /* empty lines skipped ahead of a partial command */
             break;
         }
         c->ipos += used;
-        if (r == RESP_ERROR) {
-            dfm_ctx_t ctx;
-            conn_ctx(c, &ctx, NULL);
-            if (c->sq && !sq_was_sent(c->sq)) { /* the error follows the group's replies */
-                ctx.out = sq_local_reply(c);
-                reply_errorf(&ctx, "ERR %s", c->parser.err);
-                sq_local_reply_end(c);
-                sq_send(c);
-            } else {
-                reply_errorf(&ctx, "ERR %s", c->parser.err);
-            }
+        if (r < 0) { /* RESP_CLOSE (a protocol's quit) only closes after the replies so far */
+            if (r == RESP_ERROR) conn_protocol_error(c);
             c->flags |= CONN_CLOSE_AFTER_REPLY;
             break;
         }
         c->rerun_deadline_ms = 0; /* the rerun, if any, is over */
-        if (c->parser.argc > 0) conn_execute(c, c->parser.argc, c->parser.argv);
+        if (argc > 0) conn_execute(c, argc, argv);
         if (c->obuf.len - c->opos > CONN_OBUF_FLUSH && !c->sq && !c->mg) conn_flush(c);
     }
     if (c->flags & CONN_CLOSING) {

@@ -86,9 +86,14 @@ typedef struct conn {
     uint8_t lcache_len; /* last command name as sent, and its table entry */
     char lcache_name[15];
     const cmd_t *lcache_cmd;
+    /* A request protocol's connection (memcached): its parser and state; NULL for RESP. */
+    const dfm_request_protocol_t *proto;
+    void *pstate;
+    size_t pneed; /* the parser's last DFM_PARSE_MORE need (buffer growth) */
 } conn_t;
 
-void conn_accept(worker_t *w, int lfd, int is_unix);
+/* Accept on a listening socket; proto: a request protocol's listener (NULL: RESP). */
+void conn_accept(worker_t *w, int lfd, int is_unix, const dfm_request_protocol_t *proto);
 /* A client without a socket for running one transaction on the server's own behalf (the
    snapshot cut): born closing, so the tx's reply is dropped and the client is freed after
    it. Not in the worker's client list or counts. Thread of w. */

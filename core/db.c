@@ -99,7 +99,13 @@ static entry_t *db_entry_alloc(const char *key, size_t klen, size_t vlen, int64_
 
 entry_t *db_entry_new_str(const char *key, size_t klen, const void *val, size_t vlen,
                           int64_t expire_ms) {
-    entry_t *e = db_entry_alloc(key, klen, vlen, expire_ms);
+    return db_entry_new_str_tail(key, klen, val, vlen, 0, expire_ms);
+}
+
+entry_t *db_entry_new_str_tail(const char *key, size_t klen, const void *val, size_t vlen,
+                               size_t tail, int64_t expire_ms) {
+    entry_t *e = db_entry_alloc(key, klen, vlen + tail, expire_ms);
+    e->vlen = (uint32_t)vlen;
     e->flags |= (uint8_t)db_str_encoding(val, vlen);
     if (vlen) memcpy(entry_val(e), val, vlen);
     return e;
@@ -179,7 +185,7 @@ void db_delete_slot(shard_t *s, int db, table_slot_t *slot) {
 /* Rebuild e with or without the 8-byte expiry field. */
 static entry_t *db_entry_reshape(entry_t *e, int64_t at_ms) {
     int has_new = at_ms >= 0;
-    size_t vlen = e->vlen;
+    size_t vlen = e->vlen + entry_meta_size(e); /* the meta tail moves with the value */
     entry_t *n = df_malloc(entry_alloc_size(e->klen, vlen, has_new));
     *n = *e;
     n->flags = (uint8_t)((e->flags & ~ENTRY_F_EXPIRE) | (has_new ? ENTRY_F_EXPIRE : 0));

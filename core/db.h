@@ -73,6 +73,9 @@ table_slot_t *db_find_raw(shard_t *s, int db, const char *key, size_t klen);
 /* Build a string entry (not inserted). expire_ms < 0 means none. */
 entry_t *db_entry_new_str(const char *key, size_t klen, const void *val, size_t vlen,
                           int64_t expire_ms);
+/* The same with `tail` uninitialised bytes reserved after the value (ENTRY_F_META). */
+entry_t *db_entry_new_str_tail(const char *key, size_t klen, const void *val, size_t vlen,
+                               size_t tail, int64_t expire_ms);
 entry_t *db_entry_new_obj(const char *key, size_t klen, int type, void *obj, int64_t expire_ms);
 /* Free an entry and its module object. */
 void db_entry_free(entry_t *e);

@@ -14,9 +14,10 @@
 
 #define DISPATCH_INDEX 2048
 
-static cmd_t **cmds;
-static int ncmds, capcmds;
+static cmd_t **cmds; /* after dispatch_freeze: the listed ones, then the "protocol" ones */
+static int ncmds, capcmds, nlisted;
 static cmd_t *dispatch_index[DISPATCH_INDEX];
+static cmd_t *dispatch_pindex[DISPATCH_INDEX]; /* "protocol" commands: request protocols only */
 
 static const struct {
     const char *word;
@@ -30,6 +31,7 @@ static const struct {
     {"no_multi", CMD_NO_MULTI},   {"skip_slowlog", CMD_SKIP_SLOWLOG},
     {"@allshards", CMD_ALL_SHARDS}, {"@conn", CMD_CONN},
     {"@multiok", CMD_MULTI_OK},
+    {"protocol", CMD_PROTO},        {"allshards", CMD_ALL_SHARDS},
 };
 
 int dispatch_parse_flags(const char *s, uint32_t *out, char *bad, size_t badcap) {
@@ -148,16 +150,32 @@ int dispatch_register(const dfm_command_t *d, const char *owner, char **err) {
     return 0;
 }
 
-void dispatch_freeze(void) {
-    memset(dispatch_index, 0, sizeof dispatch_index);
-    for (int i = 0; i < ncmds; i++) {
-        uint32_t h = dispatch_hash(cmds[i]->name, strlen(cmds[i]->name)) & (DISPATCH_INDEX - 1);
-        while (dispatch_index[h]) h = (h + 1) & (DISPATCH_INDEX - 1);
-        dispatch_index[h] = cmds[i];
-    }
+static void dispatch_index_add(cmd_t **index, cmd_t *c) {
+    uint32_t h = dispatch_hash(c->name, strlen(c->name)) & (DISPATCH_INDEX - 1);
+    while (index[h]) h = (h + 1) & (DISPATCH_INDEX - 1);
+    index[h] = c;
 }
 
-const cmd_t *dispatch_lookup(const char *name, size_t len) {
+/* Protocol commands move behind the listed ones: dispatch_count/at (COMMAND, INFO) skip them. */
+void dispatch_freeze(void) {
+    memset(dispatch_index, 0, sizeof dispatch_index);
+    memset(dispatch_pindex, 0, sizeof dispatch_pindex);
+    cmd_t **sorted = malloc((size_t)(ncmds ? ncmds : 1) * sizeof *sorted);
+    int n = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < ncmds; i++) {
+            int proto = (cmds[i]->flags & CMD_PROTO) != 0;
+            if (proto != pass) continue;
+            sorted[n++] = cmds[i];
+            dispatch_index_add(proto ? dispatch_pindex : dispatch_index, cmds[i]);
+        }
+        if (pass == 0) nlisted = n;
+    }
+    memcpy(cmds, sorted, (size_t)ncmds * sizeof *cmds);
+    free(sorted);
+}
+
+static const cmd_t *dispatch_find(cmd_t *const *index, const char *name, size_t len) {
     char lname[48];
     if (len >= sizeof lname) return NULL;
     for (size_t i = 0; i < len; i++) {
@@ -166,11 +184,19 @@ const cmd_t *dispatch_lookup(const char *name, size_t len) {
     }
     lname[len] = '\0';
     uint32_t h = dispatch_hash(lname, len) & (DISPATCH_INDEX - 1);
-    while (dispatch_index[h]) {
-        if (memcmp(dispatch_index[h]->name, lname, len + 1) == 0) return dispatch_index[h];
+    while (index[h]) {
+        if (memcmp(index[h]->name, lname, len + 1) == 0) return index[h];
         h = (h + 1) & (DISPATCH_INDEX - 1);
     }
     return NULL;
+}
+
+const cmd_t *dispatch_lookup(const char *name, size_t len) {
+    return dispatch_find(dispatch_index, name, len);
+}
+
+const cmd_t *dispatch_lookup_proto(const char *name, size_t len) {
+    return dispatch_find(dispatch_pindex, name, len);
 }
 
 const cmd_t *dispatch_lookup_sub(const cmd_t *p, const char *name, size_t len) {
@@ -232,7 +258,7 @@ int dispatch_set_keys_fn(const char *name, const char *owner, dfm_keys_fn fn, ch
     return 0;
 }
 
-int dispatch_count(void) { return ncmds; }
+int dispatch_count(void) { return nlisted; }
 const cmd_t *dispatch_at(int i) { return cmds[i]; }
 
 static void dispatch_free_cmd(cmd_t *c) {
@@ -247,5 +273,5 @@ void dispatch_free(void) {
     for (int i = 0; i < ncmds; i++) dispatch_free_cmd(cmds[i]);
     free(cmds);
     cmds = NULL;
-    ncmds = capcmds = 0;
+    ncmds = capcmds = nlisted = 0;
 }

@@ -28,6 +28,7 @@
 #define CMD_ALLOW_BUSY (1u << 13)
 #define CMD_NO_MULTI (1u << 14)
 #define CMD_SKIP_SLOWLOG (1u << 15)
+#define CMD_PROTO (1u << 16) /* issued only by a request protocol's parser (memcached) */
 /* internal (core only) */
 #define CMD_ALL_SHARDS (1u << 20) /* runs its multi phases on every shard (FLUSHALL, KEYS) */
 #define CMD_CONN (1u << 21)       /* touches connection state: runs on the client's thread */
@@ -67,6 +68,8 @@ int dispatch_register(const dfm_command_t *c, const char *owner, char **err);
 void dispatch_freeze(void);
 /* Find by name (any case). NULL if unknown. */
 const cmd_t *dispatch_lookup(const char *name, size_t len);
+/* Find a "protocol" command (any case): request-protocol connections only. */
+const cmd_t *dispatch_lookup_proto(const char *name, size_t len);
 /* Find a subcommand of a container (any case). */
 const cmd_t *dispatch_lookup_sub(const cmd_t *parent, const char *name, size_t len);
 /* Parse a flags string; -1 with *bad set to the unknown word. */
@@ -79,7 +82,7 @@ int dispatch_keys(const cmd_t *c, int argc, const dfm_str_t *argv, int *idx, int
 /* Let fn find the keys of the top-level command `name` registered by `owner`: 0, or -1 with
    *err (unknown command, or another owner's). Registration time only. */
 int dispatch_set_keys_fn(const char *name, const char *owner, dfm_keys_fn fn, char **err);
-/* Iterate all top-level commands. */
+/* Iterate the top-level commands COMMAND and INFO list (not the "protocol" ones). */
 int dispatch_count(void);
 const cmd_t *dispatch_at(int i);
 void dispatch_free(void);

@@ -47,8 +47,23 @@ void reply_simple(dfm_ctx_t *ctx, const char *s) {
     rbuf_append(b, "\r\n", 2);
 }
 
+/* An error the core gives a request-protocol client (resp 0: memcached): memcached's
+   "SERVER_ERROR <message>", Redis's ERR prefix dropped; OOM is memcached's own text. */
+static void reply_error_text(dfm_ctx_t *ctx, const char *err) {
+    if (strncmp(err, "OOM ", 4) == 0) err = "out of memory storing object";
+    if (strncmp(err, "ERR ", 4) == 0) err += 4;
+    rbuf_append(ctx->out, "SERVER_ERROR ", 13);
+    rbuf_append(ctx->out, err, strcspn(err, "\r\n"));
+    rbuf_append(ctx->out, "\r\n", 2);
+    ctx->errors++;
+}
+
 /* Errors are one line: CR/LF inside the message become spaces, as Redis does. */
 void reply_error(dfm_ctx_t *ctx, const char *err) {
+    if (__builtin_expect(ctx->resp == 0, 0)) {
+        reply_error_text(ctx, err);
+        return;
+    }
     rbuf_t *b = ctx->out;
     size_t n = strlen(err);
     rbuf_grow(b, n + 3);

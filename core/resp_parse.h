@@ -26,6 +26,7 @@
 #define RESP_OK 0
 #define RESP_INCOMPLETE 1
 #define RESP_ERROR (-1)
+#define RESP_CLOSE (-2) /* not the parser's: a request protocol asked to close (conn.c) */
 
 #define RESP_INLINE_MAX (64 * 1024)  /* PROTO_INLINE_MAX_SIZE */
 #define RESP_MBULK_MAX 2147483647 /* multibulk count limit: INT_MAX, as Redis 7.0 */

@@ -53,8 +53,15 @@ typedef struct listen_addr {
     char text[128];
 } listen_addr_t;
 
-static listen_addr_t server_addrs[SERVER_MAX_ADDRS];
-static int server_naddrs;
+/* Listener kinds (worker_t.listen_kind): RESP over TCP, RESP over the unix socket, then
+   request protocol i as LISTEN_PROTO + i. */
+#define LISTEN_TCP 0
+#define LISTEN_UNIX 1
+#define LISTEN_PROTO 2
+#define SERVER_MAX_RPROTOS 4
+
+static const dfm_request_protocol_t *server_rprotos[SERVER_MAX_RPROTOS];
+static int server_nrprotos;
 
 /* ------------------------------------------------------------------------------------ */
 /* Commands                                                                               */
@@ -154,7 +161,8 @@ static void server_queue(struct conn *c, const cmd_t *cmd, int argc, dfm_str_t *
 static const cmd_t *server_lookup(struct conn *c, const dfm_str_t *name) {
     if (name->len == c->lcache_len && name->len && memcmp(name->ptr, c->lcache_name, name->len) == 0)
         return c->lcache_cmd;
-    const cmd_t *cmd = dispatch_lookup(name->ptr, name->len);
+    const cmd_t *cmd = c->proto ? dispatch_lookup_proto(name->ptr, name->len)
+                                : dispatch_lookup(name->ptr, name->len);
     if (cmd && name->len < sizeof c->lcache_name) {
         memcpy(c->lcache_name, name->ptr, name->len);
         c->lcache_len = (uint8_t)name->len;
@@ -355,14 +363,22 @@ static int server_socket(listen_addr_t *a, int reuseport) {
 static void server_on_accept(evutil_socket_t fd, short what, void *arg) {
     (void)what;
     worker_t *w = arg;
-    int is_unix = 0;
-    for (int i = 0; i < w->nlisteners; i++)
-        if (w->listen_fds[i] == fd) is_unix = i >= server_naddrs;
-    conn_accept(w, fd, is_unix);
+    for (int i = 0; i < w->nlisteners; i++) {
+        if (w->listen_fds[i] != fd) continue;
+        int kind = w->listen_kind[i];
+        conn_accept(w, fd, kind == LISTEN_UNIX,
+                    kind >= LISTEN_PROTO ? server_rprotos[kind - LISTEN_PROTO] : NULL);
+        return;
+    }
 }
 
-static void server_add_listener(worker_t *w, int fd) {
+static void server_add_listener(worker_t *w, int fd, int kind) {
+    if (w->nlisteners == WORKER_MAX_LISTENERS) { /* bounded by SERVER_MAX_ADDRS per port */
+        close(fd);
+        return;
+    }
     w->listen_fds[w->nlisteners] = fd;
+    w->listen_kind[w->nlisteners] = (int8_t)kind;
     w->listeners[w->nlisteners] = event_new(w->base, fd, EV_READ | EV_PERSIST, server_on_accept, w);
     event_add(w->listeners[w->nlisteners], NULL);
     w->nlisteners++;
@@ -383,7 +399,7 @@ static int server_bind_unix(void) {
         return -1;
     }
     if (g_config.unixsocketperm) chmod(path, (mode_t)g_config.unixsocketperm);
-    server_add_listener(&g_workers[0], fd);
+    server_add_listener(&g_workers[0], fd, LISTEN_UNIX);
     return 0;
 }
 
@@ -409,18 +425,20 @@ static int server_bind_token(const char *tok, int port, const char *what, listen
     return -1;
 }
 
-/* Bind every address on every worker; -1 (logged) if any port is busy. */
-static int server_listen(void) {
+/* Bind every address of --bind to port on every worker (listeners of kind); -1 (logged) if
+   any port is busy. */
+static int server_listen_port(int port, int kind) {
     char *binds = strdup(server_bind_list());
-    int rc = 0, port = (int)g_config.port;
+    int rc = 0, naddrs = 0;
+    const char *what = kind == LISTEN_TCP ? "server TCP" : "protocol TCP";
     for (char *save = NULL, *tok = strtok_r(binds, " ", &save); tok && rc == 0; tok = strtok_r(NULL, " ", &save)) {
-        listen_addr_t *a = &server_addrs[server_naddrs];
-        if (server_naddrs == SERVER_MAX_ADDRS) {
+        listen_addr_t addr, *a = &addr;
+        if (naddrs == SERVER_MAX_ADDRS) {
             log_error("Invalid bind address '%s'", tok);
             rc = -1;
             break;
         }
-        int probe = server_bind_token(tok, port, "server TCP", a);
+        int probe = server_bind_token(tok, port, what, a);
         if (probe == -2) continue;
         if (probe < 0) {
             rc = -1;
@@ -434,11 +452,26 @@ static int server_listen(void) {
                 rc = -1;
                 break;
             }
-            server_add_listener(&g_workers[w], fd);
+            server_add_listener(&g_workers[w], fd, kind);
         }
-        server_naddrs++;
+        naddrs++;
     }
     free(binds);
+    return rc;
+}
+
+/* The RESP port, each request protocol's port (when set), the unix socket. */
+static int server_listen(void) {
+    int rc = server_listen_port((int)g_config.port, LISTEN_TCP);
+    for (int i = 0; i < server_nrprotos && rc == 0; i++) {
+        int64_t port = *server_rprotos[i]->port;
+        if (port <= 0) continue;
+        if (port > 65535) {
+            log_error("Invalid %s %lld", server_rprotos[i]->port_flag, (long long)port);
+            return -1;
+        }
+        rc = server_listen_port((int)port, LISTEN_PROTO + i);
+    }
     if (rc == 0 && g_config.unixsocket && g_config.unixsocket[0]) rc = server_bind_unix();
     return rc;
 }
@@ -551,6 +584,11 @@ static int server_setup_config(int argc, char **argv) {
     if (g_config.num_shards <= 0) g_config.num_shards = g_config.threads;
     if (g_config.num_shards > 1024) g_config.num_shards = 1024;
     log_set_level((int)g_config.loglevel);
+    const char *why = config_check_dir(g_config.dir);
+    if (why) {
+        fprintf(stderr, "dragonfly: Can't chdir to '%s': %s\n", g_config.dir, why);
+        return -1;
+    }
     if (log_open(g_config.logfile) < 0) {
         fprintf(stderr, "dragonfly: cannot open log file %s: %s\n", g_config.logfile, strerror(errno));
         return -1;
@@ -729,3 +767,9 @@ void server_proto_write(dfm_conn_t *c, const void *p, size_t len) {
 }
 
 void server_proto_close(dfm_conn_t *c) { (void)c; }
+
+int server_add_request_protocol(const dfm_request_protocol_t *p) {
+    if (server_nrprotos == SERVER_MAX_RPROTOS) return -1;
+    server_rprotos[server_nrprotos++] = p;
+    return 0;
+}

@@ -63,6 +63,9 @@ void server_unwatch_all(struct conn *c);
 int server_add_protocol(const dfm_protocol_t *p);
 void server_proto_write(dfm_conn_t *c, const void *p, size_t len);
 void server_proto_close(dfm_conn_t *c);
+/* A request protocol (api register_request_protocol): listened on at start-up, its port
+   permitting. Main thread, module init. 0 or -1 (too many). */
+int server_add_request_protocol(const dfm_request_protocol_t *p);
 uint64_t server_total_commands(void);
 /* Plain listening sockets (no SO_REUSEPORT) on every address of `bind` at port, for a
    listener with its own thread (metrics). Fills fds (up to max) and returns how many, or

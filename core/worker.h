@@ -39,6 +39,7 @@ typedef struct worker_stats {
 } worker_stats_t;
 
 #define WORKER_WAKE_SLOTS 256
+#define WORKER_MAX_LISTENERS 50 /* 16 addresses x (RESP + 2 protocols), the unix socket */
 
 typedef struct worker {
     int id;
@@ -51,8 +52,9 @@ typedef struct worker {
     _Atomic(msg_t *) lazy; /* messages that need no wake-up (worker_post_lazy) */
     atomic_int sleeping; /* about to wait in epoll: senders must ring the eventfd */
     int nlisteners;
-    struct event *listeners[34];
-    int listen_fds[34];
+    struct event *listeners[WORKER_MAX_LISTENERS];
+    int listen_fds[WORKER_MAX_LISTENERS];
+    int8_t listen_kind[WORKER_MAX_LISTENERS]; /* server.c's LISTEN_* */
     struct conn *conns; /* doubly linked list of this worker's clients */
     struct conn *wq;    /* clients with replies to write at the end of the iteration */
     struct conn *closed; /* closed clients to free at the end of the iteration (conn_release) */

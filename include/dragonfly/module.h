@@ -27,6 +27,11 @@
  *                    a function on every thread, glob matching, the keyspace-event publisher,
  *                    posting to a thread, a shutdown hook, INFO's pub/sub counts (the pubsub
  *                    module).
+ *   2026-11-25  1.6  request protocols (register_request_protocol: the core listens and routes,
+ *                    the module parses requests into "protocol" commands; memcached), reply_raw,
+ *                    flags and a version kept with a string value (str_set_meta, str_meta,
+ *                    str_meta_set), db_flush / db_keys for "allshards" commands; command flags
+ *                    "protocol" and "allshards".
  */
 #ifndef DRAGONFLY_MODULE_H
 #define DRAGONFLY_MODULE_H
@@ -39,7 +44,7 @@ extern "C" {
 #endif
 
 #define DFM_ABI_MAJOR 1
-#define DFM_ABI_MINOR 5
+#define DFM_ABI_MINOR 6
 #define DFM_MAGIC 0x44464d44u /* "DFMD" */
 
 #if defined(__GNUC__)
@@ -121,7 +126,10 @@ typedef struct dfm_command {
     int arity;         /* Redis arity: N exact, -N at least N (the name counts) */
     const char *flags; /* space separated: write readonly denyoom fast admin pubsub noscript
                           blocking loading stale skip_monitor no_auth may_replicate
-                          allow_busy no_multi */
+                          allow_busy no_multi; (1.6) protocol: only a request protocol's
+                          parser can issue it (RESP clients get "unknown command", COMMAND
+                          and INFO do not list it); allshards: a dfm_multi_t command whose
+                          phases run on every shard (FLUSHALL-like, see db_flush) */
     /* Key positions, as Redis's legacy (first, last, step); last = -1 means the last arg. */
     int first_key, last_key, key_step;
     /* keynum form: argv[keynum_index] holds the number of keys, which follow it. 0 = unused.
@@ -196,6 +204,45 @@ typedef struct dfm_protocol {
     void *(*conn_new)(dfm_conn_t *conn);
     void (*conn_free)(void *state);
 } dfm_protocol_t;
+
+/* (1.6) A request protocol: the core owns the listener and the connections, exactly like RESP
+ * clients (one worker per connection, pipelining, replies in order, routing to the key's shard).
+ * The module's parser turns the input into commands the module registered with the "protocol"
+ * flag; their handlers reply in the protocol's own format with reply_raw (resp_version() is 0
+ * for these connections; reply_error writes "SERVER_ERROR <message>"). The connection is
+ * authenticated, uses db 0 and never enters MULTI.
+ *
+ * parse() runs on the connection's thread with the unconsumed input (buf, len; writable).
+ * It returns DFM_PARSE_OK with req->used bytes consumed and, when req->argc > 0, one command
+ * to run (argv[0] names a "protocol" command); it may consume nothing and return another
+ * command from the same input next time (a multi-key get split per key), keeping its place as
+ * an offset into buf, since buf may move between calls while no command is in flight. The
+ * argv array may be the parser's own (the core copies it before the next call); the strings
+ * must point into buf or into static memory: they are used until the command's reply.
+ * DFM_PARSE_MORE: nothing can be done before more input arrives; req->need is the total
+ * number of bytes from buf needed, when known (0 otherwise). DFM_PARSE_CLOSE: close the
+ * connection once the replies of the commands before are written.
+ */
+#define DFM_PARSE_OK 0
+#define DFM_PARSE_MORE 1
+#define DFM_PARSE_CLOSE (-1)
+
+typedef struct dfm_request {
+    size_t used;
+    size_t need;
+    int argc;
+    const dfm_str_t *argv;
+} dfm_request_t;
+
+typedef struct dfm_request_protocol {
+    uint32_t size;             /* sizeof(dfm_request_protocol_t) */
+    const char *name;          /* "memcached" */
+    const char *port_flag;     /* the module's port parameter, for messages */
+    const int64_t *port;       /* its storage (DFM_CONF_INT): 0 = no listener */
+    void *(*conn_new)(void);   /* per-connection parser state, on the connection's thread */
+    void (*conn_free)(void *state);
+    int (*parse)(void *state, char *buf, size_t len, dfm_request_t *req);
+} dfm_request_protocol_t;
 
 /* ------------------------------------------------------------------------------------------ */
 /* Lookup flags, set flags                                                                      */
@@ -414,6 +461,28 @@ typedef struct dfm_api {
     /* Inside dfm_module_init: INFO's pubsub_channels, pubsub_patterns, pubsubshard_channels
        come from fn (any thread; it fills counts[0..2]). One in all. */
     int (*register_pubsub_stats)(dfm_module_t *m, void (*fn)(long long counts[3]));
+
+    /* ---- 1.6 ---- */
+    /* Inside dfm_module_init: serve a request protocol on the port its parameter names, on
+       every worker, at the server's bind addresses. 0 or -1 (bad descriptor, too many). */
+    int (*register_request_protocol)(dfm_module_t *m, const dfm_request_protocol_t *proto);
+    /* Append bytes to the reply as they are (a request protocol's own format). */
+    void (*reply_raw)(dfm_ctx_t *ctx, const void *p, size_t len);
+    /* A string value with 32-bit client flags and a 64-bit version kept beside it (12 bytes
+       after the value; keys without them pay nothing): memcached's flags and CAS unique.
+       Any other write of the value (str_set, str_resize, Redis commands) drops them; TTL
+       changes and RENAME keep them; DUMP, snapshots and COPY do not carry them. */
+    dfm_key_t *(*str_set_meta)(dfm_ctx_t *ctx, const dfm_str_t *key, const void *val,
+                               size_t len, int64_t expire_ms, uint32_t flags, uint64_t version);
+    /* 1 and the values if the string key k has them, else 0. */
+    int (*str_meta)(const dfm_key_t *k, uint32_t *flags, uint64_t *version);
+    /* Attach or replace them on the existing string key *k (which may move). */
+    void (*str_meta_set)(dfm_ctx_t *ctx, dfm_key_t **k, uint32_t flags, uint64_t version);
+    /* In a phase of an "allshards" command: empty the current db of the current shard
+       (freed incrementally, as FLUSHDB). */
+    void (*db_flush)(dfm_ctx_t *ctx);
+    /* The number of keys in the current db of the current shard (shard thread). */
+    int64_t (*db_keys)(dfm_ctx_t *ctx);
 } dfm_api_t;
 
 #define DFM_HAS(api, field)                                                                     \

@@ -491,8 +491,10 @@ START_TEST(test_unsupported_features)
     ck_assert_str_eq(err, "--tls-port: TLS is not supported by this build yet");
     ck_assert_int_eq(parse("--tls_cert_file=/x.pem", NULL), -1);
     ck_assert_str_eq(err, "--tls_cert_file: TLS is not supported by this build yet");
-    ck_assert_int_eq(parse("--replicaof", "master.example.com", "6379", NULL), -1);
-    ck_assert_str_eq(err, "--replicaof: replication is not supported by this build yet");
+    ck_assert_int_eq(parse("--replicaof", "master.example.com", NULL), -1);
+    ck_assert_ptr_nonnull(strstr(err, "replicaof takes <host> <port>"));
+    ck_assert_int_eq(parse("--replicaof", "master.example.com 6379", NULL), 0);
+    ck_assert_str_eq(g_config.replicaof, "master.example.com 6379");
     ck_assert_int_eq(parse("--cluster_mode=emulated", NULL), -1);
     ck_assert_ptr_nonnull(strstr(err, "cluster mode is not supported"));
     ck_assert_int_eq(parse("--appendonly", "yes", NULL), -1);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
 #include "cmdtab.h"
 #include "config.h"
 #include "db.h"
@@ -310,6 +311,58 @@ START_TEST(test_expire_family) {
 }
 END_TEST
 
+/* ---------------------------------------------------------------------------------------- */
+/* String meta (memcached's flags and CAS): kept by TTL changes and RENAME, dropped by writes */
+
+static dfm_key_t *meta_key(dfm_ctx_t *ctx, const char *key, dfm_str_t *k) {
+    *k = (dfm_str_t){key, strlen(key)};
+    ctx->shard = &g_shards[db_shard_of(key, strlen(key))];
+    return g_api.lookup(ctx, k, DFM_LOOKUP_WRITE);
+}
+
+static void meta_expect(const char *key, int has, uint32_t flags, uint64_t version, const char *val) {
+    dfm_ctx_t ctx = {.out = &out, .resp = 2};
+    dfm_str_t k, v;
+    dfm_key_t *h = meta_key(&ctx, key, &k);
+    ck_assert_ptr_nonnull(h);
+    uint32_t f = 0;
+    uint64_t ver = 0;
+    ck_assert_int_eq(g_api.str_meta(h, &f, &ver), has);
+    if (has) {
+        ck_assert_uint_eq(f, flags);
+        ck_assert_uint_eq(ver, version);
+    }
+    g_api.str_value(h, &v);
+    ck_assert_uint_eq(v.len, strlen(val));
+    ck_assert(memcmp(v.ptr, val, v.len) == 0);
+}
+
+START_TEST(test_string_meta) {
+    char a[16], b[16];
+    two_shards(a, b, sizeof a);
+    dfm_ctx_t ctx = {.out = &out, .resp = 2};
+    dfm_str_t k;
+    meta_key(&ctx, a, &k);
+    g_api.str_set_meta(&ctx, &k, "hello", 5, -1, 7, 99);
+    meta_expect(a, 1, 7, 99, "hello");
+    dfm_key_t *h = meta_key(&ctx, a, &k);
+    g_api.expire_set(&ctx, &h, 4102444800000);           /* the entry grows: the tail moves */
+    meta_expect(a, 1, 7, 99, "hello");
+    ck_assert_str_eq(run("RENAME", a, b, NULL), "+OK\r\n");
+    meta_expect(b, 1, 7, 99, "hello");
+    ck_assert_int_eq(entry_expire(get(0, b)), 4102444800000);
+    meta_key(&ctx, b, &k);
+    g_api.str_set(&ctx, &k, "hellx", 5, DFM_EXPIRE_KEEP); /* in place */
+    meta_expect(b, 0, 0, 0, "hellx");
+    h = meta_key(&ctx, b, &k);
+    g_api.str_meta_set(&ctx, &h, 0, 5);
+    meta_expect(b, 1, 0, 5, "hellx");
+    h = meta_key(&ctx, b, &k);
+    g_api.str_resize(&ctx, &h, 2);
+    meta_expect(b, 0, 0, 0, "he");
+}
+END_TEST
+
 static Suite *core_suite(void) {
     Suite *s = suite_create("core");
     TCase *tc = tcase_create("keys");
@@ -324,6 +377,7 @@ static Suite *core_suite(void) {
     tcase_add_test(tc, test_copy_and_move);
     tcase_add_test(tc, test_swapdb_and_dbsize);
     tcase_add_test(tc, test_expire_family);
+    tcase_add_test(tc, test_string_meta);
     suite_add_tcase(s, tc);
     return s;
 }
