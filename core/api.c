@@ -430,4 +430,5 @@ const dfm_api_t g_api = {
     .post = api_post,
     .register_shutdown = api_register_shutdown,
     .register_pubsub_stats = api_register_pubsub_stats,
+    .call = api_call,
 };
