@@ -32,8 +32,8 @@ static int sc_line_ll(const char *p, long n, long long *out) {
     return sc_api->str_to_ll(p, (size_t)n, out);
 }
 
-static size_t sc_resp_aggregate(lua_State *L, char type, long long n, const char *p,
-                                const char *e);
+static long sc_resp_aggregate(lua_State *L, char type, long long n, const char *p,
+                              const char *e);
 
 /* Push {err = the text as it came}. */
 static void sc_push_err_raw(lua_State *L, const char *p, size_t n) {
@@ -113,25 +113,29 @@ size_t sc_resp_to_lua(lua_State *L, const char *p, const char *e) {
             lua_pushboolean(L, 0);
             return head;
         }
-        size_t used = strchr("$!=", type) ? sc_resp_blob(L, type, count, p + head, e)
-                                           : sc_resp_aggregate(L, type, count, p + head, e);
-        return used ? head + used : 0;
+        if (strchr("$!=", type)) {
+            size_t used = sc_resp_blob(L, type, count, p + head, e);
+            return used ? head + used : 0;
+        }
+        long used = sc_resp_aggregate(L, type, count, p + head, e);
+        return used >= 0 ? head + (size_t)used : 0;
     }
     return sc_resp_simple(L, type, p + 1, n) ? head : 0;
 }
 
-/* Pop the value on top and set it as t[k] for the table below it (k on top of the value). */
-static size_t sc_resp_aggregate(lua_State *L, char type, long long n, const char *p,
-                                const char *e) {
+/* The n elements (pairs for maps and attributes) of an aggregate at p, as one table pushed.
+   Returns the bytes used, or -1 if malformed (nothing pushed). */
+static long sc_resp_aggregate(lua_State *L, char type, long long n, const char *p,
+                              const char *e) {
     const char *start = p;
-    if (n < 0) return 0;
+    if (n < 0) return -1;
     lua_newtable(L);
     long long items = (type == '%' || type == '|') ? n * 2 : n;
     for (long long i = 0; i < items; i++) {
         size_t used = sc_resp_to_lua(L, p, e);
         if (!used) {
             lua_settop(L, lua_gettop(L) - 1 - ((type == '%' || type == '|') && (i & 1)));
-            return 0;
+            return -1;
         }
         p += used;
         if (type == '%' || type == '|') {
@@ -146,14 +150,14 @@ static size_t sc_resp_aggregate(lua_State *L, char type, long long n, const char
     if (type == '|') { /* attributes carry no value: the reply follows */
         lua_pop(L, 1);
         size_t used = sc_resp_to_lua(L, p, e);
-        return used ? (size_t)(p - start) + used : 0;
+        return used ? (long)(p - start) + (long)used : -1;
     }
     if (type == '%' || type == '~') {
         lua_newtable(L);
         lua_insert(L, -2);
         lua_setfield(L, -2, type == '%' ? "map" : "set");
     }
-    return (size_t)(p - start);
+    return (long)(p - start);
 }
 
 /* ---- Lua -> reply ---- */

@@ -5,6 +5,7 @@
  * lua_pcall: a raised error longjmps, so nothing allocated may be pending when one is raised.
  */
 #include <lauxlib.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,10 +36,14 @@ static int sc_fail(lua_State *L, int raise) { return raise ? lua_error(L) : 1; }
 /* A number argument as Redis 7 writes it: the shortest text that reads back the same. */
 static void sc_number_arg(lua_State *L, int i) {
     double d = lua_tonumber(L, i);
-    char buf[40];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, d);
-        if (strtod(buf, NULL) == d) break;
+    char buf[48];
+    if (fabs(d) < 1e21 && d == floor(d)) {
+        snprintf(buf, sizeof buf, "%.0f", d); /* integral: plain digits, as Redis */
+    } else {
+        for (int prec = 1; prec <= 17; prec++) {
+            snprintf(buf, sizeof buf, "%.*g", prec, d);
+            if (strtod(buf, NULL) == d) break;
+        }
     }
     lua_pushstring(L, buf);
     lua_replace(L, i);
