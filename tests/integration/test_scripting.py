@@ -251,6 +251,16 @@ def test_script_loaded_on_one_connection_runs_on_another(server):
         b.close()
 
 
+def test_script_load_then_evalsha_in_one_pipeline(raw):
+    cmds = []
+    for i in range(10):
+        body = f"return {{KEYS[1], 'p{i}'}}"
+        cmds += [("SCRIPT", "LOAD", body), ("EVALSHA", sha1(body), 1, f"pk{i}")]
+    out = raw.pipeline(cmds)
+    for i in range(10):
+        assert out[2 * i + 1] == [f"pk{i}".encode(), f"p{i}".encode()]
+
+
 def test_redis_py_register_script_and_evalsha(r):
     incrby = r.register_script("return redis.call('incrby', KEYS[1], ARGV[1])")
     assert incrby(keys=["c"], args=[5]) == 5
@@ -326,6 +336,30 @@ def test_eval_inside_multi(raw):
     assert raw.cmd("EVAL", "return redis.call('incr', KEYS[1])", 1, "m") == Simple("QUEUED")
     assert raw.cmd("INCR", "m") == Simple("QUEUED")
     assert raw.cmd("EXEC") == [1, 2]
+
+
+def test_script_write_touches_watched_key(server):
+    a, b = server.raw(), server.raw()
+    try:
+        a.cmd("SET", "w", "1")
+        assert a.cmd("WATCH", "w") == Simple("OK")
+        b.cmd("EVAL", "return redis.call('incr', KEYS[1])", 1, "w")
+        a.cmd("MULTI")
+        a.cmd("GET", "w")
+        assert a.cmd("EXEC") is None
+    finally:
+        a.close()
+        b.close()
+
+
+def test_pipelined_scripts_keep_order(raw):
+    body = "return redis.call('rpush', KEYS[1], ARGV[1])"
+    cmds = [("EVAL", body, 1, f"pl{i % 7}", str(i)) for i in range(60)]
+    cmds += [("EVAL", "return redis.call('lrange', KEYS[1], 0, -1)", 1, f"pl{k}") for k in range(7)]
+    out = raw.pipeline(cmds)
+    assert out[:60] == [i // 7 + 1 for i in range(60)]
+    for k in range(7):
+        assert out[60 + k] == [str(i).encode() for i in range(k, 60, 7)]
 
 
 def test_atomic_under_concurrent_clients(server):
