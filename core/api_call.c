@@ -26,12 +26,19 @@
 _Static_assert(sizeof(dfm_buf_t) == sizeof(rbuf_t), "dfm_buf_t mirrors rbuf_t");
 _Static_assert(offsetof(dfm_buf_t, len) == offsetof(rbuf_t, len), "dfm_buf_t mirrors rbuf_t");
 
-/* The command argv names (subcommands resolved), or NULL. */
-static const cmd_t *call_lookup(int argc, const dfm_str_t *argv) {
+/* The command argv names (subcommands resolved) into *out: DFM_CALL_OK, DFM_CALL_UNKNOWN, or
+   DFM_CALL_ARITY for a container without its subcommand. */
+static int call_lookup(int argc, const dfm_str_t *argv, const cmd_t **out) {
     const cmd_t *cmd = dispatch_lookup(argv[0].ptr, argv[0].len);
-    if (cmd && cmd->nsubs && !cmd->handler && !cmd->multi)
-        cmd = argc < 2 ? cmd : dispatch_lookup_sub(cmd, argv[1].ptr, argv[1].len);
-    return cmd;
+    *out = NULL;
+    if (!cmd) return DFM_CALL_UNKNOWN;
+    if (cmd->nsubs && !cmd->handler && !cmd->multi) {
+        if (argc < 2) return DFM_CALL_ARITY;
+        cmd = dispatch_lookup_sub(cmd, argv[1].ptr, argv[1].len);
+        if (!cmd) return DFM_CALL_UNKNOWN;
+    }
+    *out = cmd;
+    return cmd->handler || cmd->multi ? DFM_CALL_OK : DFM_CALL_UNKNOWN;
 }
 
 /* SELECT for the calling script only: validates like SELECT and moves call->db. */
@@ -80,7 +87,6 @@ static void call_run(dfm_ctx_t *in, const cmd_t *cmd, int argc, const dfm_str_t 
 
 /* Checks in Redis's order for a script: known, arity, allowed from scripts, writes. */
 static int call_check(const cmd_t *cmd, int flags, int argc) {
-    if (!cmd) return DFM_CALL_UNKNOWN;
     if ((cmd->arity > 0 && argc != cmd->arity) || argc < -cmd->arity) return DFM_CALL_ARITY;
     if ((cmd->flags & CMD_NOSCRIPT) ||
         ((cmd->flags & CMD_CONN) && strcmp(cmd->name, "select") != 0))
@@ -96,8 +102,9 @@ static int call_check(const cmd_t *cmd, int flags, int argc) {
  */
 int api_call(dfm_ctx_t *ctx, dfm_call_t *call, int argc, const dfm_str_t *argv) {
     if (argc < 1) return DFM_CALL_ARITY;
-    const cmd_t *cmd = call_lookup(argc, argv);
-    int rc = call_check(cmd, call->flags, argc);
+    const cmd_t *cmd;
+    int rc = call_lookup(argc, argv, &cmd);
+    if (rc == DFM_CALL_OK) rc = call_check(cmd, call->flags, argc);
     if (rc != DFM_CALL_OK) return rc;
     int stack[32], nk = 0;
     int *kidx = argc <= 32 ? stack : df_malloc(sizeof(int) * (size_t)argc);

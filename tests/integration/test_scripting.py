@@ -120,6 +120,9 @@ def test_pcall_returns_the_error(raw):
 @pytest.mark.parametrize("body,msg", [
     ("return redis.call('nosuch')", "ERR Unknown Redis command called from script"),
     ("return redis.call('get')", "ERR Wrong number of args calling Redis command from script"),
+    ("return redis.call('config')",
+     "ERR Wrong number of args calling Redis command from script"),
+    ("return redis.call('config', 'nosuch')", "ERR Unknown Redis command called from script"),
     ("return redis.call('subscribe', 'x')", "ERR This Redis command is not allowed from script"),
     ("return redis.call('multi')", "ERR This Redis command is not allowed from script"),
     ("return redis.call('eval', 'return 1', 0)",
