@@ -450,4 +450,5 @@ const dfm_api_t g_api = {
     .str_meta_set = api_str_meta_set,
     .db_flush = api_db_flush,
     .db_keys = api_db_keys,
+    .call = api_call,
 };

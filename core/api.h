@@ -48,6 +48,8 @@ int api_register_pubsub_stats(dfm_module_t *m, void (*fn)(long long counts[3]));
 /* INFO's pub/sub counts (zeros without a pubsub module). */
 void api_pubsub_stats(long long counts[3]);
 int api_num_threads(void);
+/* The 1.6 call (api_call.c). */
+int api_call(dfm_ctx_t *ctx, dfm_call_t *call, int argc, const dfm_str_t *argv);
 
 /* The 1.6 string meta and whole-shard services (api_meta.c). */
 /* Put a new entry e for its key into ctx's shard and db (h: the key's hash; slot: the key's

@@ -32,6 +32,8 @@
  *                    flags and a version kept with a string value (str_set_meta, str_meta,
  *                    str_meta_set), db_flush / db_keys for "allshards" commands; command flags
  *                    "protocol" and "allshards".
+ *   2026-11-25  1.7  call: run a command inline in a handler's shard and db, its reply into a
+ *                    buffer (the scripting module's redis.call).
  */
 #ifndef DRAGONFLY_MODULE_H
 #define DRAGONFLY_MODULE_H
@@ -44,7 +46,7 @@ extern "C" {
 #endif
 
 #define DFM_ABI_MAJOR 1
-#define DFM_ABI_MINOR 6
+#define DFM_ABI_MINOR 7
 #define DFM_MAGIC 0x44464d44u /* "DFMD" */
 
 #if defined(__GNUC__)
@@ -291,6 +293,29 @@ typedef void (*dfm_each_done_fn)(dfm_ctx_t *ctx, void **results, int n, void *ar
    the change; both strings are valid for the call only. */
 typedef void (*dfm_publish_hook_fn)(const dfm_str_t *channel, const dfm_str_t *message);
 
+/* (1.6) A growable byte buffer the core appends to; data is api->realloc'd and the caller
+   frees it with api->free. Start it zeroed. */
+typedef struct dfm_buf {
+    char *data;
+    size_t len, cap;
+} dfm_buf_t;
+
+/* (1.6) One call of api->call: what the command may do and where its reply goes. */
+#define DFM_CALL_NO_WRITES 0x1 /* refuse commands flagged write (EVAL_RO, no-writes) */
+typedef struct dfm_call {
+    int flags;     /* DFM_CALL_* */
+    int resp;      /* protocol of the reply written into out: 2 or 3 */
+    int db;        /* database the command runs in; SELECT changes it (and only it) */
+    dfm_buf_t out; /* the command's RESP reply is appended here */
+} dfm_call_t;
+/* api->call's refusals (nothing ran, nothing was appended): */
+#define DFM_CALL_OK 0
+#define DFM_CALL_UNKNOWN (-1)  /* no such command */
+#define DFM_CALL_ARITY (-2)    /* wrong number of arguments */
+#define DFM_CALL_NOSCRIPT (-3) /* flagged noscript, or needs the client's connection */
+#define DFM_CALL_WRITE (-4)    /* a write command under DFM_CALL_NO_WRITES */
+#define DFM_CALL_NONLOCAL (-5) /* a key (or the whole keyspace) outside ctx's shard */
+
 /* ------------------------------------------------------------------------------------------ */
 /* The core's services. Test for a function with DFM_HAS(api, field) before calling anything
  * newer than the minor you declared.                                                            */
@@ -483,6 +508,17 @@ typedef struct dfm_api {
     void (*db_flush)(dfm_ctx_t *ctx);
     /* The number of keys in the current db of the current shard (shard thread). */
     int64_t (*db_keys)(dfm_ctx_t *ctx);
+    /* (1.7) */
+    /* From a handler (on its shard's thread): run the command argv (argv[0] its name, any
+       case; "parent sub" resolved) inline, as Redis runs a script's redis.call: look it up,
+       check arity, refuse noscript commands and connection commands (SELECT excepted: it
+       validates and sets call->db), refuse writes under DFM_CALL_NO_WRITES, check that every
+       key is in ctx's shard (a command that needs every shard only runs when there is one
+       shard), then run its handler, or its phases and reply step in order, against ctx's
+       shard and call->db, with no client: blocking commands do not block, no MULTI. The
+       reply, in call->resp, is appended to call->out; an error reply is DFM_CALL_OK too.
+       Returns DFM_CALL_OK or a refusal above. argv is only read during the call. */
+    int (*call)(dfm_ctx_t *ctx, dfm_call_t *call, int argc, const dfm_str_t *argv);
 } dfm_api_t;
 
 #define DFM_HAS(api, field)                                                                     \
