@@ -148,8 +148,17 @@ int dispatch_register(const dfm_command_t *d, const char *owner, char **err) {
     return 0;
 }
 
+static int dispatch_ids;
+
+int dispatch_nids(void) { return dispatch_ids; }
+
 void dispatch_freeze(void) {
     memset(dispatch_index, 0, sizeof dispatch_index);
+    dispatch_ids = 0;
+    for (int i = 0; i < ncmds; i++) {
+        cmds[i]->id = dispatch_ids++;
+        for (int s = 0; s < cmds[i]->nsubs; s++) cmds[i]->subs[s]->id = dispatch_ids++;
+    }
     for (int i = 0; i < ncmds; i++) {
         uint32_t h = dispatch_hash(cmds[i]->name, strlen(cmds[i]->name)) & (DISPATCH_INDEX - 1);
         while (dispatch_index[h]) h = (h + 1) & (DISPATCH_INDEX - 1);
