@@ -119,7 +119,7 @@ acl_user_t *acl__user_dup(const acl_user_t *u) {
     memcpy(d->bits, u->bits, sizeof(uint64_t) * (size_t)acl_words);
     d->npass = u->npass;
     d->pass = acl__alloc(sizeof *d->pass * (size_t)u->npass);
-    memcpy(d->pass, u->pass, sizeof *d->pass * (size_t)u->npass);
+    if (u->npass) memcpy(d->pass, u->pass, sizeof *d->pass * (size_t)u->npass);
     d->nkeys = u->nkeys;
     d->keys = acl_pats_dup(u->keys, u->nkeys);
     d->nchans = u->nchans;
