@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acl.h"
 #include "alloc.h"
 #include "block.h"
 #include "cmdtab.h"
@@ -36,6 +37,7 @@ typedef struct client_filter {
     char addr[64], laddr[64];
     int skipme;
     long long maxage;    /* seconds, 0 = any */
+    acl_slot_t *user;    /* USER filter, NULL = any */
     int unblock_error;   /* UNBLOCK: reply an error rather than the timeout reply */
 } client_filter_t;
 
@@ -68,6 +70,7 @@ static int client_match(const client_filter_t *f, conn_t *c) {
     }
     if (f->addr[0] && strcmp(f->addr, c->addr) != 0) return 0;
     if (f->laddr[0] && strcmp(f->laddr, c->laddr) != 0) return 0;
+    if (f->user && f->user != c->user) return 0;
     if (f->maxage > 0 && (util_now_ms() - c->ctime_ms) / 1000 < f->maxage) return 0;
     return 1;
 }
@@ -240,7 +243,7 @@ static int client_kill_option(dfm_ctx_t *ctx, const dfm_str_t *o, const dfm_str_
     } else if (util_eq_nocase(o->ptr, o->len, "laddr")) {
         client_copy_addr(f->laddr, sizeof f->laddr, v);
     } else if (util_eq_nocase(o->ptr, o->len, "user")) {
-        if (!util_eq_nocase(v->ptr, v->len, "default") || v->len != 7 || memcmp(v->ptr, "default", 7)) {
+        if (!(f->user = acl_lookup(v->ptr, v->len))) {
             reply_errorf(ctx, "ERR No such user '%.*s'", (int)v->len, v->ptr);
             return -1;
         }

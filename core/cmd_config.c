@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "acl.h"
 #include "alloc.h"
 #include "cmdtab.h"
 #include "config.h"
@@ -91,6 +92,7 @@ static char *config_current(const char *name) {
 /* Side effects of a changed parameter that config.c's storage alone does not cause. */
 static void config_after_set(const char *name) {
     if (util_eq_nocase(name, strlen(name), "loglevel")) log_set_level((int)g_config.loglevel);
+    if (util_eq_nocase(name, strlen(name), "requirepass")) acl_set_requirepass(g_config.requirepass);
 }
 
 /* 1 if a name occurs twice among the pairs (Redis refuses that); *dup is the name. */

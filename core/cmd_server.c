@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acl.h"
 #include "alloc.h"
 #include "block.h"
 #include "cmdtab.h"
@@ -48,6 +49,7 @@ void commands_register_core(void) {
     cmd_dump_register();
     cmd_snapshot_register();
     cmd_replica_register();
+    cmd_acl_register();
 }
 
 static void ping_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
@@ -93,13 +95,25 @@ static void select_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     reply_ok(ctx);
 }
 
-/* 1 if user/pass are the default user's credentials. */
-static int auth_check(const dfm_str_t *user, const dfm_str_t *pass) {
-    if (user && !util_eq_nocase(user->ptr, user->len, "default")) return 0;
-    if (user && (user->len != 7 || memcmp(user->ptr, "default", 7) != 0)) return 0;
-    const char *rp = g_config.requirepass;
-    if (!rp[0]) return 1; /* nopass */
-    return pass->len == strlen(rp) && memcmp(pass->ptr, rp, pass->len) == 0;
+/* Authenticate c as user (NULL: default) with pass. 1 on success; 0 after logging the
+   failure in ACL LOG (object: the command name as sent). Client's thread. */
+static int auth_check(conn_t *c, const dfm_str_t *cmdname, const dfm_str_t *user,
+                      const dfm_str_t *pass) {
+    const char *name = user ? user->ptr : "default";
+    size_t nlen = user ? user->len : 7;
+    acl_slot_t *s = acl_authenticate(name, nlen, pass->ptr, pass->len);
+    if (s) {
+        c->user = s;
+        c->authed = 1;
+        return 1;
+    }
+    rbuf_t info = {0};
+    conn_describe(c, &info);
+    if (info.len) info.data[info.len - 1] = '\0'; /* the newline */
+    acl_log_add(ACL_DENIED_AUTH, "toplevel", cmdname->ptr, cmdname->len, name, nlen,
+                info.data ? info.data : "");
+    rbuf_free(&info);
+    return 0;
 }
 
 static void auth_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
@@ -107,16 +121,15 @@ static void auth_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
         reply_syntax_error(ctx);
         return;
     }
-    if (argc == 2 && !g_config.requirepass[0]) {
+    if (argc == 2 && (acl_current(acl_default())->flags & ACL_U_NOPASS)) {
         reply_error(ctx, "ERR AUTH <password> called without any password configured for the "
                          "default user. Are you sure your configuration is correct?");
         return;
     }
-    if (!auth_check(argc == 3 ? &argv[1] : NULL, &argv[argc - 1])) {
+    if (!auth_check(ctx->conn, &argv[0], argc == 3 ? &argv[1] : NULL, &argv[argc - 1])) {
         reply_error(ctx, "WRONGPASS invalid username-password pair or user is disabled.");
         return;
     }
-    ctx->conn->authed = 1;
     reply_ok(ctx);
 }
 
@@ -162,11 +175,10 @@ static void hello_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
             return;
         }
     }
-    if (pass && !auth_check(user, pass)) {
+    if (pass && !auth_check(c, &argv[0], user, pass)) {
         reply_error(ctx, "WRONGPASS invalid username-password pair or user is disabled.");
         return;
     }
-    if (pass) c->authed = 1;
     if (!c->authed) {
         reply_error(ctx, "NOAUTH HELLO must be called with the client already authenticated, "
                          "otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
@@ -203,7 +215,8 @@ static void reset_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     c->resp = 2;
     df_free(c->name);
     c->name = NULL;
-    c->authed = g_config.requirepass[0] == '\0';
+    c->user = acl_default();
+    c->authed = acl_default_open();
     rbuf_append(ctx->out, "+RESET\r\n", 8);
 }
 

@@ -424,6 +424,7 @@ static const config__def_t config__core[] = {
     CONFIG__P("num_shards", INT, "0", 0, 1024, num_shards, 0, "keyspace shards; 0: one per thread"),
     CONFIG__P("maxclients", INT, "10000", 1, 4294967295LL, maxclients, 1, "max connected clients"),
     CONFIG__STR("requirepass", "", requirepass, 1, "password of the default user"),
+    CONFIG__STR("aclfile", "", aclfile, 0, "users file for ACL LOAD / ACL SAVE, read at start"),
     CONFIG__P("databases", INT, "16", 1, 1 << 16, dbnum, 0, "number of databases"),
     CONFIG__P("timeout", INT, "0", 0, 2147483647, timeout, 1, "close idle clients after N s"),
     CONFIG__P("tcp-keepalive", INT, "300", 0, 2147483647, tcp_keepalive, 1,

@@ -42,6 +42,7 @@ typedef struct df_config {
     int64_t num_shards;  /* 0 = one per thread */
     int64_t maxclients;
     char *requirepass;
+    char *aclfile;
     int64_t dbnum;       /* databases */
     int64_t timeout;     /* idle client timeout, seconds, 0 = none */
     int64_t tcp_keepalive;

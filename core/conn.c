@@ -24,6 +24,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "alloc.h"
 #include "block.h"
 #include "config.h"
@@ -105,7 +106,8 @@ static conn_t *conn_new(worker_t *w, int fd, int is_unix, const dfm_request_prot
     c->fd = fd;
     c->id = atomic_fetch_add(&conn_next_id, 1);
     c->resp = 2;
-    c->authed = g_config.requirepass[0] == '\0';
+    c->user = acl_default();
+    c->authed = acl_default_open();
     c->flags = is_unix ? CONN_UNIX : 0;
     c->ctime_ms = c->last_ms = util_now_ms();
     conn_addr(fd, 1, c->addr, sizeof c->addr, is_unix);
@@ -151,6 +153,7 @@ conn_t *conn_adopt_master(worker_t *w, int fd, const void *pre, size_t n) {
     conn_t *c = conn_new(w, fd, 0, NULL);
     c->flags |= CONN_MASTER;
     c->authed = 1;
+    c->user = acl_default();
     c->name = df_memdup("master", 6);
     if (n) {
         c->ibuf = df_malloc(n + CONN_IBUF_INIT);
@@ -224,6 +227,7 @@ conn_t *conn_internal(worker_t *w) {
     c->fd = -1;
     c->resp = 2;
     c->authed = 1;
+    c->user = acl_default();
     c->flags = CONN_CLOSING | CONN_INTERNAL;
     return c;
 }
@@ -679,13 +683,14 @@ void conn_describe(conn_t *c, rbuf_t *out) {
                      "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
                      "sub=%d psub=%d ssub=%d multi=%d qbuf=%zu qbuf-free=%zu argv-mem=0 "
                      "multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=0 omem=0 tot-mem=%zu events=r "
-                     "cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s\n",
+                     "cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s\n",
                      (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
                      (long long)((now - c->ctime_ms) / 1000), (long long)((now - c->last_ms) / 1000),
                      flags, c->db, c->nsub, c->npsub, c->nssub, c->multi ? c->multi->n : -1, c->ilen - c->ipos,
                      c->icap - c->ilen, c->icap, c->icap, c->obuf.len,
                      c->icap + c->obuf.cap + sizeof *c,
                      c->last_cmd ? (c->last_cmd->fullname ? c->last_cmd->fullname : c->last_cmd->name) : "NULL",
+                     c->user ? c->user->name : "default",
                      c->resp, c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");
     rbuf_append(out, line, (size_t)(n < (int)sizeof line ? n : (int)sizeof line - 1));
 }

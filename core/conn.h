@@ -38,6 +38,7 @@ struct squash;
 struct multi_state;
 struct watch_state;
 struct block_wait;
+struct acl_slot;
 
 typedef struct conn {
     struct conn *prev, *next;
@@ -51,6 +52,7 @@ typedef struct conn {
     rbuf_t obuf;
     size_t opos;
     int resp, db, authed;
+    struct acl_slot *user;  /* the user it runs as (acl.h); never NULL */
     uint32_t flags;
     int pending;            /* hops in flight (one per batch of a squash group) */
     struct squash *sq;      /* a squashed pipeline group in progress (squash.c) */

@@ -156,6 +156,19 @@ static void dispatch_index_add(cmd_t **index, cmd_t *c) {
     index[h] = c;
 }
 
+static int dispatch_ids;
+
+int dispatch_nids(void) { return dispatch_ids; }
+
+/* Dense ids over commands and subcommands (ACL bitmaps index by them). */
+static void dispatch_number(void) {
+    dispatch_ids = 0;
+    for (int i = 0; i < ncmds; i++) {
+        cmds[i]->id = dispatch_ids++;
+        for (int s = 0; s < cmds[i]->nsubs; s++) cmds[i]->subs[s]->id = dispatch_ids++;
+    }
+}
+
 /* Protocol commands move behind the listed ones: dispatch_count/at (COMMAND, INFO) skip them. */
 void dispatch_freeze(void) {
     memset(dispatch_index, 0, sizeof dispatch_index);
@@ -173,6 +186,7 @@ void dispatch_freeze(void) {
     }
     memcpy(cmds, sorted, (size_t)ncmds * sizeof *cmds);
     free(sorted);
+    dispatch_number();
 }
 
 static const cmd_t *dispatch_find(cmd_t *const *index, const char *name, size_t len) {

@@ -58,6 +58,7 @@ typedef struct cmd {
     struct cmd **subs;
     int nsubs;
     struct cmd *parent;
+    int id;             /* dense index over commands and subcommands, set by dispatch_freeze */
     cmd_stats_t *stats; /* [CMD_MAX_WORKERS], each worker writes its own */
     void *stats_mem;    /* the allocation stats is aligned in */
 } cmd_t;
@@ -66,6 +67,9 @@ typedef struct cmd {
 int dispatch_register(const dfm_command_t *c, const char *owner, char **err);
 /* Build the lookup index. After this the table is read-only. */
 void dispatch_freeze(void);
+/* Number of command ids (commands and subcommands) after dispatch_freeze; ids are 0..n-1
+   in table order, a container's subcommands right after it. */
+int dispatch_nids(void);
 /* Find by name (any case). NULL if unknown. */
 const cmd_t *dispatch_lookup(const char *name, size_t len);
 /* Find a "protocol" command (any case): request-protocol connections only. */

@@ -23,6 +23,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "alloc.h"
 #include "api.h"
 #include "evict.h"
@@ -180,6 +181,9 @@ const cmd_t *server_peek(struct conn *c, int argc, const dfm_str_t *argv) {
         cmd = argc < 2 ? NULL : dispatch_lookup_sub(cmd, argv[1].ptr, argv[1].len);
     if (!cmd || (cmd->arity > 0 && argc != cmd->arity) || argc < -cmd->arity) return NULL;
     if (!c->authed && !(cmd->flags & CMD_NO_AUTH)) return NULL;
+    const acl_user_t *u = acl_current(c->user);
+    int bad;
+    if ((!u || !(u->flags & ACL_U_FAST)) && acl_check(u, cmd, argc, argv, &bad) != ACL_OK) return NULL;
     if ((c->flags & CONN_MULTI) && !(cmd->flags & CMD_MULTI_OK)) return NULL;
     return cmd;
 }
@@ -211,6 +215,39 @@ static int server_replica_refuses(struct conn *c, const cmd_t *cmd) {
     return 1;
 }
 
+/* The ACL check for a user not allowed everything: 1 when refused (NOPERM replied, the
+   denial logged in ACL LOG). A deleted user's client is closed after the reply. Inside MULTI
+   this runs when the command is queued, as in Redis; EXEC does not check again. */
+static int server_acl_refuses(struct conn *c, const cmd_t *cmd, int argc, dfm_str_t *argv) {
+    if (c->flags & CONN_MASTER) return 0; /* our master's stream is not a user's (Redis) */
+    const acl_user_t *u = acl_current(c->user);
+    int bad = 0, rc = acl_check(u, cmd, argc, argv, &bad);
+    if (rc == ACL_OK) return 0;
+    cmd->stats[c->w->id].rejected++;
+    if (!u) c->flags |= CONN_CLOSE_AFTER_REPLY;
+    const char *name = cmd->fullname ? cmd->fullname : cmd->name;
+    const char *obj = name;
+    size_t olen = strlen(name);
+    char msg[200];
+    if (rc == ACL_DENIED_CMD) {
+        snprintf(msg, sizeof msg, "NOPERM this user has no permissions to run the '%s' command", name);
+    } else {
+        snprintf(msg, sizeof msg, "NOPERM this user has no permissions to access one of the %s "
+                 "used as arguments", rc == ACL_DENIED_KEY ? "keys" : "channels");
+        obj = argv[bad].ptr;
+        olen = argv[bad].len;
+    }
+    rbuf_t info = {0};
+    c->last_cmd = cmd;
+    conn_describe(c, &info);
+    if (info.len) info.data[info.len - 1] = '\0'; /* the newline */
+    acl_log_add(rc, (c->flags & CONN_MULTI) ? "multi" : "toplevel", obj, olen, c->user->name,
+                strlen(c->user->name), info.data ? info.data : "");
+    rbuf_free(&info);
+    server_reject_cmd(c, cmd, msg);
+    return 1;
+}
+
 const cmd_t *server_prepare(struct conn *c, int argc, dfm_str_t *argv) {
     const cmd_t *cmd = server_lookup(c, &argv[0]);
     c->cmds++;
@@ -233,6 +270,9 @@ const cmd_t *server_prepare(struct conn *c, int argc, dfm_str_t *argv) {
         server_reject_cmd(c, cmd, "NOAUTH Authentication required.");
         return NULL;
     }
+    const acl_user_t *u = acl_current(c->user); /* one load and one test for +@all ~* &* */
+    if (__builtin_expect(!u || !(u->flags & ACL_U_FAST), 0) && server_acl_refuses(c, cmd, argc, argv))
+        return NULL;
     if (__builtin_expect(replica_active(), 0) && server_replica_refuses(c, cmd)) return NULL;
     if (g_config.maxmemory > 0 && !(c->flags & CONN_MASTER) &&
         evict_before_command(c->w->id, cmd) < 0) {
@@ -606,6 +646,12 @@ static int server_setup_modules(char *argv0) {
         return -1;
     }
     dispatch_freeze();
+    if (acl_init(&err) < 0) {
+        fprintf(stderr, "dragonfly: %s\n", err);
+        log_error("%s", err);
+        free(err);
+        return -1;
+    }
     return 0;
 }
 
@@ -701,6 +747,7 @@ static void server_free_all(void) {
     }
     db_free_shards();
     workers_destroy();
+    acl_free();
     dispatch_free();
     api_free();
     config_free(); /* first: a module's string settings live in the module's memory */
