@@ -15,6 +15,7 @@
  *   4. Timeout, CLIENT UNBLOCK and disconnect also claim W; only one path ever finishes it.
  *      Every shard holding W drops it by message; W is freed when the last reference goes.
  */
+#include "master.h"
 #include "block.h"
 
 #include <event2/event.h>
@@ -195,6 +196,7 @@ static void block_serve_key(shard_t *s, int db, const char *key, size_t len) {
             return;
         }
         int rerun = w->rerun = served == DFM_UNBLOCK_RERUN;
+        if (!rerun) master_journal_cmd(s->id, db, w->argc, w->argv); /* replays unblocked */
         if (rerun) w->out.len = 0;
         atomic_store(&w->state, W_DONE);
         atomic_fetch_add(&w->refs, 1);

@@ -49,6 +49,7 @@ void commands_register_core(void) {
     cmd_dump_register();
     cmd_snapshot_register();
     cmd_replica_register();
+    cmd_master_register();
     cmd_acl_register();
 }
 

@@ -21,6 +21,7 @@ void cmd_info_register(void);
 void cmd_dump_register(void);
 void cmd_snapshot_register(void);
 void cmd_replica_register(void);
+void cmd_master_register(void);
 
 /* Register a table of core commands; aborts on a programming error (duplicate, bad flag). */
 void cmdtab_register(const dfm_command_t *cmds, int n);

@@ -84,6 +84,7 @@ typedef struct conn {
        pushes (published messages) waiting for a point between replies (conn_push_ctx). */
     void *slots[CONN_SLOTS];
     int nsub, npsub, nssub;
+    int repl_port; /* REPLCONF listening-port of a replica client */
     rbuf_t pushq;
     uint8_t lcache_len; /* last command name as sent, and its table entry */
     char lcache_name[15];

@@ -13,6 +13,7 @@
 #include "worker.h"
 #include "notify.h"
 #include "snapshot.h"
+#include "master.h"
 #include <event2/event.h>
 
 shard_t *g_shards;
@@ -143,6 +144,7 @@ table_slot_t *db_find(shard_t *s, int db, const char *key, size_t klen) {
         int64_t at = entry_expire(slot_entry(*slot));
         if (at >= 0 && at <= util_now_ms()) {
             db_delete_slot(s, db, slot);
+            master_journal_del(s->id, db, key, klen);
             s->stats.expired++;
             db_signal_modified(s, db, key, klen);
             notify_key(db, "expired", key, klen, 'x');

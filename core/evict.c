@@ -1,4 +1,5 @@
 /* evict.c: see evict.h. */
+#include "master.h"
 #include "evict.h"
 
 #include <stdatomic.h>
@@ -82,6 +83,7 @@ static int evict_one(shard_t *s, int pol) {
     entry_t *e = slot_entry(*best);
     db_signal_modified(s, best_db, entry_key(e), e->klen);
     notify_key(best_db, "evicted", entry_key(e), e->klen, 'e');
+    master_journal_del(s->id, best_db, entry_key(e), e->klen);
     db_delete_slot(s, best_db, best);
     s->stats.evicted++;
     return 1;

@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "master.h"
 #include "db.h"
 #include "util.h"
 #include "notify.h"
@@ -44,6 +45,7 @@ static size_t expire_collected(shard_t *s, int dbi, expire_scan_t *st) {
         if (!slot) continue;
         db_signal_modified(s, dbi, entry_key(e), e->klen);
         notify_key(dbi, "expired", entry_key(e), e->klen, 'x');
+        master_journal_del(s->id, dbi, entry_key(e), e->klen);
         db_delete_slot(s, dbi, slot);
         s->stats.expired++;
     }

@@ -343,14 +343,14 @@ static void info_replid_init(void) {
     for (int i = 0; i < 40; i++) info_replid_buf[i] = "0123456789abcdef"[util_rand64() & 15];
 }
 
-static const char *info_replid(void) {
+const char *info_run_replid(void) {
     pthread_once(&info_replid_once, info_replid_init);
     return info_replid_buf;
 }
 
 static void info_replication(rbuf_t *b) {
     info_title(b, "Replication");
-    replica_info(b, info_replid());
+    replica_info(b, info_run_replid());
 }
 
 static double info_tv(struct timeval tv) { return (double)tv.tv_sec + (double)tv.tv_usec / 1e6; }

@@ -27,6 +27,7 @@
 #include "db.h"
 #include "info.h"
 #include "log.h"
+#include "master.h"
 #include "rdb_load.h"
 #include "server.h"
 #include "snapshot.h"
@@ -520,11 +521,11 @@ void replica_info(rbuf_t *b, const char *own_replid) {
     int64_t off = atomic_load(&g_repl.offset);
     if (state == REPL_NONE) {
         info_line(b, "role:master");
-        info_line(b, "connected_slaves:0");
+        master_info(b);
         info_line(b, "master_failover_state:no-failover");
         info_line(b, "master_replid:%s", own_replid);
         info_line(b, "master_replid2:0000000000000000000000000000000000000000");
-        info_line(b, "master_repl_offset:0");
+        info_line(b, "master_repl_offset:%lld", master_offset());
     } else {
         pthread_mutex_lock(&g_repl.mu);
         info_line(b, "role:slave");
@@ -609,6 +610,10 @@ static void replconf_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
         reply_syntax_error(ctx);
         return;
     }
+    long long port;
+    if (util_eq_nocase(argv[1].ptr, argv[1].len, "listening-port") && ctx->conn &&
+        util_str2ll(argv[2].ptr, argv[2].len, &port) == 0 && port > 0 && port < 65536)
+        ctx->conn->repl_port = (int)port;
     if (util_eq_nocase(argv[1].ptr, argv[1].len, "getack") && ctx->conn &&
         (ctx->conn->flags & CONN_MASTER)) {
         repl_send_ack(ctx->conn);

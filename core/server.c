@@ -37,6 +37,7 @@
 #include "metrics.h"
 #include "module_loader.h"
 #include "rdb_load.h"
+#include "master.h"
 #include "replica.h"
 #include "snapshot.h"
 #include "squash.h"
@@ -322,6 +323,7 @@ void server_call_into(struct conn *c, const cmd_t *cmd, int argc, dfm_str_t *arg
     ctx.argc = argc;
     ctx.argv = argv;
     uint64_t t0 = tl_cmd_clock; /* the previous command's end: one clock read per command */
+    uint64_t dirty0 = s ? atomic_load_explicit(&s->dirty, memory_order_relaxed) : 0;
     if (cmd->multi) {
         int stack[64];
         int *kidx = argc <= 64 ? stack : df_malloc(sizeof(int) * (size_t)argc);
@@ -341,6 +343,9 @@ void server_call_into(struct conn *c, const cmd_t *cmd, int argc, dfm_str_t *arg
     st->usec += now - t0; /* cycles (including the command's parsing); INFO converts */
     tl_cmd_clock = now;
     if (ctx.errors) st->failed++;
+    if (__builtin_expect(master_journaling(), 0) && (cmd->flags & CMD_WRITE) &&
+        (!s || atomic_load_explicit(&s->dirty, memory_order_relaxed) != dirty0))
+        master_journal_cmd(s ? s->id : 0, ctx.db, argc, argv);
     if (__builtin_expect(ctx.block != NULL, 0)) block_attach(c, ctx.block);
     if (s && s->block) block_process_ready(s);
 }
@@ -787,6 +792,7 @@ int server_main(int argc, char **argv) {
     replica_start_from_config();
     server_wait_signals(&set);
     workers_join();
+    master_shutdown();
     snapshot_wait_idle();
     lazyfree_stop();
     server_cleanup();

@@ -28,6 +28,7 @@
 #include "dump.h"
 #include "info.h"
 #include "log.h"
+#include "master.h"
 #include "server.h"
 #include "tx.h"
 #include "util.h"
@@ -85,6 +86,7 @@ typedef struct snap_job {
     char *path, *tmp;
     int64_t start_ms;
     uint64_t dirty_at_start;
+    void *replicas; /* a snapshot for a replica's full sync (master.c), not a save */
 } snap_job_t;
 
 /* Process-wide state: the running job and the results INFO and LASTSAVE show. */
@@ -224,6 +226,7 @@ static void snap_step(evutil_socket_t fd, short what, void *arg) {
 /* The cut, on shard s (its thread, every shard locked by the cut's transaction). */
 static void snap_begin_shard(snap_job_t *job, shard_t *s) {
     shard_snap_t *ss = &job->parts[s->id];
+    if (job->replicas) master_cut_shard(job->replicas, s->id);
     ss->job = job;
     ss->s = s;
     ss->buf_db = -1;
@@ -410,9 +413,23 @@ static void snap_job_free(snap_job_t *job) {
     free(job);
 }
 
+/* A replica's snapshot: tell master.c, keep the save statistics as they are. */
+static void snap_replica_done(snap_job_t *job, int rc) {
+    void *replicas = job->replicas;
+    atomic_store(&g_job, NULL);
+    snap_job_free(job);
+    atomic_fetch_add(&g_generation, 1);
+    atomic_store(&g_running, 0);
+    master_snapshot_done(replicas, rc == 0);
+}
+
 static void *snap_writer(void *arg) {
     snap_job_t *job = arg;
     int rc = snap_write_file(job);
+    if (job->replicas) {
+        snap_replica_done(job, rc);
+        return NULL;
+    }
     int64_t now = util_now_ms();
     atomic_store(&g_last_ok, rc == 0);
     atomic_store(&g_last_duration_s, (now - job->start_ms + 500) / 1000);
@@ -491,6 +508,20 @@ static int snap_job_create(conn_t *waiter) {
         return -2;
     }
     log_notice("Background saving started");
+    return 0;
+}
+
+int snapshot_start_for(void *replicas, const char *path) {
+    int rc = snap_job_create(NULL);
+    if (rc < 0) return rc;
+    snap_job_t *job = atomic_load(&g_job);
+    job->replicas = replicas;
+    free(job->path);
+    job->path = strdup(path);
+    dfm_str_t argv[1] = {{"snapshot-cut", 12}};
+    conn_t *c = conn_internal(tl_worker);
+    tx_run_multi(c, &snap_cut_cmd, 1, argv, NULL, 0);
+    if (!c->pending) conn_release(c);
     return 0;
 }
 

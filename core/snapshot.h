@@ -28,6 +28,9 @@ struct worker;
    already running. */
 int snapshot_start(struct conn *waiter);
 int snapshot_running(void);
+/* A snapshot into path for a replica's full sync (master.c: its cut starts the replica's
+   journal; master_snapshot_done when written). Worker thread. 0, or -1 while another runs. */
+int snapshot_start_for(void *replicas, const char *path);
 /* FLUSHALL: with save points set, Redis saves the emptied dataset at once (so a restart does
    not bring the keys back); we schedule a snapshot for worker 0's next cron tick. */
 void snapshot_after_flushall(void);

@@ -18,6 +18,7 @@
 #include "reply.h"
 #include "server.h"
 #include "util.h"
+#include "master.h"
 
 #define LOCK_BUCKETS 4096 /* a power of two */
 
@@ -80,6 +81,7 @@ typedef struct tx_cmd {
     int nk;
     int *kidx;
     int *kshard; /* the shard of each key (after kidx in the key pool) */
+    int jdb;     /* the db it ran in (the journal of a transaction, master.c) */
 } tx_cmd_t;
 
 typedef struct tx_part {
@@ -534,7 +536,9 @@ static void tx_run_single(tx_t *t, tx_cmd_t *tc, shard_t *s) {
     tx_ctx(t, &ctx, s, tc->cmd);
     ctx.argc = tc->argc;
     ctx.argv = tc->argv;
+    tc->jdb = ctx.db;
     uint64_t t0 = tl_cmd_clock;
+    uint64_t dirty0 = atomic_load_explicit(&s->dirty, memory_order_relaxed);
     if (tc->cmd->multi) {
         const dfm_multi_t *m = tc->cmd->multi;
         int kbuf[64];
@@ -551,6 +555,10 @@ static void tx_run_single(tx_t *t, tx_cmd_t *tc, shard_t *s) {
     }
     t->errors += ctx.errors;
     tx_count(tc->cmd, t0, ctx.errors);
+    /* plain batches journal here; locked transactions as a whole at their end */
+    if (__builtin_expect(master_journaling(), 0) && !t->locking && (tc->cmd->flags & CMD_WRITE) &&
+        atomic_load_explicit(&s->dirty, memory_order_relaxed) != dirty0)
+        master_journal_cmd(s->id, ctx.db, tc->argc, tc->argv);
     tx_after(t, &ctx, s);
 }
 
@@ -578,6 +586,7 @@ static void tx_run_phase(tx_t *t, tx_op_t *op, shard_t *s) {
     tx_ctx(t, &ctx, s, tc->cmd);
     ctx.argc = tc->argc;
     ctx.argv = tc->argv;
+    tc->jdb = ctx.db;
     int kbuf[64];
     int *keys = tc->nk < 64 ? kbuf : df_malloc(sizeof(int) * (size_t)(tc->nk + 1));
     int n = tx_shard_keys(tc, s->id, keys);
@@ -610,6 +619,7 @@ static void tx_run_origin(tx_t *t, tx_op_t *op) {
     ctx.tx = t;
     ctx.db = t->db;
     ctx.cmd = tc->cmd;
+    tc->jdb = t->db;
     uint64_t t0 = tl_cmd_clock;
     tc->cmd->handler(&ctx, tc->argc, tc->argv);
     t->db = t->c->db; /* SELECT inside MULTI */
@@ -727,11 +737,26 @@ static void tx_finish_handoff(tx_t *t) {
 
 static void tx_unlock_mine(tx_t *t);
 
+/* A locked transaction's writes, journaled while it still holds every lock (master.c). */
+static void tx_journal(tx_t *t) {
+    if (t->aborted || t->ncmds == 0) return;
+    master_txcmd_t stack[16], *cmds = t->ncmds <= 16 ? stack : malloc(sizeof *cmds * (size_t)t->ncmds);
+    int n = 0;
+    for (int i = 0; i < t->ncmds; i++) {
+        tx_cmd_t *tc = &t->cmds[i];
+        if (!(tc->cmd->flags & CMD_WRITE)) continue;
+        cmds[n++] = (master_txcmd_t){tc->argc, tc->argv, tc->jdb};
+    }
+    if (n) master_journal_tx(t->nparts ? t->parts[0].shard : 0, cmds, n, t->is_exec);
+    if (cmds != stack) free(cmds);
+}
+
 /* All ops done: release locks (inline for ours, by message for others), deliver. A handoff
    (finished on another thread than the client's) releases the locks of this thread; the
    client's thread releases its own on delivery. */
 static void tx_finish(tx_t *t) {
     int me = tl_worker->id;
+    if (__builtin_expect(master_journaling(), 0) && t->locking) tx_journal(t);
     if (t->handoff && t->origin != me) {
         tx_unlock_mine(t);
         tx_finish_handoff(t);

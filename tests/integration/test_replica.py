@@ -2,12 +2,13 @@
 --replicaof): full sync (diskless EOF-marked and length-prefixed), the command stream,
 READONLY, REPLICAOF NO ONE, re-sync after the master restarts. With DF_TEST_SERVER=redis the
 replica is redis-server too, which proves each expectation is Redis's."""
+import threading
 import time
 
 import pytest
 import redis
 
-from conftest import Server
+from conftest import SERVER_KIND, Server
 from test_snapshot import DBS, client, fill, state
 
 
@@ -147,3 +148,79 @@ def test_resync_after_the_master_restarts():
 def test_role_of_a_master(r):
     role = r.execute_command("ROLE")
     assert role[0] == "master" and int(role[1]) >= 0 and list(role[2]) == []
+
+
+# ------------------------------------------------------------------ our server as the master
+
+def drive(m):
+    """Writes of every kind the stream must carry, on a master with data."""
+    c = client(m)
+    c.set("int", 99)
+    c.incrby("int", 2)
+    c.lpush("lsmall", "new")
+    c.mset({"a{1}": 1, "b{2}": 2, "c{3}": 3})
+    c.delete("raw", "missing")
+    c.set("short", "v", px=200)
+    c.expire("emb", 1000)
+    c.zincrby("zsmall", 10, "a")
+    c.sadd("sint", 1000)
+    p = c.pipeline(transaction=True)
+    p.set("tx1", 1)
+    p.incr("tx1")
+    p.rpush("tx-list", "x")
+    p.execute()
+    c5 = client(m, 5)
+    c5.set("five", "5")
+    c5.flushdb()
+    c5.set("after-flush", "x")
+    blocker = client(m)
+    got = []
+    t = threading.Thread(target=lambda: got.append(blocker.blpop("queue", timeout=10)))
+    t.start()
+    time.sleep(0.2)
+    c.rpush("queue", "job1", "job2")
+    t.join()
+    assert got and got[0] == (b"queue", b"job1")
+    time.sleep(0.4)  # "short" expires: the master's DEL reaches the replica
+    c.get("short")
+
+
+@pytest.mark.parametrize("replica_kind", ["redis", "same"])
+def test_replicas_follow_our_master(replica_kind):
+    m = Server()
+    rep = None
+    try:
+        fill(m)
+        kind = "redis" if replica_kind == "redis" else SERVER_KIND
+        rep = Server(kind=kind, args=["--replicaof", f"127.0.0.1 {m.port}"])
+        wait_for(lambda: link_up(rep), "the link")
+        wait_for(lambda: state(rep) == state(m), "the full sync")
+        drive(m)
+        wait_for(lambda: state(rep) == state(m), "the stream")
+        assert client(rep).exists("short") == 0
+        roles = info(m)
+        assert roles["connected_slaves"] == 1
+        assert roles["slave0"]["state"] == "online"
+    finally:
+        if rep:
+            rep.stop()
+        m.stop()
+
+
+def test_our_master_survives_a_replica_going_away():
+    m = Server()
+    try:
+        client(m).set("k", 1)
+        rep = Server(kind="redis", args=["--replicaof", f"127.0.0.1 {m.port}"])
+        wait_for(lambda: link_up(rep), "the link")
+        rep.stop()
+        for i in range(200):
+            client(m).set(f"k{i}", i)  # writes after the replica left
+        wait_for(lambda: info(m)["connected_slaves"] == 0, "the replica to be dropped")
+        rep2 = Server(kind="redis", args=["--replicaof", f"127.0.0.1 {m.port}"])
+        try:
+            wait_for(lambda: state(rep2) == state(m), "a second replica's sync")
+        finally:
+            rep2.stop()
+    finally:
+        m.stop()
