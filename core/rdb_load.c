@@ -1,15 +1,19 @@
 /*
- * rdb_load.c: loading an RDB file (ours or Redis's, versions 1..11) at start-up.
+ * rdb_load.c: loading an RDB file (ours or Redis's, versions 1..11): at start-up and for a
+ * replica's full sync.
  *
- * Runs on the main thread before the workers start, so it may fill every shard's tables
- * directly. The file is mapped and walked with the same reader DUMP/RESTORE use; value
- * decoding is the types' (rdb_load_value). Keys whose expiry has passed are skipped, as a
- * Redis master does. A checksum mismatch, an unknown type or bad data stops the load: the
- * server then refuses to start rather than run with part of the data.
+ * A loader thread (not a worker) maps the file and walks it with the same reader DUMP and
+ * RESTORE use; value decoding is the types' (rdb_load_value). Keys whose expiry has passed
+ * are skipped, as a Redis master does. Entries are built on the loader thread and posted in
+ * batches to their shard's owner, which inserts them (at most 64 batches in flight). A
+ * checksum mismatch, an unknown type or bad data stops the load: the caller then stops the
+ * server (start-up) or drops the sync, rather than run with part of the data unnoticed.
  */
 #include "rdb_load.h"
 
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +29,7 @@
 #include "log.h"
 #include "snapshot.h"
 #include "util.h"
+#include "worker.h"
 
 typedef struct rdb_loader {
     dfm_rdb_t r;
@@ -169,13 +174,6 @@ static int load_checksum(rdb_loader_t *l) {
     return 0;
 }
 
-/* Start-up sink: straight into the key's shard (no worker runs yet). */
-static void load_direct(void *arg, int db, entry_t *e) {
-    (void)arg;
-    shard_t *s = &g_shards[db_shard_of(entry_key(e), e->klen)];
-    db_set_entry(s, db, e);
-}
-
 int rdb_load_path(const char *path, rdb_sink_fn sink, void *arg, uint64_t *loaded,
                   uint64_t *expired, char *err, size_t errcap) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -213,14 +211,55 @@ int rdb_load_path(const char *path, rdb_sink_fn sink, void *arg, uint64_t *loade
     return 1;
 }
 
-int rdb_load_file(const char *path, char *err, size_t errcap) {
-    uint64_t loaded = 0, expired = 0;
-    int64_t t0 = util_now_ms();
-    int rc = rdb_load_path(path, load_direct, NULL, &loaded, &expired, err, errcap);
-    if (rc <= 0) return rc;
-    snapshot_note_load(loaded, expired);
-    log_notice("DB loaded from disk: %.3f seconds (%llu keys, %llu expired keys skipped)",
-               (double)(util_now_ms() - t0) / 1000.0, (unsigned long long)loaded,
-               (unsigned long long)expired);
-    return 1;
+/* ---- loading into running shards: batches posted to each shard's owner ---- */
+
+#define LOAD_BATCH 256
+
+typedef struct load_batch {
+    int shard, n;
+    int db[LOAD_BATCH];
+    entry_t *e[LOAD_BATCH];
+} load_batch_t;
+
+static atomic_int load_pending;
+
+static void load_apply(void *arg) {
+    load_batch_t *b = arg;
+    for (int i = 0; i < b->n; i++) db_set_entry(&g_shards[b->shard], b->db[i], b->e[i]);
+    free(b);
+    atomic_fetch_sub(&load_pending, 1);
+}
+
+static void load_post(load_batch_t **slot) {
+    load_batch_t *b = *slot;
+    *slot = NULL;
+    if (!b) return;
+    atomic_fetch_add(&load_pending, 1);
+    worker_post(g_shards[b->shard].owner, load_apply, b);
+}
+
+/* rdb_sink_fn: batch per shard; a full batch goes to its owner. */
+static void load_to_owner(void *arg, int db, entry_t *e) {
+    load_batch_t **batches = arg;
+    int sid = db_shard_of(entry_key(e), e->klen);
+    if (!batches[sid]) {
+        batches[sid] = malloc(sizeof **batches);
+        batches[sid]->shard = sid;
+        batches[sid]->n = 0;
+    }
+    load_batch_t *b = batches[sid];
+    b->db[b->n] = db;
+    b->e[b->n++] = e;
+    if (b->n == LOAD_BATCH) load_post(&batches[sid]);
+    while (atomic_load(&load_pending) > 64) usleep(200); /* bounded memory in flight */
+}
+
+int rdb_load_into_shards(const char *path, uint64_t *loaded, uint64_t *expired, char *err,
+                         size_t errcap) {
+    load_batch_t **batches = calloc((size_t)g_nshards, sizeof *batches);
+    int rc = rdb_load_path(path, load_to_owner, batches, loaded, expired, err, errcap);
+    for (int i = 0; i < g_nshards; i++) load_post(&batches[i]);
+    free(batches);
+    while (atomic_load(&load_pending) > 0) usleep(500);
+    return rc;
 }

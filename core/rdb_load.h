@@ -16,7 +16,9 @@ typedef void (*rdb_sink_fn)(void *arg, int db, struct entry *e);
 int rdb_load_path(const char *path, rdb_sink_fn sink, void *arg, uint64_t *loaded,
                   uint64_t *expired, char *err, size_t errcap);
 
-/* 1 loaded, 0 no such file, -1 error (message in err). */
-int rdb_load_file(const char *path, char *err, size_t errcap);
+/* The same with the workers running (a non-worker thread): keys go to each shard's owner in
+   batches; returns once all are inserted. The caller decides about LOADING. */
+int rdb_load_into_shards(const char *path, uint64_t *loaded, uint64_t *expired, char *err,
+                         size_t errcap);
 
 #endif

@@ -38,7 +38,6 @@ enum { REPL_NONE, REPL_CONNECT, REPL_CONNECTING, REPL_TRANSFER, REPL_CONNECTED }
 static const char *const repl_state_names[] = {"none", "connect", "connecting", "sync", "connected"};
 
 #define REPL_TIMEOUT_S 60
-#define REPL_BATCH 256
 
 typedef struct repl {
     pthread_mutex_t mu;
@@ -49,7 +48,6 @@ typedef struct repl {
     int sync_fd;            /* under mu; the thread's socket before the hand-over, or -1 */
     atomic_uint gen;
     atomic_int state;
-    atomic_int loading;
     atomic_int threads;
     _Atomic int64_t offset;
     _Atomic int64_t last_io_ms;
@@ -62,7 +60,7 @@ const char *const replica_readonly_error = "READONLY You can't write against a r
 const char *const replica_loading_error = "LOADING Redis is loading the dataset in memory";
 
 int replica_active(void) { return atomic_load_explicit(&g_repl.state, memory_order_relaxed) != REPL_NONE; }
-int replica_loading(void) { return atomic_load_explicit(&g_repl.loading, memory_order_relaxed); }
+int replica_loading(void) { return atomic_load_explicit(&g_server.loading, memory_order_relaxed) != 0; }
 
 void replica_stream_read(size_t n) {
     atomic_fetch_add(&g_repl.offset, (int64_t)n);
@@ -244,69 +242,25 @@ static int repl_receive(rd_t *r, const char *path) {
 }
 
 /* ------------------------------------------------------------------------------------ */
-/* Loading: the owners empty their shards, then insert batches                            */
+/* Loading: the owners empty their shards, then insert the file's keys                    */
 
-static atomic_int repl_pending;
+static atomic_int repl_flushing;
 
 static void repl_flush_worker(void *arg) {
     (void)arg;
     for (int i = 0; i < g_nshards; i++)
         if (g_shards[i].owner == tl_worker->id) db_flush(&g_shards[i], -1);
-    atomic_fetch_sub(&repl_pending, 1);
-}
-
-typedef struct repl_batch {
-    int shard, n;
-    int db[REPL_BATCH];
-    entry_t *e[REPL_BATCH];
-} repl_batch_t;
-
-static void repl_apply_batch(void *arg) {
-    repl_batch_t *b = arg;
-    for (int i = 0; i < b->n; i++) db_set_entry(&g_shards[b->shard], b->db[i], b->e[i]);
-    free(b);
-    atomic_fetch_sub(&repl_pending, 1);
-}
-
-static void repl_post_batch(repl_batch_t **slot) {
-    repl_batch_t *b = *slot;
-    *slot = NULL;
-    if (!b) return;
-    atomic_fetch_add(&repl_pending, 1);
-    worker_post(g_shards[b->shard].owner, repl_apply_batch, b);
-}
-
-/* rdb_sink_fn: batch per shard. */
-static void repl_sink(void *arg, int db, entry_t *e) {
-    repl_batch_t **batches = arg;
-    int sid = db_shard_of(entry_key(e), e->klen);
-    if (!batches[sid]) {
-        batches[sid] = malloc(sizeof **batches);
-        batches[sid]->shard = sid;
-        batches[sid]->n = 0;
-    }
-    repl_batch_t *b = batches[sid];
-    b->db[b->n] = db;
-    b->e[b->n++] = e;
-    if (b->n == REPL_BATCH) repl_post_batch(&batches[sid]);
-}
-
-static void repl_wait_pending(void) {
-    while (atomic_load(&repl_pending) > 0) usleep(500);
+    atomic_fetch_sub(&repl_flushing, 1);
 }
 
 /* Replace the keyspace with the file's keys. */
 static int repl_load(const char *path) {
-    atomic_store(&repl_pending, g_nworkers);
+    atomic_store(&repl_flushing, g_nworkers);
     for (int w = 0; w < g_nworkers; w++) worker_post(w, repl_flush_worker, NULL);
-    repl_wait_pending();
-    repl_batch_t **batches = calloc((size_t)g_nshards, sizeof *batches);
+    while (atomic_load(&repl_flushing) > 0) usleep(500);
     char err[256];
     uint64_t loaded = 0, expired = 0;
-    int rc = rdb_load_path(path, repl_sink, batches, &loaded, &expired, err, sizeof err);
-    for (int i = 0; i < g_nshards; i++) repl_post_batch(&batches[i]);
-    free(batches);
-    repl_wait_pending();
+    int rc = rdb_load_into_shards(path, &loaded, &expired, err, sizeof err);
     if (rc < 0) log_warning("Replication: %s", err);
     else log_notice("MASTER <-> REPLICA sync: Finished with success (%llu keys)", (unsigned long long)loaded);
     return rc < 0 ? -1 : 0;
@@ -415,9 +369,9 @@ static int repl_sync(unsigned gen, const char *host, int port) {
         rc = repl_receive(r, tmp);
     }
     if (rc == 0 && repl_current(gen)) {
-        atomic_store(&g_repl.loading, 1);
+        atomic_fetch_add(&g_server.loading, 1);
         rc = repl_load(tmp);
-        atomic_store(&g_repl.loading, 0);
+        atomic_fetch_sub(&g_server.loading, 1);
     }
     unlink(tmp);
     free(tmp);

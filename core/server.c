@@ -65,6 +65,10 @@ typedef struct listen_addr {
 static const dfm_request_protocol_t *server_rprotos[SERVER_MAX_RPROTOS];
 static int server_nrprotos;
 
+
+static pthread_t server_loader; /* the start-up load (server_start_load) */
+static int server_loader_started;
+
 /* ------------------------------------------------------------------------------------ */
 /* Commands                                                                               */
 
@@ -201,15 +205,12 @@ static int server_pubsub_allowed(const cmd_t *cmd) {
     return 0;
 }
 
-/* While following a master: LOADING during a full sync, READONLY for clients' writes (the
-   master's own stream passes). 1 when the command was refused (replied). */
+/* While following a master: READONLY for clients' writes (the master's own stream passes).
+   1 when the command was refused (replied). */
 static int server_replica_refuses(struct conn *c, const cmd_t *cmd) {
     if (c->flags & CONN_MASTER) return 0;
     const char *err = NULL;
-    if (replica_loading() && !(cmd->flags & CMD_LOADING))
-        err = replica_loading_error;
-    else if ((cmd->flags & CMD_WRITE) && g_config.replica_read_only)
-        err = replica_readonly_error;
+    if ((cmd->flags & CMD_WRITE) && g_config.replica_read_only) err = replica_readonly_error;
     if (!err) return 0;
     cmd->stats[c->w->id].rejected++;
     server_reject_cmd(c, cmd, err);
@@ -274,6 +275,12 @@ const cmd_t *server_prepare(struct conn *c, int argc, dfm_str_t *argv) {
     const acl_user_t *u = acl_current(c->user); /* one load and one test for +@all ~* &* */
     if (__builtin_expect(!u || !(u->flags & ACL_U_FAST), 0) && server_acl_refuses(c, cmd, argc, argv))
         return NULL;
+    if (__builtin_expect(atomic_load_explicit(&g_server.loading, memory_order_relaxed), 0) &&
+        !(cmd->flags & CMD_LOADING) && !(c->flags & CONN_MASTER)) {
+        cmd->stats[c->w->id].rejected++;
+        server_reject_cmd(c, cmd, replica_loading_error);
+        return NULL;
+    }
     if (__builtin_expect(replica_active(), 0) && server_replica_refuses(c, cmd)) return NULL;
     if (g_config.maxmemory > 0 && !(c->flags & CONN_MASTER) &&
         evict_before_command(c->w->id, cmd) < 0) {
@@ -709,11 +716,16 @@ static void server_signals(sigset_t *set) {
    save points are configured (and not SHUTDOWN NOSAVE), as Redis does. */
 static void server_final_save(void) {
     replica_shutdown();
+    if (server_loader_started) { /* a load in progress finishes first (its keys are posted) */
+        pthread_join(server_loader, NULL);
+        server_loader_started = 0;
+    }
     worker_broadcast(server_worker_quiesce, NULL);
     while (atomic_load(&g_server.quiesced) < g_nworkers) usleep(1000);
     snapshot_wait_idle();
     int mode = atomic_load(&g_server.shutdown_save);
-    int want = mode == 1 || (mode < 0 && g_config.save && g_config.save[0]);
+    int want = (mode == 1 || (mode < 0 && g_config.save && g_config.save[0])) &&
+               !atomic_load(&g_server.skip_final_save);
     if (!want) return;
     log_notice("Saving the final RDB snapshot before exiting.");
     if (snapshot_save_and_wait() < 0) log_warning("Error trying to save the DB, exiting anyway.");
@@ -759,17 +771,48 @@ static void server_free_all(void) {
     modules_unload_all();
 }
 
-/* The snapshot in dir/dbfilename, if there is one (before the workers start). */
-static int server_load_snapshot(void) {
-    char err[256];
-    char *path = snapshot_path();
-    int rc = rdb_load_file(path, err, sizeof err);
-    free(path);
+/* Loading dir/dbfilename at start-up: the listeners are open, clients get LOADING until
+   the last key is in (as Redis answers while it loads). A bad file stops the server with
+   exit code 1 and never lets the final save overwrite it. */
+static void *server_load_thread(void *arg) {
+    char *path = arg, err[256];
+    uint64_t loaded = 0, expired = 0;
+    int64_t t0 = util_now_ms();
+    int rc = rdb_load_into_shards(path, &loaded, &expired, err, sizeof err);
     if (rc < 0) {
+        atomic_store(&g_server.skip_final_save, 1);
         log_error("%s", err);
         fprintf(stderr, "dragonfly: %s\n", err);
+        server_request_shutdown(1);
+    } else {
+        snapshot_note_load(loaded, expired);
+        log_notice("DB loaded from disk: %.3f seconds (%llu keys, %llu expired keys skipped)",
+                   (double)(util_now_ms() - t0) / 1000.0, (unsigned long long)loaded,
+                   (unsigned long long)expired);
     }
-    return rc < 0 ? -1 : 0;
+    free(path);
+    atomic_fetch_sub(&g_server.loading, 1);
+    return NULL;
+}
+
+/* Before the workers start: 1 if there is a file to load (LOADING is on from now). */
+static int server_want_load(void) {
+    char *path = snapshot_path();
+    int exists = access(path, F_OK) == 0;
+    free(path);
+    if (exists) atomic_store(&g_server.loading, 1);
+    return exists;
+}
+
+static void server_start_load(void) {
+    char *path = snapshot_path();
+    if (pthread_create(&server_loader, NULL, server_load_thread, path) == 0) {
+        server_loader_started = 1;
+        return;
+    }
+    free(path);
+    atomic_store(&g_server.skip_final_save, 1);
+    server_request_shutdown(1);
 }
 
 int server_main(int argc, char **argv) {
@@ -782,13 +825,14 @@ int server_main(int argc, char **argv) {
     if (server_setup_modules(argv[0]) < 0) return 1;
     db_init_shards((int)g_config.num_shards, (int)g_config.threads, (int)g_config.dbnum);
     for (int i = 0; i < g_nshards; i++) tx_shard_init(&g_shards[i]);
-    if (server_load_snapshot() < 0) return 1;
+    int load = server_want_load();
     if (lazyfree_start() < 0 || workers_create((int)g_config.threads) < 0) return 1;
     if (server_listen() < 0 || metrics_start() < 0) return 1;
     server_write_pidfile();
     server_banner();
     if (workers_start() < 0) return 1;
     log_notice("Ready to accept connections");
+    if (load) server_start_load();
     replica_start_from_config();
     server_wait_signals(&set);
     workers_join();

@@ -30,6 +30,8 @@ typedef struct server_state {
     int tcp_port;
     atomic_int shutdown_save; /* SHUTDOWN's choice: -1 the save config decides, 0 NOSAVE, 1 SAVE */
     atomic_int quiesced;      /* workers that closed their listeners and clients */
+    atomic_int loading;       /* a dump (start-up) or a full sync (replica) is being loaded */
+    atomic_int skip_final_save; /* the start-up load failed: never overwrite the file */
 } server_state_t;
 
 extern server_state_t g_server;

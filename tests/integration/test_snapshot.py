@@ -12,7 +12,7 @@ import time
 import pytest
 import redis
 
-from conftest import SERVER_KIND, Server
+from conftest import SERVER_KIND, Server, dragonfly_bin, free_port
 
 DBS = (0, 5)
 
@@ -426,3 +426,40 @@ def test_flushall_with_save_points_saves_the_empty_dataset(tmpdir_path):
         s.proc.wait()
     with served(tmpdir_path) as s:
         assert s.client().dbsize() == 0
+
+
+def test_start_up_load_answers_loading_then_serves(tmpdir_path):
+    """While a big dump loads, commands get LOADING (PING too, as in Redis) and never a
+    partial answer; afterwards every key is there."""
+    with served(tmpdir_path) as s:
+        populate(client(s), 300000, "k")
+        assert client(s).save()
+    port = free_port()
+    if SERVER_KIND == "redis":
+        cmd = ["/usr/bin/redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+               "--dir", tmpdir_path]
+    else:
+        cmd = [dragonfly_bin(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+               "--dir", tmpdir_path, "--loglevel", "warning"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        seen_value = False
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                c = redis.Redis(host="127.0.0.1", port=port, socket_timeout=5)
+                v = c.get("k:299999")
+                assert v == b"value:299999"  # never a missing key while loading
+                seen_value = True
+                break
+            except redis.exceptions.BusyLoadingError:
+                time.sleep(0.01)
+            except redis.exceptions.ConnectionError:
+                time.sleep(0.01)
+        assert seen_value
+        c = redis.Redis(host="127.0.0.1", port=port)
+        assert c.dbsize() == 300000
+        assert c.info("persistence")["loading"] == 0
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
