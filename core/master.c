@@ -153,6 +153,63 @@ void master_journal_cmd(int shard, int db, int argc, const dfm_str_t *argv) {
     rbuf_free(&b);
 }
 
+/* SPOP's reply (a bulk, or an array / RESP3 set of bulks) as SREM key members. 0 if it
+   popped nothing or the reply is not one of those. */
+static int spop_as_srem(rbuf_t *b, const dfm_str_t *key, const char *r, size_t n) {
+    const char *end = r + n, *p = r;
+    long count = 1;
+    if (n && (*p == '*' || *p == '~')) {
+        count = strtol(p + 1, NULL, 10);
+        p = memchr(p, '\n', (size_t)(end - p));
+        if (!p) return 0;
+        p++;
+    }
+    if (count <= 0 || count > 1 << 20) return 0;
+    dfm_str_t *argv = malloc(sizeof *argv * (size_t)(count + 2));
+    argv[0] = (dfm_str_t){"SREM", 4};
+    argv[1] = *key;
+    int argc = 2;
+    for (long i = 0; i < count && p < end && *p == '$'; i++) {
+        long len = strtol(p + 1, NULL, 10);
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (len < 0 || !nl || nl + 1 + len > end) break;
+        argv[argc++] = (dfm_str_t){nl + 1, (size_t)len};
+        p = nl + 1 + len + 2;
+    }
+    if (argc > 2) put_cmd(b, argc, argv);
+    free(argv);
+    return argc > 2;
+}
+
+/* Commands whose effect depends on the clock or chance, as Redis rewrites them: SPOP as
+   SREM of what it popped; a relative TTL pinned to the absolute time it gave the key. */
+void master_journal_write(struct shard *s, int db, int argc, const dfm_str_t *argv,
+                          const char *reply, size_t rlen) {
+    if (!master_journaling()) return;
+    const dfm_str_t *name = &argv[0];
+    rbuf_t b = {0};
+    if (util_eq_nocase(name->ptr, name->len, "spop") && argc >= 2) {
+        if (spop_as_srem(&b, &argv[1], reply, rlen)) journal_push(s->id, db, db, &b);
+        rbuf_free(&b);
+        return;
+    }
+    put_cmd(&b, argc, argv);
+    static const char *const ttl_cmds[] = {"expire", "pexpire", "setex", "psetex", "set",
+                                           "getex", "restore", NULL};
+    int ttl = 0;
+    for (int i = 0; ttl_cmds[i] && argc >= 2; i++) ttl |= util_eq_nocase(name->ptr, name->len, ttl_cmds[i]);
+    table_slot_t *slot = ttl ? db_find_raw(s, db, argv[1].ptr, argv[1].len) : NULL;
+    int64_t at = slot ? entry_expire(slot_entry(*slot)) : -1;
+    if (at >= 0) {
+        char num[24];
+        int n = snprintf(num, sizeof num, "%lld", (long long)at);
+        dfm_str_t pin[3] = {{"PEXPIREAT", 9}, argv[1], {num, (size_t)n}};
+        put_cmd(&b, 3, pin);
+    }
+    journal_push(s->id, db, db, &b);
+    rbuf_free(&b);
+}
+
 void master_journal_del(int shard, int db, const char *key, size_t len) {
     if (!master_journaling()) return;
     dfm_str_t argv[2] = {{"DEL", 3}, {key, len}};

@@ -35,6 +35,10 @@ void master_journal_cmd(int shard, int db, int argc, const dfm_str_t *argv);
 static inline int master_journaling(void) {
     return atomic_load_explicit(&g_master_nreplicas, memory_order_relaxed) != 0;
 }
+/* A single-shard write that ran on s (its thread) with this reply: journaled as Redis
+   propagates it (SPOP as SREM, relative TTLs pinned with PEXPIREAT). */
+void master_journal_write(struct shard *s, int db, int argc, const dfm_str_t *argv,
+                          const char *reply, size_t rlen);
 /* A key removed by expiry or eviction: DEL key. */
 void master_journal_del(int shard, int db, const char *key, size_t len);
 /* A transaction's write commands as one record (wrapped in MULTI/EXEC when exec); shard:

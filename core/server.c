@@ -331,6 +331,7 @@ void server_call_into(struct conn *c, const cmd_t *cmd, int argc, dfm_str_t *arg
     ctx.argv = argv;
     uint64_t t0 = tl_cmd_clock; /* the previous command's end: one clock read per command */
     uint64_t dirty0 = s ? atomic_load_explicit(&s->dirty, memory_order_relaxed) : 0;
+    size_t out0 = ctx.out->len;
     if (cmd->multi) {
         int stack[64];
         int *kidx = argc <= 64 ? stack : df_malloc(sizeof(int) * (size_t)argc);
@@ -351,8 +352,13 @@ void server_call_into(struct conn *c, const cmd_t *cmd, int argc, dfm_str_t *arg
     tl_cmd_clock = now;
     if (ctx.errors) st->failed++;
     if (__builtin_expect(master_journaling(), 0) && (cmd->flags & CMD_WRITE) &&
-        (!s || atomic_load_explicit(&s->dirty, memory_order_relaxed) != dirty0))
-        master_journal_cmd(s ? s->id : 0, ctx.db, argc, argv);
+        (!s || atomic_load_explicit(&s->dirty, memory_order_relaxed) != dirty0)) {
+        if (s)
+            master_journal_write(s, ctx.db, argc, argv, ctx.out->data + out0,
+                                 ctx.out->len >= out0 ? ctx.out->len - out0 : 0);
+        else
+            master_journal_cmd(0, ctx.db, argc, argv);
+    }
     if (__builtin_expect(ctx.block != NULL, 0)) block_attach(c, ctx.block);
     if (s && s->block) block_process_ready(s);
 }

@@ -164,6 +164,10 @@ def drive(m):
     c.expire("emb", 1000)
     c.zincrby("zsmall", 10, "a")
     c.sadd("sint", 1000)
+    c.sadd("pop", *range(40))
+    c.spop("pop", 5)  # random: replicas must remove the same members
+    c.spop("pop")
+    c.setex("ttl-rel", 1000, "v")  # relative: replicas must end at the same deadline
     p = c.pipeline(transaction=True)
     p.set("tx1", 1)
     p.incr("tx1")
@@ -198,6 +202,7 @@ def test_replicas_follow_our_master(replica_kind):
         drive(m)
         wait_for(lambda: state(rep) == state(m), "the stream")
         assert client(rep).exists("short") == 0
+        assert abs(client(rep).pttl("ttl-rel") - client(m).pttl("ttl-rel")) < 100
         roles = info(m)
         assert roles["connected_slaves"] == 1
         assert roles["slave0"]["state"] == "online"
