@@ -597,24 +597,6 @@ static const dfm_multi_t swapdb_multi = {1, swapdb_phase, swapdb_reply};
 /* ------------------------------------------------------------------------------------ */
 /* WAIT numreplicas timeout: no replicas yet, so none acknowledged                        */
 
-static void wait_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
-    (void)argc;
-    long long n, timeout;
-    if (util_str2ll(argv[1].ptr, argv[1].len, &n) < 0) {
-        reply_error(ctx, KEYS_NOTINT);
-        return;
-    }
-    if (util_str2ll(argv[2].ptr, argv[2].len, &timeout) < 0) {
-        reply_error(ctx, "ERR timeout is not an integer or out of range");
-        return;
-    }
-    if (timeout < 0) {
-        reply_error(ctx, "ERR timeout is negative");
-        return;
-    }
-    reply_int(ctx, 0);
-}
-
 /* ------------------------------------------------------------------------------------ */
 
 #define KEYS_ALL1 .first_key = 1, .last_key = -1, .key_step = 1
@@ -693,11 +675,6 @@ static const dfm_command_t keys_cmds[] = {
      .acl_categories = "@keyspace @write @fast @dangerous", .summary = "Swaps two Redis databases.",
      .since = "4.0.0", .group = "server", .complexity = "O(N)", .args_doc = "index1 index2",
      .multi = &swapdb_multi},
-    {.name = "wait", .arity = 3, .flags = "noscript", .acl_categories = "@slow @connection",
-     .summary = "Blocks until the asynchronous replication of all preceding write commands sent "
-                "by the connection is completed.",
-     .since = "3.0.0", .group = "generic", .complexity = "O(1)",
-     .args_doc = "numreplicas timeout", .handler = wait_cmd},
 };
 
 void cmd_keys_register(void) { cmdtab_register(keys_cmds, CMDTAB_COUNT(keys_cmds)); }

@@ -10,6 +10,7 @@
 #include "master.h"
 
 #include <errno.h>
+#include <event2/event.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -27,6 +28,7 @@
 #include "db.h"
 #include "info.h"
 #include "log.h"
+#include "replica.h"
 #include "server.h"
 #include "snapshot.h"
 #include "util.h"
@@ -57,7 +59,12 @@ typedef struct rep {
     atomic_size_t queued;
     atomic_uchar *cut; /* [g_nshards]: this shard's journal feeds us */
     atomic_int snap_ok; /* 0 pending, 1 written, -1 failed */
-    _Atomic long long offset;
+    _Atomic long long offset;   /* stream bytes written (after the snapshot) */
+    _Atomic long long enq_total; /* journal bytes queued, ever */
+    _Atomic long long done_total; /* journal bytes written, ever */
+    _Atomic long long ack;       /* the replica's last REPLCONF ACK (its offset space) */
+    long long base;              /* the FULLRESYNC offset: ack = base + stream bytes it has */
+    atomic_int want_ack;         /* a WAIT asks: send REPLCONF GETACK */
     int port;
     char addr[64];
     char path[512];
@@ -79,6 +86,7 @@ static void rep_push(rep_t *r, jrec_t *rec) {
     jrec_t *prev = atomic_exchange_explicit(&r->tail, rec, memory_order_acq_rel);
     atomic_store_explicit(&prev->next, rec, memory_order_release);
     atomic_fetch_add(&r->queued, rec->len);
+    atomic_fetch_add(&r->enq_total, (long long)rec->len);
     if (atomic_load(&r->sleeping)) {
         uint64_t one = 1;
         ssize_t w = write(r->efd, &one, sizeof one);
@@ -255,6 +263,18 @@ static int rep_write(rep_t *r, const void *p, size_t n) {
     return 0;
 }
 
+/* The offsets of "REPLCONF ACK <n>" commands in what the replica sent (an ack cut in two by
+   the socket is lost; the replica sends another within a second). */
+static void rep_parse_acks(rep_t *r, char *buf, size_t n) {
+    buf[n] = '\0';
+    for (char *p = buf; (p = strstr(p, "ACK\r\n$")) != NULL; p += 6) {
+        char *nl = strstr(p + 6, "\r\n");
+        if (!nl) break;
+        long long v = strtoll(nl + 2, NULL, 10);
+        if (v > atomic_load(&r->ack)) atomic_store(&r->ack, v);
+    }
+}
+
 /* Wait up to ms for the doorbell or input (acks, read and dropped); -1 if the socket closed. */
 static int rep_wait(rep_t *r, int ms) {
     struct pollfd p[2] = {{r->efd, POLLIN, 0}, {r->fd, POLLIN, 0}};
@@ -267,8 +287,9 @@ static int rep_wait(rep_t *r, int ms) {
         (void)rd;
     }
     if (n > 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-        ssize_t rd = recv(r->fd, buf, sizeof buf, MSG_DONTWAIT);
+        ssize_t rd = recv(r->fd, buf, sizeof buf - 1, MSG_DONTWAIT);
         if (rd == 0 || (rd < 0 && errno != EAGAIN && errno != EINTR)) return -1;
+        if (rd > 0) rep_parse_acks(r, buf, (size_t)rd);
     }
     return 0;
 }
@@ -313,6 +334,9 @@ static void rep_stream(rep_t *r) {
         jrec_t *rec = rep_pop(r);
         if (!rec) {
             if (atomic_load(&r->queued) > MASTER_LAG_LIMIT) break;
+            if (atomic_exchange(&r->want_ack, 0) &&
+                rep_write(r, "*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n", 37) < 0)
+                break;
             if (util_now_ms() - last >= MASTER_PING_MS) {
                 if (rep_write(r, "*1\r\n$4\r\nPING\r\n", 14) < 0) break;
                 last = util_now_ms();
@@ -329,6 +353,7 @@ static void rep_stream(rep_t *r) {
             rbuf_free(&b);
         }
         if (rc == 0) rc = rep_write(r, rec->data, rec->len);
+        if (rc == 0) atomic_fetch_add(&r->done_total, (long long)rec->len);
         db = rec->db_after;
         free(rec);
         last = util_now_ms();
@@ -414,9 +439,9 @@ static void sync_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     }
     char line[128];
     int n = 0;
+    r->base = atomic_load(&g_offset);
     if (argc == 3)
-        n = snprintf(line, sizeof line, "+FULLRESYNC %s %lld\r\n", info_run_replid(),
-                     (long long)atomic_load(&g_offset));
+        n = snprintf(line, sizeof line, "+FULLRESYNC %s %lld\r\n", info_run_replid(), r->base);
     int flags = fcntl(fd, F_GETFL);
     fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
     struct timeval tv = {60, 0};
@@ -436,6 +461,111 @@ static void sync_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
         close(fd);
     }
     pthread_attr_destroy(&attr);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* WAIT numreplicas timeout                                                               */
+
+/* A client in WAIT: per replica slot, the journal bytes it must have written (queued when
+   WAIT came) and then the offset its ack must reach (the stream position once they were
+   written; -1 until then). Lives on the client's thread. */
+typedef struct waiter {
+    conn_t *c;
+    int need;
+    int64_t deadline_ms; /* 0: none */
+    struct event *ev;
+    rep_t *rep[MASTER_MAX_REPLICAS];
+    long long target[MASTER_MAX_REPLICAS], need_ack[MASTER_MAX_REPLICAS];
+} waiter_t;
+
+/* Replicas that have acknowledged everything queued before the WAIT. */
+static int wait_count(waiter_t *w) {
+    int n = 0;
+    for (int i = 0; i < MASTER_MAX_REPLICAS; i++) {
+        rep_t *r = w->rep[i];
+        if (!r || atomic_load(&r->state) != REP_ONLINE) continue;
+        if (w->need_ack[i] < 0 && atomic_load(&r->done_total) >= w->target[i])
+            w->need_ack[i] = r->base + atomic_load(&r->offset);
+        if (w->need_ack[i] >= 0 && atomic_load(&r->ack) >= w->need_ack[i]) n++;
+    }
+    return n;
+}
+
+static void wait_ask_acks(waiter_t *w) {
+    for (int i = 0; i < MASTER_MAX_REPLICAS; i++) {
+        rep_t *r = w->rep[i];
+        if (!r || atomic_load(&r->state) != REP_ONLINE) continue;
+        atomic_store(&r->want_ack, 1);
+        uint64_t one = 1;
+        ssize_t x = write(r->efd, &one, sizeof one);
+        (void)x;
+    }
+}
+
+static void wait_tick(evutil_socket_t fd, short what, void *arg) {
+    (void)fd, (void)what;
+    waiter_t *w = arg;
+    conn_t *c = w->c;
+    int n = wait_count(w);
+    int done = n >= w->need || (w->deadline_ms && util_now_ms() >= w->deadline_ms) ||
+               (c->flags & CONN_CLOSING);
+    if (!done) {
+        struct timeval tv = {0, 10000};
+        evtimer_add(w->ev, &tv);
+        return;
+    }
+    if (!(c->flags & CONN_CLOSING)) {
+        char line[32];
+        int len = snprintf(line, sizeof line, ":%d\r\n", n);
+        rbuf_append(&c->obuf, line, (size_t)len);
+    }
+    event_free(w->ev);
+    free(w);
+    c->pending--;
+    conn_resume(c);
+}
+
+static void wait_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
+    (void)argc;
+    long long need, timeout;
+    if (util_str2ll(argv[1].ptr, argv[1].len, &need) < 0) {
+        reply_error(ctx, "ERR value is not an integer or out of range");
+        return;
+    }
+    if (util_str2ll(argv[2].ptr, argv[2].len, &timeout) < 0) {
+        reply_error(ctx, "ERR timeout is not an integer or out of range");
+        return;
+    }
+    if (timeout < 0) {
+        reply_error(ctx, "ERR timeout is negative");
+        return;
+    }
+    if (replica_active()) {
+        reply_error(ctx, "ERR WAIT cannot be used with replica instances. Please also note that since "
+                         "Redis 4.0 if a replica is configured to be writable (which is not the "
+                         "default) writes to replicas are just local and are not propagated.");
+        return;
+    }
+    waiter_t *w = calloc(1, sizeof *w);
+    w->need = need > MASTER_MAX_REPLICAS ? MASTER_MAX_REPLICAS + 1 : (int)need;
+    for (int i = 0; i < MASTER_MAX_REPLICAS; i++) {
+        w->rep[i] = atomic_load(&g_reps[i]);
+        w->target[i] = w->rep[i] ? atomic_load(&w->rep[i]->enq_total) : 0;
+        w->need_ack[i] = -1;
+    }
+    int n = wait_count(w);
+    if (n >= w->need || ctx->tx || !ctx->conn) { /* inside MULTI: at once, as Redis */
+        free(w);
+        reply_int(ctx, n);
+        return;
+    }
+    wait_ask_acks(w);
+    w->c = ctx->conn;
+    w->deadline_ms = timeout ? util_now_ms() + timeout : 0;
+    w->ev = evtimer_new(ctx->conn->w->base, wait_tick, w);
+    struct timeval tv = {0, 1000};
+    evtimer_add(w->ev, &tv);
+    ctx->conn->pending++;
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -483,6 +613,11 @@ void master_shutdown(void) {
 }
 
 static const dfm_command_t master_cmds[] = {
+    {.name = "wait", .arity = 3, .flags = "noscript", .acl_categories = "@slow @connection",
+     .summary = "Blocks until the asynchronous replication of all preceding write commands sent "
+                "by the connection is completed.",
+     .since = "3.0.0", .group = "generic", .complexity = "O(1)", .args_doc = "numreplicas timeout",
+     .handler = wait_cmd},
     {.name = "sync", .arity = 1, .flags = "admin noscript no_multi", .acl_categories = "@admin @slow @dangerous",
      .summary = "An internal command used in replication.", .since = "1.0.0", .group = "server",
      .complexity = "O(N)", .handler = sync_cmd},

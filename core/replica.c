@@ -276,9 +276,12 @@ typedef struct repl_adopt {
     char pre[];
 } repl_adopt_t;
 
+/* REPLCONF ACK with the offset of what the link has applied: bytes read minus those still
+   unparsed in its buffer (a WAIT on the master counts on it). Link's thread. */
 static void repl_send_ack(conn_t *c) {
     char num[24], buf[96];
-    snprintf(num, sizeof num, "%lld", (long long)atomic_load(&g_repl.offset));
+    long long off = (long long)atomic_load(&g_repl.offset) - (long long)(c->ilen - c->ipos);
+    snprintf(num, sizeof num, "%lld", off);
     int n = snprintf(buf, sizeof buf, "*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$%zu\r\n%s\r\n", strlen(num), num);
     ssize_t w = write(c->fd, buf, (size_t)n);
     (void)w; /* a full socket drops one ack; the next second sends another */
@@ -336,7 +339,8 @@ void replica_cron(worker_t *w) {
     pthread_mutex_lock(&g_repl.mu);
     conn_t *c = g_repl.link;
     pthread_mutex_unlock(&g_repl.mu);
-    if (c && c->w == w && !(c->flags & CONN_CLOSING)) repl_send_ack(c);
+    /* not while a command of the stream is away on another shard: it is not applied yet */
+    if (c && c->w == w && !(c->flags & CONN_CLOSING) && !c->pending) repl_send_ack(c);
 }
 
 /* ------------------------------------------------------------------------------------ */

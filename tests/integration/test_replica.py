@@ -229,3 +229,28 @@ def test_our_master_survives_a_replica_going_away():
             rep2.stop()
     finally:
         m.stop()
+
+
+@pytest.mark.parametrize("replica_kind", ["redis", "same"])
+def test_wait_counts_replicas_that_have_the_writes(replica_kind):
+    m = Server()
+    reps = []
+    try:
+        c = m.client()
+        assert c.execute_command("WAIT", 0, 0) == 0
+        assert c.execute_command("WAIT", 1, 50) == 0  # no replica: times out with 0
+        kind = "redis" if replica_kind == "redis" else SERVER_KIND
+        reps = [Server(kind=kind, args=["--replicaof", f"127.0.0.1 {m.port}"]) for _ in range(2)]
+        wait_for(lambda: all(link_up(r) for r in reps), "the links")
+        wait_for(lambda: info(m)["connected_slaves"] == 2, "the master to see both")
+        for i in range(100):
+            c.set(f"w{i}", i)
+        assert c.execute_command("WAIT", 2, 5000) == 2
+        assert all(r.client().get("w99") == "99" for r in reps)  # WAIT said they have it
+        assert c.execute_command("WAIT", 3, 200) == 2  # a third one does not exist
+        with pytest.raises(redis.exceptions.ResponseError, match="replica instances"):
+            reps[0].client().execute_command("WAIT", 1, 10)
+    finally:
+        for r in reps:
+            r.stop()
+        m.stop()
