@@ -101,6 +101,7 @@ const char *const config_maxmemory_policies[] = {
 const char *const config_loglevels[] = {
     "debug", "verbose", "info", "notice", "warning", "error", NULL};
 static const char *const config__debug_values[] = {"no", "yes", "local", NULL};
+static const char *const config__tls_auth_values[] = {"no", "yes", "optional", NULL};
 
 static config__param_t **config__params;
 static size_t config__nparams, config__cap;
@@ -411,7 +412,6 @@ static const char *config__validate_dbfilename(const char *v)
            .help = "(" why ")"},                                                              \
      .unsupported = why}
 
-#define CONFIG__TLS "TLS is not supported by this build yet"
 
 static const config__def_t config__core[] = {
     CONFIG__P("port", INT, "6379", 0, 65535, port, 0, "TCP port to listen on (0: no TCP)"),
@@ -479,10 +479,12 @@ static const config__def_t config__core[] = {
            .storage = &g_config.notify_keyspace_events, .mutable_at_runtime = 1,
            .help = "keyspace events published (Redis's letters: K E g $ l s h z x e t m d n A)"},
      .validate = notify_validate, .normalize = notify_normalize},
-    CONFIG__NO("tls-port", INT, "0", tls_port, CONFIG__TLS),
-    CONFIG__NO("tls-cert-file", STRING, "", tls_cert_file, CONFIG__TLS),
-    CONFIG__NO("tls-key-file", STRING, "", tls_key_file, CONFIG__TLS),
-    CONFIG__NO("tls-ca-cert-file", STRING, "", tls_ca_cert_file, CONFIG__TLS),
+    CONFIG__P("tls-port", INT, "0", 0, 65535, tls_port, 0, "TLS port for clients; 0: none"),
+    CONFIG__STR("tls-cert-file", "", tls_cert_file, 0, "server certificate (PEM, chain)"),
+    CONFIG__STR("tls-key-file", "", tls_key_file, 0, "server private key (PEM)"),
+    CONFIG__STR("tls-ca-cert-file", "", tls_ca_cert_file, 0, "CA certificates to check clients with"),
+    CONFIG__E("tls-auth-clients", config__tls_auth_values, "yes", tls_auth_clients, 0,
+              "with a CA: clients must show a certificate (yes), may (optional), or not (no)"),
     {.d = {.name = "replicaof", .kind = DFM_CONF_STRING, .default_value = "",
            .storage = &g_config.replicaof,
            .help = "\"host port\" of a master to replicate at start (REPLICAOF changes it)"},

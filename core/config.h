@@ -81,6 +81,7 @@ typedef struct df_config {
     char *tls_cert_file;
     char *tls_key_file;
     char *tls_ca_cert_file;
+    int64_t tls_auth_clients; /* 0 no, 1 yes, 2 optional */
     char *replicaof;
     char *masterauth;
     int64_t replica_read_only;

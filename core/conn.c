@@ -30,6 +30,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "tls.h"
 #include "replica.h"
 #include "server.h"
 #include "squash.h"
@@ -132,7 +133,7 @@ static conn_t *conn_new(worker_t *w, int fd, int is_unix, const dfm_request_prot
 }
 
 /* Called on w's thread with a listening socket that is readable. */
-void conn_accept(worker_t *w, int lfd, int is_unix, const dfm_request_protocol_t *proto) {
+void conn_accept(worker_t *w, int lfd, int is_unix, const dfm_request_protocol_t *proto, int tls) {
     for (int i = 0; i < 64; i++) {
         int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) return;
@@ -145,7 +146,8 @@ void conn_accept(worker_t *w, int lfd, int is_unix, const dfm_request_protocol_t
             w->stats.rejected_conns++;
             continue;
         }
-        conn_new(w, fd, is_unix, proto);
+        conn_t *c = conn_new(w, fd, is_unix, proto);
+        if (tls && !(c->ssl = tls_new(fd))) conn_close(c);
     }
 }
 
@@ -256,12 +258,13 @@ void conn_free(conn_t *c) {
     df_free(c->lib_ver);
     if (c->multi) multi_state_free(c->multi);
     if (c->watch) server_unwatch_all(c);
+    if (c->ssl) tls_close(c->ssl);
     if (c->fd >= 0) close(c->fd);
     df_free(c);
 }
 
 int conn_handoff_ok(const conn_t *c) {
-    return c->ipos == c->ilen && c->deferred_argc == 0 &&
+    return c->ipos == c->ilen && c->deferred_argc == 0 && !c->ssl && /* TLS: one thread */
            !(c->flags & (CONN_CLOSE_AFTER_REPLY | CONN_CLOSING | CONN_WRITE_WAIT | CONN_BLOCKED |
                          CONN_MASTER));
 }
@@ -303,6 +306,8 @@ void conn_close(conn_t *c) {
         shutdown(c->fd, SHUT_RDWR);
         conn_handoff_need_wake(c);
     } else {
+        if (c->ssl) tls_close(c->ssl);
+        c->ssl = NULL;
         close(c->fd);
         c->fd = -1;
     }
@@ -311,10 +316,15 @@ void conn_close(conn_t *c) {
     conn_release(c);
 }
 
+/* write(), or the TLS session's write. */
+static ssize_t conn_write_raw(conn_t *c, const void *p, size_t n) {
+    return c->ssl ? tls_write(c->ssl, p, n) : write(c->fd, p, n);
+}
+
 void conn_flush(conn_t *c) {
     if (__builtin_expect(c->flags & CONN_MASTER, 0)) c->opos = c->obuf.len; /* never answered */
     while (c->opos < c->obuf.len) {
-        ssize_t n = write(c->fd, c->obuf.data + c->opos, c->obuf.len - c->opos);
+        ssize_t n = conn_write_raw(c, c->obuf.data + c->opos, c->obuf.len - c->opos);
         if (n < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN) {
@@ -383,6 +393,14 @@ static void conn_pause_read(conn_t *c) {
     }
 }
 
+/* Bytes OpenSSL already decrypted do not make the socket readable again: run the read
+   callback once more for them. */
+static void conn_tls_more(conn_t *c) {
+    if (c->ssl && c->ev_read && !(c->flags & (CONN_CLOSING | CONN_READ_PAUSED)) &&
+        tls_pending(c->ssl) > 0)
+        event_active(c->ev_read, EV_READ, 0);
+}
+
 static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
     (void)what;
     conn_t *c = arg;
@@ -391,7 +409,7 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
         conn_pause_read(c);
         return;
     }
-    ssize_t n = read(fd, c->ibuf + c->ilen, room);
+    ssize_t n = c->ssl ? tls_read(c->ssl, c->ibuf + c->ilen, room) : read(fd, c->ibuf + c->ilen, room);
     if (n <= 0) {
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
         conn_close(c);
@@ -408,6 +426,7 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
     }
     conn_handoff_need_wake(c); /* a handoff in flight must wake us when it is done */
     worker_run_urgent(); /* messages published before this request was sent come first */
+    conn_tls_more(c);
     if (c->pending || (c->flags & (CONN_BLOCKED | CONN_CLOSING))) return;
     conn_process(c);
 }
@@ -589,6 +608,7 @@ void conn_resume(conn_t *c) {
     if ((c->flags & CONN_READ_PAUSED) && !(c->flags & CONN_WRITE_WAIT)) {
         c->flags &= ~CONN_READ_PAUSED;
         event_add(c->ev_read, NULL);
+        conn_tls_more(c);
     }
     conn_process(c);
 }
@@ -701,7 +721,7 @@ void conn_close_all(worker_t *w) {
         conn_t *next = c->next;
         if (!(c->flags & CONN_CLOSING)) {
             if (c->obuf.len > c->opos && !(c->flags & CONN_MASTER)) {
-                ssize_t n = write(c->fd, c->obuf.data + c->opos, c->obuf.len - c->opos);
+                ssize_t n = conn_write_raw(c, c->obuf.data + c->opos, c->obuf.len - c->opos);
                 (void)n;
             }
             conn_close(c);

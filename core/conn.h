@@ -85,6 +85,7 @@ typedef struct conn {
     void *slots[CONN_SLOTS];
     int nsub, npsub, nssub;
     int repl_port; /* REPLCONF listening-port of a replica client */
+    void *ssl;     /* the TLS session of a --tls-port client (tls.c), or NULL */
     rbuf_t pushq;
     uint8_t lcache_len; /* last command name as sent, and its table entry */
     char lcache_name[15];
@@ -96,7 +97,7 @@ typedef struct conn {
 } conn_t;
 
 /* Accept on a listening socket; proto: a request protocol's listener (NULL: RESP). */
-void conn_accept(worker_t *w, int lfd, int is_unix, const dfm_request_protocol_t *proto);
+void conn_accept(worker_t *w, int lfd, int is_unix, const dfm_request_protocol_t *proto, int tls);
 /* A client without a socket for running one transaction on the server's own behalf (the
    snapshot cut): born closing, so the tx's reply is dropped and the client is freed after
    it. Not in the worker's client list or counts. Thread of w. */

@@ -422,7 +422,7 @@ static void rep_free(rep_t *r) {
 
 static void sync_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     conn_t *c = ctx->conn;
-    if (!c || ctx->tx || (c->flags & CONN_MASTER)) {
+    if (!c || ctx->tx || (c->flags & CONN_MASTER) || c->ssl) { /* no replication over TLS yet */
         reply_error(ctx, "ERR Replica can't interact with the keyspace");
         return;
     }

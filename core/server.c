@@ -39,6 +39,7 @@
 #include "rdb_load.h"
 #include "master.h"
 #include "replica.h"
+#include "tls.h"
 #include "snapshot.h"
 #include "squash.h"
 #include "table.h"
@@ -59,7 +60,8 @@ typedef struct listen_addr {
    request protocol i as LISTEN_PROTO + i. */
 #define LISTEN_TCP 0
 #define LISTEN_UNIX 1
-#define LISTEN_PROTO 2
+#define LISTEN_TLS 2
+#define LISTEN_PROTO 3
 #define SERVER_MAX_RPROTOS 4
 
 static const dfm_request_protocol_t *server_rprotos[SERVER_MAX_RPROTOS];
@@ -425,7 +427,8 @@ static void server_on_accept(evutil_socket_t fd, short what, void *arg) {
         if (w->listen_fds[i] != fd) continue;
         int kind = w->listen_kind[i];
         conn_accept(w, fd, kind == LISTEN_UNIX,
-                    kind >= LISTEN_PROTO ? server_rprotos[kind - LISTEN_PROTO] : NULL);
+                    kind >= LISTEN_PROTO ? server_rprotos[kind - LISTEN_PROTO] : NULL,
+                    kind == LISTEN_TLS);
         return;
     }
 }
@@ -488,7 +491,7 @@ static int server_bind_token(const char *tok, int port, const char *what, listen
 static int server_listen_port(int port, int kind) {
     char *binds = strdup(server_bind_list());
     int rc = 0, naddrs = 0;
-    const char *what = kind == LISTEN_TCP ? "server TCP" : "protocol TCP";
+    const char *what = kind == LISTEN_TCP ? "server TCP" : kind == LISTEN_TLS ? "server TLS" : "protocol TCP";
     for (char *save = NULL, *tok = strtok_r(binds, " ", &save); tok && rc == 0; tok = strtok_r(NULL, " ", &save)) {
         listen_addr_t addr, *a = &addr;
         if (naddrs == SERVER_MAX_ADDRS) {
@@ -530,6 +533,7 @@ static int server_listen(void) {
         }
         rc = server_listen_port((int)port, LISTEN_PROTO + i);
     }
+    if (rc == 0 && g_config.tls_port > 0) rc = server_listen_port((int)g_config.tls_port, LISTEN_TLS);
     if (rc == 0 && g_config.unixsocket && g_config.unixsocket[0]) rc = server_bind_unix();
     return rc;
 }
@@ -775,6 +779,7 @@ static void server_free_all(void) {
     api_free();
     config_free(); /* first: a module's string settings live in the module's memory */
     modules_unload_all();
+    tls_free();
 }
 
 /* Loading dir/dbfilename at start-up: the listeners are open, clients get LOADING until
@@ -833,7 +838,7 @@ int server_main(int argc, char **argv) {
     for (int i = 0; i < g_nshards; i++) tx_shard_init(&g_shards[i]);
     int load = server_want_load();
     if (lazyfree_start() < 0 || workers_create((int)g_config.threads) < 0) return 1;
-    if (server_listen() < 0 || metrics_start() < 0) return 1;
+    if (tls_init() < 0 || server_listen() < 0 || metrics_start() < 0) return 1;
     server_write_pidfile();
     server_banner();
     if (workers_start() < 0) return 1;

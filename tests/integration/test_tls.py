@@ -1,0 +1,117 @@
+"""TLS on --tls-port (Redis's tls-* settings), next to the plain port: redis-py over TLS with
+and without client certificates, pipelines and big values spanning many TLS records,
+transactions and keys on several shards (hops), pub/sub pushes, refusals. Also runs against
+redis-server 7.0.15 (DF_TEST_SERVER=redis)."""
+import os
+import shutil
+import ssl
+import subprocess
+import tempfile
+
+import pytest
+import redis
+
+from conftest import Server, free_port
+
+
+def run(*args):
+    subprocess.run(args, check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def certs():
+    """A CA, a server certificate for 127.0.0.1 and a client certificate, all from it."""
+    d = tempfile.mkdtemp(prefix="df-tls-")
+    p = lambda name: os.path.join(d, name)  # noqa: E731
+    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", p("ca.key"),
+        "-out", p("ca.crt"), "-days", "2", "-subj", "/CN=df-test-ca")
+    with open(p("ext.cnf"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    for who, cn in (("server", "127.0.0.1"), ("client", "df-client")):
+        run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", p(who + ".key"),
+            "-out", p(who + ".csr"), "-subj", "/CN=" + cn)
+        extra = ["-extfile", p("ext.cnf")] if who == "server" else []
+        run("openssl", "x509", "-req", "-in", p(who + ".csr"), "-CA", p("ca.crt"), "-CAkey",
+            p("ca.key"), "-CAcreateserial", "-out", p(who + ".crt"), "-days", "2", *extra)
+    yield p
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def tls_server(certs, *extra):
+    port = free_port()
+    s = Server(args=["--tls-port", str(port), "--tls-cert-file", certs("server.crt"),
+                     "--tls-key-file", certs("server.key"), "--tls-ca-cert-file",
+                     certs("ca.crt"), *extra])
+    s.tls_port = port
+    return s
+
+
+def tls_client(s, certs, with_cert=True, **kw):
+    args = dict(host="127.0.0.1", port=s.tls_port, ssl=True, ssl_ca_certs=certs("ca.crt"),
+                socket_timeout=10, **kw)
+    if with_cert:
+        args.update(ssl_certfile=certs("client.crt"), ssl_keyfile=certs("client.key"))
+    return redis.Redis(**args)
+
+
+@pytest.fixture(scope="module")
+def srv(certs):
+    s = tls_server(certs)
+    yield s
+    s.stop()
+
+
+def test_commands_over_tls(srv, certs):
+    c = tls_client(srv, certs)
+    assert c.set("k", "v") and c.get("k") == b"v"
+    assert srv.client().get("k") == "v"  # the plain port sees the same data
+    big = os.urandom(3 << 20)
+    assert c.set("big", big) and c.get("big") == big
+    p = c.pipeline(transaction=False)
+    for i in range(5000):
+        p.set(f"p:{i}", i)
+        p.get(f"p:{i}")
+    out = p.execute()
+    assert out[1::2] == [str(i).encode() for i in range(5000)]
+    assert c.mget([f"p:{i}" for i in range(0, 5000, 7)]) == [str(i).encode() for i in range(0, 5000, 7)]
+    t = c.pipeline(transaction=True)
+    t.incr("ctr")
+    t.incr("ctr")
+    assert t.execute() == [1, 2]
+    c.close()
+
+
+def test_pubsub_over_tls(srv, certs):
+    sub = tls_client(srv, certs).pubsub()
+    sub.subscribe("news")
+    assert sub.get_message(timeout=5)["type"] == "subscribe"
+    assert tls_client(srv, certs).publish("news", "hello") == 1
+    m = sub.get_message(timeout=5)
+    assert m["type"] == "message" and m["data"] == b"hello"
+    sub.close()
+
+
+def test_client_certificate_required_by_default(srv, certs):
+    c = tls_client(srv, certs, with_cert=False)
+    with pytest.raises((redis.exceptions.ConnectionError, ssl.SSLError, OSError)):
+        c.ping()
+
+
+def test_tls_auth_clients_no(certs):
+    s = tls_server(certs, "--tls-auth-clients", "no")
+    try:
+        assert tls_client(s, certs, with_cert=False).ping()
+    finally:
+        s.stop()
+
+
+def test_plain_text_on_the_tls_port_is_refused(srv):
+    c = redis.Redis(host="127.0.0.1", port=srv.tls_port, socket_timeout=5)
+    with pytest.raises((redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)):
+        c.ping()
+
+
+def test_missing_certificate_refuses_to_start(certs):
+    with pytest.raises(RuntimeError, match="exited"):
+        Server(args=["--tls-port", str(free_port()), "--tls-cert-file", "/nonexistent.crt",
+                     "--tls-key-file", certs("server.key")])
