@@ -50,6 +50,7 @@ void commands_register_core(void) {
     cmd_snapshot_register();
     cmd_replica_register();
     cmd_master_register();
+    cmd_cluster_register();
     cmd_acl_register();
 }
 

@@ -22,6 +22,9 @@ void cmd_dump_register(void);
 void cmd_snapshot_register(void);
 void cmd_replica_register(void);
 void cmd_master_register(void);
+void cmd_cluster_register(void);
+/* --cluster_mode=emulated or cluster-enabled yes: one node owning every slot. */
+int cluster_enabled(void);
 
 /* Register a table of core commands; aborts on a programming error (duplicate, bad flag). */
 void cmdtab_register(const dfm_command_t *cmds, int n);

@@ -102,6 +102,7 @@ const char *const config_loglevels[] = {
     "debug", "verbose", "info", "notice", "warning", "error", NULL};
 static const char *const config__debug_values[] = {"no", "yes", "local", NULL};
 static const char *const config__tls_auth_values[] = {"no", "yes", "optional", NULL};
+static const char *const config__cluster_modes[] = {"no", "emulated", NULL};
 
 static config__param_t **config__params;
 static size_t config__nparams, config__cap;
@@ -117,7 +118,6 @@ static const struct {
 } config__aliases[] = {
     {"proactor_threads", "threads"},
     {"dbnum", "databases"},
-    {"cluster_mode", "cluster-enabled"},
     {"slaveof", "replicaof"},
 };
 
@@ -496,8 +496,10 @@ static const config__def_t config__core[] = {
               "HTTP port of the Prometheus endpoint (GET /metrics) on the bind addresses; 0: none"),
     CONFIG__NO("appendonly", BOOL, "no", appendonly,
                "AOF persistence is not supported by this build yet"),
-    CONFIG__NO("cluster-enabled", BOOL, "no", cluster_enabled,
-               "cluster mode is not supported by this build yet"),
+    CONFIG__BOOL("cluster-enabled", "no", cluster_enabled, 0,
+                 "Redis Cluster protocol as one node owning every slot (= cluster_mode emulated)"),
+    CONFIG__E("cluster_mode", config__cluster_modes, "no", cluster_mode, 0,
+              "emulated: answer Redis Cluster's commands as one node owning every slot"),
 };
 
 /* ---------------------------------------------------------------------------------------- */

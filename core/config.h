@@ -88,6 +88,7 @@ typedef struct df_config {
     int64_t metrics_port;
     int64_t appendonly;
     int64_t cluster_enabled;
+    int64_t cluster_mode; /* 0 no, 1 emulated */
 } df_config_t;
 
 extern df_config_t g_config;

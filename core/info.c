@@ -497,7 +497,7 @@ static void info_generate(rbuf_t *b, int argc, const dfm_str_t *argv, const info
     if (bits & INFO_ERRORSTATS) info_errorstats(b);
     if (bits & INFO_CLUSTER) {
         info_title(b, "Cluster");
-        info_line(b, "cluster_enabled:0");
+        info_line(b, "cluster_enabled:%d", cluster_enabled());
     }
     if (bits & INFO_KEYSPACE) info_keyspace(b, st);
     info_module_sections(b, argc, argv, everything);
