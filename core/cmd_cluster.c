@@ -48,12 +48,15 @@ static int cluster_check(dfm_ctx_t *ctx) {
     return 0;
 }
 
-/* The address this client reached us at (host part of its local address) and our port. */
-static void cluster_me(dfm_ctx_t *ctx, char *ip, size_t cap, int *port) {
+/* Cluster mode on (else the error is replied and 0 returned): the address this client
+   reached us at (host part of its local address) and our port. */
+static int cluster_me(dfm_ctx_t *ctx, char *ip, size_t cap, int *port) {
+    if (!cluster_check(ctx)) return 0;
     snprintf(ip, cap, "%s", ctx->conn ? ctx->conn->laddr : "127.0.0.1:0");
     char *colon = strrchr(ip, ':');
     if (colon) *colon = '\0';
     *port = g_server.tcp_port;
+    return 1;
 }
 
 static const char *cluster_id(void) { return g_server.run_id; }
@@ -77,10 +80,9 @@ static void cluster_myid_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
 
 static void cluster_nodes_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     (void)argc, (void)argv;
-    if (!cluster_check(ctx)) return;
     char ip[64], line[256];
     int port;
-    cluster_me(ctx, ip, sizeof ip, &port);
+    if (!cluster_me(ctx, ip, sizeof ip, &port)) return;
     int n = snprintf(line, sizeof line, "%.40s %s:%d@%d myself,master - 0 0 1 connected 0-16383\n",
                      cluster_id(), ip, port, port + 10000);
     reply_bulk(ctx, line, (size_t)n);
@@ -88,10 +90,9 @@ static void cluster_nodes_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
 
 static void cluster_slots_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     (void)argc, (void)argv;
-    if (!cluster_check(ctx)) return;
     char ip[64];
     int port;
-    cluster_me(ctx, ip, sizeof ip, &port);
+    if (!cluster_me(ctx, ip, sizeof ip, &port)) return;
     reply_array(ctx, 1);
     reply_array(ctx, 3);
     reply_int(ctx, 0);
@@ -105,10 +106,9 @@ static void cluster_slots_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
 
 static void cluster_shards_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     (void)argc, (void)argv;
-    if (!cluster_check(ctx)) return;
     char ip[64];
     int port;
-    cluster_me(ctx, ip, sizeof ip, &port);
+    if (!cluster_me(ctx, ip, sizeof ip, &port)) return;
     reply_array(ctx, 1);
     reply_map(ctx, 2);
     reply_cstr(ctx, "slots");
