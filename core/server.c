@@ -802,7 +802,7 @@ static void *server_load_thread(void *arg) {
                    (unsigned long long)expired);
     }
     free(path);
-    atomic_fetch_sub(&g_server.loading, 1);
+    if (rc >= 0) atomic_fetch_sub(&g_server.loading, 1); /* a failed load answers LOADING until exit */
     return NULL;
 }
 
