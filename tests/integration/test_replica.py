@@ -2,6 +2,7 @@
 --replicaof): full sync (diskless EOF-marked and length-prefixed), the command stream,
 READONLY, REPLICAOF NO ONE, re-sync after the master restarts. With DF_TEST_SERVER=redis the
 replica is redis-server too, which proves each expectation is Redis's."""
+import subprocess
 import threading
 import time
 
@@ -253,4 +254,21 @@ def test_wait_counts_replicas_that_have_the_writes(replica_kind):
     finally:
         for r in reps:
             r.stop()
+        m.stop()
+
+
+def test_redis_cli_rdb_backup(tmp_path):
+    """`redis-cli --rdb` (SYNC) takes a backup of a running server."""
+    m = Server()
+    try:
+        c = m.client()
+        for i in range(500):
+            c.set(f"b{i}", i)
+        out = tmp_path / "backup.rdb"
+        res = subprocess.run(["redis-cli", "-p", str(m.port), "--rdb", str(out)],
+                             capture_output=True, text=True, timeout=60)
+        assert res.returncode == 0, res.stdout + res.stderr
+        check = subprocess.run(["redis-check-rdb", str(out)], capture_output=True, text=True)
+        assert "RDB looks OK" in check.stdout and "500 keys read" in check.stdout
+    finally:
         m.stop()
