@@ -21,6 +21,7 @@
 #include "fanout.h"
 #include "info.h"
 #include "reply.h"
+#include "server.h"
 #include "util.h"
 
 /* ------------------------------------------------------------------------------------ */
@@ -426,7 +427,9 @@ static void client_reply_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     }
 }
 
-/* CLIENT PAUSE timeout [WRITE|ALL]: validated as Redis does (mode first), then a no-op. */
+/* CLIENT PAUSE timeout [WRITE|ALL]: validated as Redis does (mode first); then clients'
+   commands (all, or those that may write) wait until the time is up or CLIENT UNPAUSE
+   (conn_pause_hits / conn_pause, conn.c). */
 static void client_pause_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     if (argc > 4) {
         client_subcommand_syntax_error(ctx, &argv[1]);
@@ -446,12 +449,19 @@ static void client_pause_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
         reply_error(ctx, "ERR timeout is negative");
         return;
     }
+    int all = argc < 4 || util_eq_nocase(argv[3].ptr, argv[3].len, "all");
+    int64_t until = util_now_ms() + (ms > INT32_MAX ? INT32_MAX : ms);
+    /* a second pause keeps the later end and the stricter mode, as Redis */
+    if (atomic_load(&g_server.pause_until_ms) < until) atomic_store(&g_server.pause_until_ms, until);
+    if (all) atomic_store(&g_server.pause_all, 1);
     reply_ok(ctx);
 }
 
-static void client_ok_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
+static void client_unpause_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     (void)argc, (void)argv;
-    reply_ok(ctx);
+    atomic_store(&g_server.pause_until_ms, 0);
+    atomic_store(&g_server.pause_all, 0);
+    reply_ok(ctx); /* the workers' pause timers let their clients go within 10 ms */
 }
 
 static void client_getredir_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
@@ -553,7 +563,7 @@ static const dfm_command_t client_cmds[] = {
      .args_doc = "timeout [WRITE|ALL]", .handler = client_pause_cmd},
     {.name = "client|unpause", .arity = 2, .flags = CLIENT_ADMIN, .acl_categories = CLIENT_ACL_ADMIN,
      CLIENT_DOC("6.2.0", "Resumes processing commands from paused clients."),
-     .complexity = "O(N) Where N is the number of paused clients", .handler = client_ok_cmd},
+     .complexity = "O(N) Where N is the number of paused clients", .handler = client_unpause_cmd},
     {.name = "client|no-evict", .arity = 3, .flags = CLIENT_ADMIN, .acl_categories = CLIENT_ACL_ADMIN,
      CLIENT_DOC("7.0.0", "Sets the client eviction mode of the connection."), .complexity = "O(1)",
      .args_doc = "ON|OFF", .handler = client_onoff_cmd},

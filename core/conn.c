@@ -47,6 +47,7 @@ static _Atomic uint64_t conn_next_id = 1;
 static void conn_on_read(evutil_socket_t fd, short what, void *arg);
 static void conn_on_write(evutil_socket_t fd, short what, void *arg);
 static void conn_process(conn_t *c);
+static _Thread_local struct event *tl_pause_ev; /* CLIENT PAUSE: the worker's release timer */
 
 static void conn_addr(int fd, int peer, char *buf, size_t cap, int is_unix) {
     struct sockaddr_storage ss;
@@ -481,6 +482,8 @@ static _Thread_local int conn_ahead_ready;
 
 void conn_worker_exit(void) {
     if (tl_worker) conn_reap(tl_worker);
+    if (tl_pause_ev) event_free(tl_pause_ev);
+    tl_pause_ev = NULL;
     conn_push_worker_exit();
     if (conn_ahead_ready) resp_parser_free(&conn_ahead_parser);
     conn_ahead_ready = 0;
@@ -629,7 +632,70 @@ static void conn_route_single(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *
     sq_start(c, cmd, argc, argv, sid);
 }
 
+/* ---- CLIENT PAUSE ---- */
+
+/* 1 if a pause is on and holds this command: every command of a client (ALL), or those that
+   may write (WRITE: write commands, EVAL/EVALSHA, PUBLISH, PFCOUNT, WAIT, as Redis). The
+   master link and replicas are never paused. */
+static int conn_pause_hits(conn_t *c, int argc, const dfm_str_t *argv) {
+    int64_t until = atomic_load_explicit(&g_server.pause_until_ms, memory_order_relaxed);
+    if (__builtin_expect(!until, 1) || (c->flags & CONN_MASTER)) return 0;
+    if (util_now_ms() >= until) return 0;
+    if (atomic_load(&g_server.pause_all)) return 1;
+    const cmd_t *cmd = server_peek(c, argc, argv);
+    if (!cmd) return 0;
+    if (cmd->flags & CMD_WRITE) return 1;
+    static const char *const may_write[] = {"eval", "evalsha", "publish", "pfcount", "wait", "exec", NULL};
+    for (int i = 0; may_write[i]; i++)
+        if (strcmp(cmd->name, may_write[i]) == 0) return 1;
+    return 0;
+}
+
+/* The worker's pause timer: let paused clients go once the pause is over. */
+static void conn_pause_tick(evutil_socket_t fd, short what, void *arg) {
+    (void)fd, (void)what, (void)arg;
+    int64_t until = atomic_load(&g_server.pause_until_ms);
+    if (until && util_now_ms() < until) {
+        struct timeval tv = {0, 10000};
+        evtimer_add(tl_pause_ev, &tv);
+        return;
+    }
+    for (conn_t *c = tl_worker->conns, *next; c; c = next) {
+        next = c->next;
+        if (!(c->flags & CONN_PAUSED)) continue;
+        c->flags &= ~CONN_PAUSED;
+        c->pending--;
+        conn_resume(c);
+    }
+}
+
+/* Park the command: it runs first when the pause is over (the input buffer stays put while
+   the client is pending). */
+static void conn_pause(conn_t *c, int argc, const dfm_str_t *argv) {
+    conn_defer(c, argc, argv);
+    c->flags |= CONN_PAUSED;
+    c->pending++;
+    if (!tl_pause_ev) tl_pause_ev = evtimer_new(c->w->base, conn_pause_tick, NULL);
+    if (!evtimer_pending(tl_pause_ev, NULL)) {
+        struct timeval tv = {0, 10000};
+        evtimer_add(tl_pause_ev, &tv);
+    }
+}
+
 void conn_execute(conn_t *c, int argc, dfm_str_t *argv) {
+    if (__builtin_expect(atomic_load_explicit(&g_server.pause_until_ms, memory_order_relaxed) != 0, 0) &&
+        conn_pause_hits(c, argc, argv)) {
+        if (c->sq || c->mg) { /* the group goes first; this command runs (or waits) after it */
+            conn_defer(c, argc, argv);
+            if (c->sq)
+                sq_send(c);
+            else
+                conn_send_mgroup(c);
+        } else {
+            conn_pause(c, argc, argv);
+        }
+        return;
+    }
     if ((c->sq || c->mg) && !server_peek(c, argc, argv)) { /* its error follows the group */
         conn_defer(c, argc, argv);
         if (c->sq)
@@ -725,6 +791,11 @@ void conn_close_all(worker_t *w) {
                 (void)n;
             }
             conn_close(c);
+        }
+        if (c->flags & CONN_PAUSED) { /* its command will not run: let it be freed */
+            c->flags &= ~CONN_PAUSED;
+            c->pending--;
+            conn_release(c);
         }
         c = next;
     }

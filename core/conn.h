@@ -30,6 +30,7 @@
 #define CONN_PUSH_KILL (1u << 11)  /* over the pub/sub output limit: closed at iteration end */
 #define CONN_INTERNAL (1u << 12)   /* no socket, in no list: runs one internal tx (conn_internal) */
 #define CONN_MASTER (1u << 13)     /* our master's replication stream: commands, no replies */
+#define CONN_PAUSED (1u << 14)     /* a command waits for CLIENT PAUSE to end (one pending) */
 
 #define CONN_SLOTS 4 /* module slots per client */
 

@@ -32,6 +32,8 @@ typedef struct server_state {
     atomic_int quiesced;      /* workers that closed their listeners and clients */
     atomic_int loading;       /* a dump (start-up) or a full sync (replica) is being loaded */
     atomic_int skip_final_save; /* the start-up load failed: never overwrite the file */
+    _Atomic int64_t pause_until_ms; /* CLIENT PAUSE: clients' commands wait until then */
+    atomic_int pause_all;           /* ALL (1) or WRITE (0) */
 } server_state_t;
 
 extern server_state_t g_server;

@@ -234,3 +234,27 @@ def test_zstore_other_types_still_wrongtype(raw):
     assert raw.cmd("ZINTER", "2", KEYS[7], KEYS[0]) == wrongtype
     assert raw.cmd("ZDIFFSTORE", KEYS[4], "2", KEYS[3], KEYS[7]) == wrongtype
     assert raw.cmd("EXISTS", KEYS[4]) == 0
+
+
+def test_client_pause_holds_commands_until_unpause(server):
+    """CLIENT PAUSE WRITE holds writes but not reads; ALL holds everything; UNPAUSE (or the
+    timeout) lets them run, in order, with their replies."""
+    import threading
+    admin, c = server.client(), server.client()
+    c.set("p", "before")
+    admin.execute_command("CLIENT", "PAUSE", 10000, "WRITE")
+    try:
+        assert c.get("p") == "before"  # reads go on
+        done = []
+        t = threading.Thread(target=lambda: done.append(c.set("p", "after")))
+        t.start()
+        time.sleep(0.3)
+        assert not done and admin.get("p") == "before"
+    finally:
+        admin.execute_command("CLIENT", "UNPAUSE")
+    t.join(timeout=10)
+    assert done == [True] and admin.get("p") == "after"
+    admin.execute_command("CLIENT", "PAUSE", 300, "ALL")
+    start = time.time()
+    assert c.get("p") == "after"  # held until the pause times out
+    assert time.time() - start >= 0.2
