@@ -252,10 +252,16 @@ static void shutdown_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
         reply_syntax_error(ctx);
         return;
     }
+    int force = 0;
+    for (int i = 1; i < argc; i++) force |= util_eq_nocase(argv[i].ptr, argv[i].len, "force");
     log_notice("User requested shutdown...");
+    if (ctx->conn && !ctx->tx) {
+        server_shutdown_from(ctx->conn, save, force);
+        return;
+    }
     atomic_store(&g_server.shutdown_save, save);
+    atomic_store(&g_server.shutdown_force, force);
     server_request_shutdown(0);
-    (void)ctx;
 }
 
 static void lastsave_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {

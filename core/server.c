@@ -724,21 +724,64 @@ static void server_signals(sigset_t *set) {
 
 /* Main thread, shutting down: close every client, then save if SHUTDOWN SAVE asked for it or
    save points are configured (and not SHUTDOWN NOSAVE), as Redis does. */
-static void server_final_save(void) {
-    replica_shutdown();
+void server_shutdown_from(struct conn *c, int save, int force) {
+    c->pending++; /* answered by server_shutdown_answer if the server stays up */
+    atomic_store(&g_server.shutdown_client, c);
+    atomic_store(&g_server.shutdown_save, save);
+    atomic_store(&g_server.shutdown_force, force);
+    server_request_shutdown(0);
+}
+
+/* On the SHUTDOWN client's thread: the error when the server stays up (err), or just let it
+   be closed with everyone. */
+static void server_shutdown_reply(void *arg) {
+    const char *err = arg;
+    conn_t *c = atomic_exchange(&g_server.shutdown_client, NULL);
+    if (!c) return;
+    if (err && !(c->flags & CONN_CLOSING)) rbuf_append(&c->obuf, err, strlen(err));
+    c->pending--;
+    conn_resume(c);
+}
+
+static void server_shutdown_answer(const char *err) {
+    conn_t *c = atomic_load(&g_server.shutdown_client);
+    if (c) worker_post(c->w->id, server_shutdown_reply, (void *)err);
+}
+
+static void server_unpause(void *arg) {
+    (void)arg;
+    atomic_store(&g_server.pause_until_ms, 0);
+}
+
+/* Main thread, SIGTERM or SHUTDOWN: the final save when save points are set (or SHUTDOWN
+   SAVE; never after NOSAVE), taken while client writes are held (CLIENT PAUSE WRITE), so no
+   write is acknowledged after it. If it fails the server stays up, as Redis does (unless
+   SHUTDOWN FORCE): returns -1. Else closes every client and returns 0. */
+static int server_final_save(void) {
     if (server_loader_started) { /* a load in progress finishes first (its keys are posted) */
         pthread_join(server_loader, NULL);
         server_loader_started = 0;
     }
-    worker_broadcast(server_worker_quiesce, NULL);
-    while (atomic_load(&g_server.quiesced) < g_nworkers) usleep(1000);
     snapshot_wait_idle();
     int mode = atomic_load(&g_server.shutdown_save);
     int want = (mode == 1 || (mode < 0 && g_config.save && g_config.save[0])) &&
                !atomic_load(&g_server.skip_final_save);
-    if (!want) return;
-    log_notice("Saving the final RDB snapshot before exiting.");
-    if (snapshot_save_and_wait() < 0) log_warning("Error trying to save the DB, exiting anyway.");
+    if (want) {
+        atomic_store(&g_server.pause_all, 0);
+        atomic_store(&g_server.pause_until_ms, INT64_MAX);
+        log_notice("Saving the final RDB snapshot before exiting.");
+        if (snapshot_save_and_wait() < 0 && !atomic_load(&g_server.shutdown_force)) {
+            log_warning("Error trying to save the DB, can't exit.");
+            server_unpause(NULL);
+            server_shutdown_answer("-ERR Errors trying to SHUTDOWN. Check logs.\r\n");
+            return -1;
+        }
+    }
+    server_shutdown_answer(NULL);
+    replica_shutdown();
+    worker_broadcast(server_worker_quiesce, NULL);
+    while (atomic_load(&g_server.quiesced) < g_nworkers) usleep(1000);
+    return 0;
 }
 
 static void server_wait_signals(sigset_t *set) {
@@ -752,7 +795,13 @@ static void server_wait_signals(sigset_t *set) {
         }
         log_notice("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
         atomic_store(&g_server.shutting_down, 1);
-        server_final_save();
+        if (server_final_save() < 0) {
+            atomic_store(&g_server.shutting_down, 0);
+            atomic_store(&g_server.shutdown_save, -1);
+            atomic_store(&g_server.shutdown_force, 0);
+            log_warning("SIGTERM received but errors trying to shut down the server, check the logs for more information");
+            continue;
+        }
         metrics_stop(); /* its scrapes in flight need the workers */
         worker_broadcast(server_worker_stop, NULL);
         return;

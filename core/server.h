@@ -34,6 +34,8 @@ typedef struct server_state {
     atomic_int skip_final_save; /* the start-up load failed: never overwrite the file */
     _Atomic int64_t pause_until_ms; /* CLIENT PAUSE: clients' commands wait until then */
     atomic_int pause_all;           /* ALL (1) or WRITE (0) */
+    atomic_int shutdown_force;      /* SHUTDOWN FORCE: exit even when the final save fails */
+    _Atomic(struct conn *) shutdown_client; /* the client waiting in SHUTDOWN (its worker's) */
 } server_state_t;
 
 extern server_state_t g_server;
@@ -59,6 +61,9 @@ static inline uint16_t server_lru_clock(void) { return (uint16_t)atomic_load_exp
 struct rbuf;
 void server_call_into(struct conn *c, const cmd_t *cmd, int argc, dfm_str_t *argv,
                       struct shard *s, struct rbuf *out);
+/* SHUTDOWN from client c (its thread): c waits; it is answered only if the server stays up
+   (the final save failed: Redis's error), else closed with everyone. */
+void server_shutdown_from(struct conn *c, int save, int force);
 /* Ask the process to stop (SIGTERM, SHUTDOWN). */
 void server_request_shutdown(int exit_code);
 void server_unwatch_all(struct conn *c);

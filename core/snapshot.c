@@ -601,12 +601,15 @@ void snapshot_wait_idle(void) {
 int snapshot_save_and_wait(void) {
     while (atomic_load(&g_running)) usleep(1000); /* a BGSAVE in flight finishes first */
     uint64_t gen = atomic_load(&g_generation);
+    int prev_ok = atomic_load(&g_last_ok);
     atomic_int started = 0;
     worker_post(0, snap_start_on_worker, &started);
     while (!atomic_load(&started)) usleep(1000);
     if (atomic_load(&started) < 0) return -1;
     while (atomic_load(&g_generation) == gen) usleep(1000);
-    return atomic_load(&g_last_ok) ? 0 : -1;
+    int ok = atomic_load(&g_last_ok);
+    atomic_store(&g_last_ok, prev_ok); /* a foreground save, as Redis's at shutdown: no MISCONF */
+    return ok ? 0 : -1;
 }
 
 int64_t snapshot_lastsave(void) {

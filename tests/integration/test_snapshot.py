@@ -463,3 +463,23 @@ def test_start_up_load_answers_loading_then_serves(tmpdir_path):
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+def test_shutdown_stays_up_when_the_final_save_fails(tmpdir_path):
+    """As Redis: SHUTDOWN answers an error and the server keeps serving when the final save
+    fails (here: its directory is gone); SHUTDOWN FORCE exits anyway."""
+    gone = tempfile.mkdtemp(prefix="df-gone-")
+    with served(tmpdir_path, "3600 1", ["--enable-protected-configs", "yes"]) as s:
+        r = s.client()
+        r.set("k", "v")
+        r.config_set("dir", gone)
+        os.rmdir(gone)
+        assert s.raw().cmd("SHUTDOWN") == redis_error("ERR Errors trying to SHUTDOWN. Check logs.")
+        assert r.get("k") == "v" and r.set("k2", "v")  # still up, writes allowed again
+        s.raw().send(b"SHUTDOWN FORCE\r\n")
+        assert s.proc.wait(timeout=15) == 0
+
+
+def redis_error(text):
+    from resp import Error
+    return Error(text)
