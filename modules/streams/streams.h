@@ -1,0 +1,167 @@
+/*
+ * streams.h: the streams module's shared declarations: the "stream" value (stream.c), stream
+ * ids (id.c), consumer groups (group.c), and the command handlers of the other files.
+ *
+ * A stream is a sorted array of pointers to entries, each one allocation holding its id (two
+ * uint64), its field/value pairs packed as varint length + bytes, and the number of the
+ * virtual node it belongs to (Redis trims "~" by whole listpack nodes of 100 entries; the
+ * node numbers let XADD/XTRIM ~ remove exactly what Redis would). Trimming from the front
+ * only advances `head`. Everything is allocated through the core's accounted allocator and
+ * touched only on the thread owning the key's shard.
+ */
+#ifndef DF_STREAMS_H
+#define DF_STREAMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <dragonfly/module.h>
+
+extern const dfm_api_t *xs_api;
+extern int xs_type_id;
+
+typedef struct sid {
+    uint64_t ms, seq;
+} sid_t;
+
+typedef struct xent {
+    sid_t id;
+    uint32_t node;   /* virtual listpack node (Redis's approximate trimming unit) */
+    uint32_t npairs; /* field/value pairs */
+    uint32_t size;   /* bytes of data */
+    unsigned char data[];
+} xent_t;
+
+typedef struct xcons {
+    char *name;
+    size_t len;
+    int64_t seen_ms;
+    size_t npending;
+} xcons_t;
+
+typedef struct xnack {
+    sid_t id;
+    xcons_t *owner;
+    int64_t time_ms;
+    uint64_t count;
+} xnack_t;
+
+#define XS_INVALID_READ (-1LL)
+
+typedef struct xgroup {
+    char *name;
+    size_t len;
+    sid_t last_id;
+    long long entries_read;
+    xnack_t *pel; /* sorted by id */
+    size_t npel, cappel;
+    xcons_t **cons; /* sorted by name */
+    size_t ncons, capcons;
+} xgroup_t;
+
+typedef struct stream {
+    xent_t **ents; /* live entries are ents[head .. head+len), sorted by id */
+    size_t head, len, cap;
+    size_t bytes;        /* bytes of the entries, for MEMORY USAGE */
+    uint32_t last_node;  /* node of the last appended entry */
+    uint32_t node_count; /* entries appended to it */
+    size_t node_bytes;
+    sid_t last_id, first_id, max_deleted;
+    uint64_t entries_added;
+    xgroup_t **groups; /* sorted by name */
+    size_t ngroups;
+} stream_t;
+
+/* ---- ids (id.c) */
+int sid_cmp(const sid_t *a, const sid_t *b);
+int sid_incr(sid_t *id); /* -1 on overflow */
+int sid_decr(sid_t *id);
+int sid_is_zero(const sid_t *id);
+int sid_fmt(char *buf, size_t cap, const sid_t *id);
+void xs_reply_id(dfm_ctx_t *ctx, const sid_t *id);
+/* Parse as Redis's streamGenericParseIDOrReply: "-" / "+" unless strict, "ms[-seq]" with a
+   missing seq = missing_seq, "ms-*" when seq_given is not NULL (*seq_given = 0). Replies
+   "ERR Invalid stream ID ..." and returns -1 on failure. */
+int xs_parse_id(dfm_ctx_t *ctx, const dfm_str_t *a, sid_t *id, uint64_t missing_seq, int strict,
+                int *seq_given);
+int xs_parse_id_quiet(const dfm_str_t *a, sid_t *id, uint64_t missing_seq, int strict,
+                      int *seq_given);
+extern const char *const XS_ERR_ID;
+
+/* ---- the value (stream.c) */
+stream_t *stream_new(void);
+void stream_free(void *obj);
+void *stream_copy(const void *obj);
+size_t stream_mem(const void *obj);
+xent_t *stream_entry_new(const dfm_str_t *pairs, size_t npairs);
+int stream_append(stream_t *s, xent_t *e); /* takes e; its id must be > last_id */
+/* Index (0-based among live entries) of the first entry with id >= id. */
+size_t stream_seek(const stream_t *s, const sid_t *id);
+xent_t *stream_at(const stream_t *s, size_t i);
+xent_t *stream_find(const stream_t *s, const sid_t *id);
+int stream_delete(stream_t *s, const sid_t *id); /* 1 deleted */
+void stream_drop_front(stream_t *s, size_t n);
+void stream_update_first(stream_t *s);
+/* Iterate an entry's pairs: returns 1 and the next string, 0 at the end. */
+int xent_next(const xent_t *e, size_t *off, dfm_str_t *out);
+void xs_reply_entry(dfm_ctx_t *ctx, const xent_t *e);
+
+/* ---- trimming (add.c) */
+typedef struct xtrim_args {
+    int strategy; /* 0 none, 1 maxlen, 2 minid */
+    int approx;
+    long long maxlen, limit;
+    sid_t minid;
+} xtrim_args_t;
+long long stream_trim(stream_t *s, const xtrim_args_t *t);
+
+/* ---- groups (group.c) */
+xgroup_t *xg_find(const stream_t *s, const dfm_str_t *name);
+xgroup_t *xg_create(stream_t *s, const dfm_str_t *name, const sid_t *id, long long read);
+void xg_free(xgroup_t *g);
+xgroup_t *xg_copy(const xgroup_t *g);
+xcons_t *xg_consumer(const xgroup_t *g, const dfm_str_t *name);
+xcons_t *xg_consumer_add(xgroup_t *g, const dfm_str_t *name, int *created);
+long long xg_consumer_del(xgroup_t *g, xcons_t *c);
+xnack_t *xg_pel_find(const xgroup_t *g, const sid_t *id);
+size_t xg_pel_seek(const xgroup_t *g, const sid_t *id);
+void xg_pel_put(xgroup_t *g, const sid_t *id, xcons_t *owner, int64_t now);
+int xg_pel_del(xgroup_t *g, const sid_t *id);
+long long xs_estimate_read(const stream_t *s, const sid_t *id);
+int xs_has_tombstones(const stream_t *s, const sid_t *start);
+void xg_delivered(const stream_t *s, xgroup_t *g, const sid_t *id);
+
+/* ---- helpers (module.c) */
+/* 1 found (*s set), 0 missing, -1 wrong type (replied when reply is set). */
+int xs_lookup(dfm_ctx_t *ctx, const dfm_str_t *key, int flags, stream_t **s, int reply);
+int xs_arg_ull(const dfm_str_t *a, unsigned long long *out);
+char *xs_dup(const dfm_str_t *a);
+
+/* ---- handlers */
+void xs_cmd_xadd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
+void xs_cmd_xtrim(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
+void xs_cmd_xdel(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
+void xs_cmd_xlen(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
+void xs_cmd_xsetid(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
+void xs_cmd_xrange(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
+void xs_cmd_xrevrange(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
+extern const dfm_multi_t xs_xread_multi, xs_xreadgroup_multi;
+int xs_read_keys(int argc, const dfm_str_t *argv, int *idx, int max);
+void xs_cmd_xgroup_create(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
+void xs_cmd_xgroup_destroy(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
+void xs_cmd_xgroup_setid(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
+void xs_cmd_xgroup_createconsumer(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
+void xs_cmd_xgroup_delconsumer(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
+void xs_cmd_xack(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
+void xs_cmd_xpending(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
+void xs_cmd_xclaim(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
+void xs_cmd_xautoclaim(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
+void xs_cmd_xinfo_stream(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
+void xs_cmd_xinfo_groups(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
+void xs_cmd_xinfo_consumers(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
+
+/* ---- RDB (rdb.c) */
+int xs_rdb_save(const void *obj, dfm_rdb_t *rdb);
+void *xs_rdb_load(int rdb_type, dfm_rdb_t *rdb);
+
+#endif

@@ -1,0 +1,253 @@
+"""
+Integration tests for the streams module: XADD (ids, NOMKSTREAM, MAXLEN/MINID with = and ~,
+LIMIT), XLEN, XRANGE/XREVRANGE, XDEL, XTRIM, XSETID, XREAD (COUNT, BLOCK served by an XADD
+from another client, several keys on several shards), consumer groups, the type's
+TYPE/OBJECT ENCODING answers and Redis's error texts. Every expectation holds on
+redis-server 7.0 too (DF_TEST_SERVER=redis).
+"""
+import threading
+import time
+
+import pytest
+import redis
+
+from helpers import WRONGTYPE, SYNTAX, err, plain, wait_blocked
+
+BAD_ID = "Invalid stream ID specified as stream command argument"
+TOP = "The ID specified in XADD is equal or smaller than the target stream top item"
+
+
+@pytest.fixture
+def r(r):
+    return plain(r)
+
+
+def xadd(r, key, id, *pairs):
+    return r.execute_command("XADD", key, id, *pairs)
+
+
+def ids(entries):
+    return [e[0] for e in entries]
+
+
+def fill(r, key, n, start=1):
+    for i in range(start, start + n):
+        xadd(r, key, f"{i}-0", "f", str(i))
+
+
+# ---------------------------------------------------------------------------- XADD
+
+def test_xadd_ids_and_range(r):
+    assert xadd(r, "s", "1-1", "a", "1", "b", "2") == "1-1"
+    assert xadd(r, "s", "1-*", "c", "3") == "1-2"
+    assert xadd(r, "s", "5", "d", "4") == "5-0"
+    auto = xadd(r, "s", "*", "e", "5")
+    ms, seq = auto.split("-")
+    assert int(ms) > 5 and seq == "0"
+    assert r.execute_command("XLEN", "s") == 4
+    assert r.execute_command("XRANGE", "s", "-", "+") == [
+        ["1-1", ["a", "1", "b", "2"]], ["1-2", ["c", "3"]], ["5-0", ["d", "4"]],
+        [auto, ["e", "5"]]]
+    assert r.execute_command("TYPE", "s") == "stream"
+    assert r.execute_command("OBJECT", "ENCODING", "s") == "stream"
+
+
+def test_xadd_errors(r):
+    xadd(r, "s", "5-5", "f", "v")
+    assert err(r, "XADD", "s", "5-5", "f", "v") == TOP
+    assert err(r, "XADD", "s", "4-9", "f", "v") == TOP
+    assert err(r, "XADD", "s", "0-0", "f", "v") == "The ID specified in XADD must be greater than 0-0"
+    assert err(r, "XADD", "s", "abc", "f", "v") == BAD_ID
+    assert err(r, "XADD", "s", "1-x", "f", "v") == BAD_ID
+    assert err(r, "XADD", "s", "*", "f") == "wrong number of arguments for 'xadd' command"
+    assert err(r, "XADD", "s", "*", "f", "v", "g") == "wrong number of arguments for 'xadd' command"
+    assert err(r, "XADD", "s", "MAXLEN", "-1", "*", "f", "v") == "The MAXLEN argument must be >= 0."
+    assert err(r, "XADD", "s", "MAXLEN", "1", "LIMIT", "5", "*", "f", "v") == \
+        "syntax error, LIMIT cannot be used without the special ~ option"
+    assert err(r, "XADD", "s", "MAXLEN", "1", "MINID", "1", "*", "f", "v") == \
+        "syntax error, MAXLEN and MINID options at the same time are not compatible"
+    r.execute_command("SET", "str", "x")
+    assert err(r, "XADD", "str", "*", "f", "v") == WRONGTYPE
+    assert r.execute_command("XLEN", "s") == 1
+
+
+def test_xadd_seq_star_same_ms(r):
+    xadd(r, "s", "7-3", "f", "v")
+    assert xadd(r, "s", "7-*", "f", "v") == "7-4"
+    assert xadd(r, "s", "8-*", "f", "v") == "8-0"
+    assert err(r, "XADD", "s", "6-*", "f", "v") == TOP
+
+
+def test_nomkstream(r):
+    assert r.execute_command("XADD", "s", "NOMKSTREAM", "*", "f", "v") is None
+    assert r.execute_command("EXISTS", "s") == 0
+    xadd(r, "s", "1-1", "f", "v")
+    assert r.execute_command("XADD", "s", "NOMKSTREAM", "2-1", "f", "v") == "2-1"
+
+
+def test_xadd_maxlen_exact_and_approx(r):
+    fill(r, "s", 10)
+    assert r.execute_command("XADD", "s", "MAXLEN", "=", "5", "11-0", "f", "v") == "11-0"
+    assert ids(r.execute_command("XRANGE", "s", "-", "+")) == \
+        ["7-0", "8-0", "9-0", "10-0", "11-0"]
+    # "~" only drops whole nodes (100 entries): nothing goes here
+    r.execute_command("XADD", "s", "MAXLEN", "~", "2", "12-0", "f", "v")
+    assert r.execute_command("XLEN", "s") == 6
+
+
+def test_xadd_approx_trims_whole_nodes(r):
+    for i in range(1, 251):
+        xadd(r, "s", f"{i}-0", "f", "v")
+    r.execute_command("XADD", "s", "MAXLEN", "~", "100", "251-0", "f", "v")
+    assert r.execute_command("XLEN", "s") == 151
+    assert r.execute_command("XTRIM", "s", "MAXLEN", "~", "10", "LIMIT", "50") == 0
+    assert r.execute_command("XTRIM", "s", "MAXLEN", "~", "10") == 100
+    assert r.execute_command("XRANGE", "s", "-", "+", "COUNT", 1)[0][0] == "201-0"
+
+
+def test_xadd_minid(r):
+    fill(r, "s", 10)
+    r.execute_command("XADD", "s", "MINID", "6", "11-0", "f", "v")
+    assert ids(r.execute_command("XRANGE", "s", "-", "+"))[0] == "6-0"
+    assert r.execute_command("XLEN", "s") == 6
+
+
+# ---------------------------------------------------------------------------- XRANGE
+
+def test_xrange_bounds_and_count(r):
+    fill(r, "s", 5)
+    assert ids(r.execute_command("XRANGE", "s", "2", "4")) == ["2-0", "3-0", "4-0"]
+    assert ids(r.execute_command("XRANGE", "s", "(2-0", "(4-0")) == ["3-0"]
+    assert ids(r.execute_command("XRANGE", "s", "-", "+", "COUNT", 2)) == ["1-0", "2-0"]
+    assert r.execute_command("XRANGE", "s", "-", "+", "COUNT", 0) is None
+    assert ids(r.execute_command("XREVRANGE", "s", "+", "-", "COUNT", 2)) == ["5-0", "4-0"]
+    assert ids(r.execute_command("XREVRANGE", "s", "(5", "(2")) == ["5-0", "4-0", "3-0"]
+    assert ids(r.execute_command("XREVRANGE", "s", "(5-0", "(2")) == ["4-0", "3-0"]
+    assert r.execute_command("XRANGE", "s", "4", "2") == []
+    assert r.execute_command("XRANGE", "nosuch", "-", "+") == []
+    assert err(r, "XRANGE", "s", "(-", "+") == BAD_ID
+    assert err(r, "XRANGE", "s", "x", "+") == BAD_ID
+    assert err(r, "XRANGE", "s", "-", "+", "COUNT") == SYNTAX
+    assert err(r, "XRANGE", "s", "(18446744073709551615-18446744073709551615", "+") == \
+        "invalid start ID for the interval"
+    assert err(r, "XRANGE", "s", "-", "(0-0") == "invalid end ID for the interval"
+
+
+# ---------------------------------------------------------------------------- XDEL / XTRIM / XSETID
+
+def test_xdel(r):
+    fill(r, "s", 3)
+    assert r.execute_command("XDEL", "s", "2-0", "9-0") == 1
+    assert ids(r.execute_command("XRANGE", "s", "-", "+")) == ["1-0", "3-0"]
+    assert err(r, "XDEL", "s", "bad") == BAD_ID
+    assert r.execute_command("XDEL", "nosuch", "1-0") == 0
+    assert r.execute_command("XDEL", "s", "1-0", "3-0") == 2
+    assert r.execute_command("XLEN", "s") == 0
+    assert r.execute_command("EXISTS", "s") == 1  # an empty stream stays
+    assert err(r, "XADD", "s", "3-0", "f", "v") == TOP
+
+
+def test_xtrim(r):
+    fill(r, "s", 10)
+    assert r.execute_command("XTRIM", "s", "MAXLEN", 7) == 3
+    assert r.execute_command("XTRIM", "s", "MINID", "=", "6") == 2
+    assert r.execute_command("XLEN", "s") == 5
+    assert r.execute_command("XTRIM", "nosuch", "MAXLEN", 1) == 0
+    assert err(r, "XTRIM", "s", "FOO", 1) == SYNTAX
+    assert err(r, "XTRIM", "s") == "wrong number of arguments for 'xtrim' command"
+    assert err(r, "XTRIM", "s", "LIMIT", "1", "X") == SYNTAX
+
+
+def test_xsetid(r):
+    fill(r, "s", 3)
+    assert r.execute_command("XSETID", "s", "10-0") == "OK"
+    assert xadd(r, "s", "10-*", "f", "v") == "10-1"
+    assert err(r, "XSETID", "s", "5-0") == \
+        "The ID specified in XSETID is smaller than the target stream top item"
+    assert err(r, "XSETID", "nosuch", "5-0") == "no such key"
+    assert err(r, "XSETID", "s", "20-0", "ENTRIESADDED", "1") == \
+        "The entries_added specified in XSETID is smaller than the target stream length"
+    assert err(r, "XSETID", "s", "20-0", "MAXDELETEDID", "30-0") == \
+        "The ID specified in XSETID is smaller than the provided max_deleted_entry_id"
+
+
+# ---------------------------------------------------------------------------- keyspace
+
+def test_generic_commands(r):
+    fill(r, "s", 3)
+    assert r.execute_command("COPY", "s", "c") == 1
+    assert r.execute_command("RENAME", "s", "{s}x") == "OK"
+    assert ids(r.execute_command("XRANGE", "c", "-", "+")) == ["1-0", "2-0", "3-0"]
+    xadd(r, "c", "4-0", "f", "v")
+    assert r.execute_command("XLEN", "{s}x") == 3
+    assert r.execute_command("EXPIRE", "c", 100) == 1
+    assert r.execute_command("DEL", "c", "{s}x") == 2
+    fill(r, "m", 50)
+    assert r.execute_command("MEMORY", "USAGE", "m") > 50 * 10
+
+
+# ---------------------------------------------------------------------------- XREAD
+
+def test_xread_several_keys(r):
+    fill(r, "a", 3)
+    fill(r, "b", 2)
+    assert r.execute_command("XREAD", "COUNT", 2, "STREAMS", "a", "b", "nosuch", "1", "0", "0") == [
+        ["a", [["2-0", ["f", "2"]], ["3-0", ["f", "3"]]]],
+        ["b", [["1-0", ["f", "1"]], ["2-0", ["f", "2"]]]]]
+    assert r.execute_command("XREAD", "STREAMS", "a", "b", "$", "$") is None
+    assert err(r, "XREAD", "STREAMS", "a", "b", "0") == \
+        "Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified."
+    assert err(r, "XREAD", "STREAMS", "a", ">") == \
+        "The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option."
+    assert err(r, "XREAD", "STREAMS", "a", "x") == BAD_ID
+    r.execute_command("SET", "str", "x")
+    assert err(r, "XREAD", "STREAMS", "a", "str", "0", "0") == WRONGTYPE
+    assert err(r, "XREAD", "BLOCK", "-1", "STREAMS", "a", "0") == "timeout is negative"
+    assert err(r, "XREAD", "GROUP", "g", "c", "STREAMS", "a", "0") == \
+        "The GROUP option is only supported by XREADGROUP. You called XREAD instead."
+
+
+def test_xread_block_timeout(r):
+    fill(r, "a", 1)
+    assert r.execute_command("XREAD", "BLOCK", 50, "STREAMS", "a", "$") is None
+
+
+def test_xread_block_in_multi(r):
+    p = r.pipeline(transaction=True)
+    p.execute_command("XREAD", "BLOCK", 0, "STREAMS", "a", "$")
+    assert p.execute() == [None]
+
+
+class Reader:
+    def __init__(self, server, *cmd):
+        self.c = server.client()
+        self.c.response_callbacks.clear()
+        self.reply = "no reply"
+        self.t = threading.Thread(target=self.run, args=cmd, daemon=True)
+        self.t.start()
+
+    def run(self, *cmd):
+        self.reply = self.c.execute_command(*cmd)
+
+    def result(self):
+        self.t.join(10)
+        assert not self.t.is_alive()
+        self.c.close()
+        return self.reply
+
+
+def test_xread_block_served_by_xadd(server, r):
+    fill(r, "a", 2)
+    w = Reader(server, "XREAD", "BLOCK", 0, "STREAMS", "b", "a", "$", "$")
+    wait_blocked(r, 1)
+    xadd(r, "a", "9-0", "x", "y")
+    assert w.result() == [["a", [["9-0", ["x", "y"]]]]]
+
+
+def test_xread_block_explicit_id_and_count(server, r):
+    w = Reader(server, "XREAD", "COUNT", 1, "BLOCK", 5000, "STREAMS", "k1", "k2", "k3", "0", "0", "5")
+    wait_blocked(r, 1)
+    xadd(r, "k3", "3-0", "old", "1")   # not after 5: keeps waiting
+    time.sleep(0.05)
+    xadd(r, "k3", "7-0", "new", "1")
+    assert w.result() == [["k3", [["7-0", ["new", "1"]]]]]
