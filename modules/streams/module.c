@@ -105,12 +105,66 @@ static const dfm_command_t xs_commands[] = {
            "interval, in reverse order (from greater to smaller IDs) compared to XRANGE",
            XS_RANGE_CPLX, "key end start [COUNT count]", xs_cmd_xrevrange),
     {.name = "xread", .arity = -4, .flags = "readonly blocking", .first_key = 1,
-     .key_keyword = "streams", .key_step = 1, .acl_categories = "@stream @slow @blocking",
+     .key_keyword = "STREAMS", .key_step = 1, .acl_categories = "@stream @slow @blocking",
      .summary = "Return never seen elements in multiple streams, with IDs greater than the "
                 "ones reported by the caller for each stream. Can block.",
      .since = "5.0.0", .group = "stream", .complexity = XS_READ_CPLX,
      .args_doc = "[COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]",
      .multi = &xs_xread_multi},
+    {.name = "xreadgroup", .arity = -7, .flags = "write blocking", .first_key = 4,
+     .key_keyword = "STREAMS", .key_step = 1, .acl_categories = "@stream @slow @blocking",
+     .summary = "Return new entries from a stream using a consumer group, or access the history "
+                "of the pending entries for a given consumer. Can block.",
+     .since = "5.0.0", .group = "stream",
+     .complexity = "For each stream mentioned: O(M) with M the number of elements returned. If "
+                   "M is constant (e.g. always asking for the first 10 elements with COUNT), "
+                   "you can consider it O(1). On the other side when XREADGROUP blocks, XADD "
+                   "will pay the O(N) time in order to serve the N clients blocked on the "
+                   "stream getting new data.",
+     .args_doc = "GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK] STREAMS key "
+                 "[key ...] id [id ...]",
+     .multi = &xs_xreadgroup_multi},
+    XS_SUB("xgroup|create", -5, "write denyoom", "@stream @slow", "Create a consumer group.",
+           "key groupname id|$ [MKSTREAM] [ENTRIESREAD entries-read]", xs_cmd_xgroup_create),
+    XS_SUB("xgroup|destroy", 4, "write", "@stream @slow", "Destroy a consumer group.",
+           "key groupname", xs_cmd_xgroup_destroy),
+    XS_SUB("xgroup|setid", -5, "write", "@stream @slow", "Set a consumer group to an "
+           "arbitrary last delivered ID value.", "key groupname id|$ [ENTRIESREAD entries-read]",
+           xs_cmd_xgroup_setid),
+    XS_SUB("xgroup|createconsumer", 5, "write denyoom", "@stream @slow", "Create a consumer "
+           "in a consumer group.", "key groupname consumername", xs_cmd_xgroup_createconsumer),
+    XS_SUB("xgroup|delconsumer", 5, "write", "@stream @slow", "Delete a consumer from a "
+           "consumer group.", "key groupname consumername", xs_cmd_xgroup_delconsumer),
+    XS_SUB("xinfo|stream", -3, "readonly", "@stream @slow", "Get information about a stream",
+           "key [FULL [COUNT count]]", xs_cmd_xinfo_stream),
+    XS_SUB("xinfo|groups", 3, "readonly", "@stream @slow", "List the consumer groups of a "
+           "stream", "key", xs_cmd_xinfo_groups),
+    XS_SUB("xinfo|consumers", 4, "readonly", "@stream @slow", "List the consumers in a "
+           "consumer group", "key groupname", xs_cmd_xinfo_consumers),
+    XS_CMD("xack", -4, "write fast", "@stream @fast", "Marks a pending message as correctly "
+           "processed, effectively removing it from the pending entries list of the consumer "
+           "group. Return value of the command is the number of messages successfully "
+           "acknowledged, that is, the IDs we were actually able to resolve in the PEL.",
+           "O(1) for each message ID processed.", "key group id [id ...]", xs_cmd_xack),
+    XS_CMD("xpending", -3, "readonly", "@stream @slow", "Return information and entries from a "
+           "stream consumer group pending entries list, that are messages fetched but never "
+           "acknowledged.",
+           "O(N) with N being the number of elements returned, so asking for a small fixed "
+           "number of entries per call is O(1). O(M), where M is the total number of entries "
+           "scanned when used with the IDLE filter. When the command returns just the "
+           "summary and the list of consumers is small, it runs in O(1) time; otherwise, an "
+           "additional O(N) time for iterating every consumer.",
+           "key group [[IDLE min-idle-time] start end count [consumer]]", xs_cmd_xpending),
+    XS_CMD("xclaim", -6, "write fast", "@stream @fast", "Changes (or acquires) ownership of a "
+           "message in a consumer group, as if the message was delivered to the specified "
+           "consumer.", "O(log N) with N being the number of messages in the PEL of the "
+           "consumer group.",
+           "key group consumer min-idle-time id [id ...] [IDLE ms] [TIME unix-time-milliseconds] "
+           "[RETRYCOUNT count] [FORCE] [JUSTID] [LASTID lastid]", xs_cmd_xclaim),
+    XS_CMD("xautoclaim", -6, "write fast", "@stream @fast", "Changes (or acquires) ownership "
+           "of messages in a consumer group, as if the messages were delivered to the "
+           "specified consumer.", "O(1) if COUNT is small.",
+           "key group consumer min-idle-time start [COUNT count] [JUSTID]", xs_cmd_xautoclaim),
     {.name = NULL},
 };
 
@@ -126,5 +180,6 @@ DFM_EXPORT int dfm_module_init(dfm_module_t *self, const dfm_api_t *api, int arg
     for (const dfm_command_t *c = xs_commands; c->name != NULL; c++)
         if (api->register_command(self, c) < 0) return -1;
     if (api->set_command_keys(self, "xread", xs_read_keys) < 0) return -1;
+    if (api->set_command_keys(self, "xreadgroup", xs_read_keys) < 0) return -1;
     return 0;
 }

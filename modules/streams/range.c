@@ -5,7 +5,7 @@
 #include "streams.h"
 
 /* One bound: "(" makes it exclusive (strict id); step it past itself. Replies on error. */
-static int parse_bound(dfm_ctx_t *ctx, const dfm_str_t *a, sid_t *id, int start) {
+int xs_parse_bound(dfm_ctx_t *ctx, const dfm_str_t *a, sid_t *id, int start) {
     int excl = a->len > 1 && a->ptr[0] == '(';
     uint64_t missing = start ? 0 : UINT64_MAX;
     if (excl) {
@@ -35,8 +35,8 @@ static void reply_range(dfm_ctx_t *ctx, const stream_t *s, const sid_t *lo, cons
 static void range_generic(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv, int rev) {
     sid_t lo, hi;
     long long count = -1;
-    if (parse_bound(ctx, &argv[rev ? 3 : 2], &lo, 1) < 0) return;
-    if (parse_bound(ctx, &argv[rev ? 2 : 3], &hi, 0) < 0) return;
+    if (xs_parse_bound(ctx, &argv[rev ? 3 : 2], &lo, 1) < 0) return;
+    if (xs_parse_bound(ctx, &argv[rev ? 2 : 3], &hi, 0) < 0) return;
     for (int j = 4; j < argc; j++) {
         if (xs_api->arg_eq(&argv[j], "count") && j + 1 < argc) {
             if (xs_api->arg_ll(ctx, &argv[++j], &count) < 0) return;

@@ -87,6 +87,9 @@ int xs_parse_id(dfm_ctx_t *ctx, const dfm_str_t *a, sid_t *id, uint64_t missing_
 int xs_parse_id_quiet(const dfm_str_t *a, sid_t *id, uint64_t missing_seq, int strict,
                       int *seq_given);
 extern const char *const XS_ERR_ID;
+/* A range bound (XRANGE, XPENDING): "(" = exclusive (a strict id, stepped past itself).
+   start: a missing seq is 0, else UINT64_MAX. Replies and returns -1 on error. */
+int xs_parse_bound(dfm_ctx_t *ctx, const dfm_str_t *a, sid_t *id, int start);
 
 /* ---- the value (stream.c) */
 stream_t *stream_new(void);

@@ -251,3 +251,152 @@ def test_xread_block_explicit_id_and_count(server, r):
     time.sleep(0.05)
     xadd(r, "k3", "7-0", "new", "1")
     assert w.result() == [["k3", [["7-0", ["new", "1"]]]]]
+
+
+# ---------------------------------------------------------------------------- consumer groups
+
+def test_xgroup_create_errors(r):
+    assert err(r, "XGROUP", "CREATE", "s", "g", "$") == (
+        "The XGROUP subcommand requires the key to exist. Note that for CREATE you may want "
+        "to use the MKSTREAM option to create an empty stream automatically.")
+    assert r.execute_command("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM") == "OK"
+    assert r.execute_command("XLEN", "s") == 0
+    assert err(r, "XGROUP", "CREATE", "s", "g", "0") == "BUSYGROUP Consumer Group name already exists"
+    assert err(r, "XGROUP", "CREATE", "s", "h", "bad") == BAD_ID
+    assert err(r, "XGROUP", "SETID", "s", "nog", "0") == \
+        "NOGROUP No such consumer group 'nog' for key name 's'"
+    assert err(r, "XGROUP", "CREATECONSUMER", "s", "nog", "c") == \
+        "NOGROUP No such consumer group 'nog' for key name 's'"
+    assert r.execute_command("XGROUP", "DESTROY", "s", "g") == 1
+    assert r.execute_command("XGROUP", "DESTROY", "s", "g") == 0
+    r.execute_command("SET", "str", "x")
+    assert err(r, "XGROUP", "CREATE", "str", "g", "$") == WRONGTYPE
+
+
+def test_xreadgroup_new_history_and_ack(r):
+    fill(r, "s", 3)
+    r.execute_command("XGROUP", "CREATE", "s", "g", "0")
+    assert r.execute_command("XREADGROUP", "GROUP", "g", "alice", "COUNT", 2, "STREAMS", "s", ">") == \
+        [["s", [["1-0", ["f", "1"]], ["2-0", ["f", "2"]]]]]
+    assert r.execute_command("XREADGROUP", "GROUP", "g", "bob", "STREAMS", "s", ">") == \
+        [["s", [["3-0", ["f", "3"]]]]]
+    assert r.execute_command("XREADGROUP", "GROUP", "g", "bob", "STREAMS", "s", ">") is None
+    # history: the consumer's own pending entries
+    assert r.execute_command("XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "0") == \
+        [["s", [["1-0", ["f", "1"]], ["2-0", ["f", "2"]]]]]
+    r.execute_command("XDEL", "s", "2-0")
+    assert r.execute_command("XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "1-0") == \
+        [["s", [["2-0", None]]]]
+    summary = r.execute_command("XPENDING", "s", "g")
+    assert summary == [3, "1-0", "3-0", [["alice", "2"], ["bob", "1"]]]
+    assert r.execute_command("XACK", "s", "g", "1-0", "2-0", "9-0") == 2
+    assert r.execute_command("XACK", "s", "nog", "3-0") == 0
+    assert err(r, "XACK", "s", "g", "bad") == BAD_ID
+    assert r.execute_command("XPENDING", "s", "g") == [1, "3-0", "3-0", [["bob", "1"]]]
+    r.execute_command("XACK", "s", "g", "3-0")
+    assert r.execute_command("XPENDING", "s", "g") == [0, None, None, None]
+
+
+def test_xreadgroup_errors(r):
+    fill(r, "s", 1)
+    assert err(r, "XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">") == \
+        "NOGROUP No such key 's' or consumer group 'g' in XREADGROUP with GROUP option"
+    assert err(r, "XREADGROUP", "GROUP", "g", "c", "STREAMS", "nosuch", ">") == \
+        "NOGROUP No such key 'nosuch' or consumer group 'g' in XREADGROUP with GROUP option"
+    r.execute_command("XGROUP", "CREATE", "s", "g", "0")
+    assert err(r, "XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "$").startswith(
+        "The $ ID is meaningless in the context of XREADGROUP")
+    assert err(r, "XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "t", ">") == \
+        "Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified."
+    assert err(r, "XREADGROUP", "COUNT", "1", "STREAMS", "s", "t", ">", ">") == \
+        "Missing GROUP option for XREADGROUP"
+
+
+def test_xreadgroup_noack_and_consumers(r):
+    fill(r, "s", 2)
+    r.execute_command("XGROUP", "CREATE", "s", "g", "0")
+    r.execute_command("XREADGROUP", "GROUP", "g", "c1", "NOACK", "STREAMS", "s", ">")
+    assert r.execute_command("XPENDING", "s", "g")[0] == 0
+    assert r.execute_command("XGROUP", "CREATECONSUMER", "s", "g", "c2") == 1
+    assert r.execute_command("XGROUP", "CREATECONSUMER", "s", "g", "c2") == 0
+    names = [dict(zip(c[::2], c[1::2]))["name"] for c in
+             r.execute_command("XINFO", "CONSUMERS", "s", "g")]
+    assert names == ["c1", "c2"]
+    r.execute_command("XGROUP", "SETID", "s", "g", "0")
+    r.execute_command("XREADGROUP", "GROUP", "g", "c2", "STREAMS", "s", ">")
+    assert r.execute_command("XGROUP", "DELCONSUMER", "s", "g", "c2") == 2
+    assert r.execute_command("XGROUP", "DELCONSUMER", "s", "g", "zz") == 0
+    assert r.execute_command("XPENDING", "s", "g")[0] == 0
+
+
+def test_xpending_extended(r):
+    fill(r, "s", 4)
+    r.execute_command("XGROUP", "CREATE", "s", "g", "0")
+    r.execute_command("XREADGROUP", "GROUP", "g", "a", "COUNT", 3, "STREAMS", "s", ">")
+    r.execute_command("XREADGROUP", "GROUP", "g", "b", "STREAMS", "s", ">")
+    rows = r.execute_command("XPENDING", "s", "g", "-", "+", 10)
+    assert [(x[0], x[1], x[3]) for x in rows] == \
+        [("1-0", "a", 1), ("2-0", "a", 1), ("3-0", "a", 1), ("4-0", "b", 1)]
+    assert [x[0] for x in r.execute_command("XPENDING", "s", "g", "(1-0", "+", 2)] == ["2-0", "3-0"]
+    assert [x[0] for x in r.execute_command("XPENDING", "s", "g", "-", "+", 10, "b")] == ["4-0"]
+    assert r.execute_command("XPENDING", "s", "g", "-", "+", 10, "nobody") == []
+    assert r.execute_command("XPENDING", "s", "g", "IDLE", 1000000, "-", "+", 10) == []
+    assert err(r, "XPENDING", "s", "g", "-", "+") == SYNTAX
+    assert err(r, "XPENDING", "s", "nog") == "NOGROUP No such key 's' or consumer group 'nog'"
+
+
+def test_xclaim_and_xautoclaim(r):
+    fill(r, "s", 4)
+    r.execute_command("XGROUP", "CREATE", "s", "g", "0")
+    r.execute_command("XREADGROUP", "GROUP", "g", "a", "STREAMS", "s", ">")
+    assert r.execute_command("XCLAIM", "s", "g", "b", 0, "1-0", "2-0") == \
+        [["1-0", ["f", "1"]], ["2-0", ["f", "2"]]]
+    assert r.execute_command("XCLAIM", "s", "g", "b", 1000000, "3-0") == []
+    assert r.execute_command("XCLAIM", "s", "g", "c", 0, "3-0", "JUSTID", "RETRYCOUNT", 7) == ["3-0"]
+    rows = {x[0]: (x[1], x[3]) for x in r.execute_command("XPENDING", "s", "g", "-", "+", 10)}
+    assert rows == {"1-0": ("b", 2), "2-0": ("b", 2), "3-0": ("c", 7), "4-0": ("a", 1)}
+    assert err(r, "XCLAIM", "s", "g", "b", 0, "1-0", "BOGUS") == "Unrecognized XCLAIM option 'BOGUS'"
+    assert err(r, "XCLAIM", "s", "nog", "b", 0, "1-0") == "NOGROUP No such key 's' or consumer group 'nog'"
+    r.execute_command("XDEL", "s", "2-0")
+    assert r.execute_command("XAUTOCLAIM", "s", "g", "z", 0, "0", "COUNT", 2) == \
+        ["3-0", [["1-0", ["f", "1"]]], ["2-0"]]
+    assert r.execute_command("XAUTOCLAIM", "s", "g", "z", 0, "(1-0", "JUSTID") == \
+        ["0-0", ["3-0", "4-0"], []]
+    assert err(r, "XAUTOCLAIM", "s", "g", "z", 0, "0", "COUNT", 0) == "COUNT must be > 0"
+
+
+def info_map(reply):
+    return dict(zip(reply[::2], reply[1::2]))
+
+
+def test_xinfo_stream_and_groups(r):
+    fill(r, "s", 3)
+    r.execute_command("XDEL", "s", "2-0")
+    info = info_map(r.execute_command("XINFO", "STREAM", "s"))
+    assert info["length"] == 2
+    assert info["last-generated-id"] == "3-0"
+    assert info["max-deleted-entry-id"] == "2-0"
+    assert info["entries-added"] == 3
+    assert info["recorded-first-entry-id"] == "1-0"
+    assert info["groups"] == 0
+    assert info["first-entry"] == ["1-0", ["f", "1"]]
+    assert info["last-entry"] == ["3-0", ["f", "3"]]
+    assert err(r, "XINFO", "STREAM", "nosuch") == "no such key"
+    r.execute_command("XGROUP", "CREATE", "s", "g1", "$")
+    r.execute_command("XGROUP", "CREATE", "s", "g0", "0", "ENTRIESREAD", "0")
+    r.execute_command("XREADGROUP", "GROUP", "g0", "c", "COUNT", 1, "STREAMS", "s", ">")
+    groups = [info_map(g) for g in r.execute_command("XINFO", "GROUPS", "s")]
+    assert groups[0] == {"name": "g0", "consumers": 1, "pending": 1, "last-delivered-id": "1-0",
+                         "entries-read": None, "lag": None}
+    assert groups[1] == {"name": "g1", "consumers": 0, "pending": 0, "last-delivered-id": "3-0",
+                         "entries-read": None, "lag": 0}
+    assert err(r, "XINFO", "CONSUMERS", "s", "nog") == "NOGROUP No such consumer group 'nog' for key name 's'"
+
+
+def test_xreadgroup_block_served_by_xadd(server, r):
+    r.execute_command("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+    w = Reader(server, "XREADGROUP", "GROUP", "g", "c", "BLOCK", 0, "STREAMS", "s", ">")
+    wait_blocked(r, 1)
+    xadd(r, "s", "5-0", "x", "y")
+    assert w.result() == [["s", [["5-0", ["x", "y"]]]]]
+    assert r.execute_command("XPENDING", "s", "g")[0] == 1

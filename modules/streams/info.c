@@ -1,0 +1,120 @@
+/*
+ * info.c: XINFO STREAM (the summary form), XINFO GROUPS and XINFO CONSUMERS, with Redis
+ * 7.0's fields (entries-read and lag included). Shard thread.
+ */
+#include "streams.h"
+
+static int info_lookup(dfm_ctx_t *ctx, const dfm_str_t *key, stream_t **s) {
+    int found = xs_lookup(ctx, key, DFM_LOOKUP_READ, s, 1);
+    if (found == 0) xs_api->reply_error(ctx, "ERR no such key");
+    return found > 0 ? 0 : -1;
+}
+
+static void field_int(dfm_ctx_t *ctx, const char *name, long long v) {
+    xs_api->reply_cstr(ctx, name);
+    xs_api->reply_int(ctx, v);
+}
+
+static void field_id(dfm_ctx_t *ctx, const char *name, const sid_t *id) {
+    xs_api->reply_cstr(ctx, name);
+    xs_reply_id(ctx, id);
+}
+
+/* The number of virtual nodes holding live entries (Redis: listpacks in the radix tree). */
+static long long node_count(const stream_t *s) {
+    long long n = 0;
+    for (size_t i = 0; i < s->len; i++)
+        n += i == 0 || stream_at(s, i)->node != stream_at(s, i - 1)->node;
+    return n;
+}
+
+static void field_entry(dfm_ctx_t *ctx, const char *name, const xent_t *e) {
+    xs_api->reply_cstr(ctx, name);
+    if (e)
+        xs_reply_entry(ctx, e);
+    else
+        xs_api->reply_null(ctx);
+}
+
+/* XINFO STREAM key */
+void xs_cmd_xinfo_stream(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
+    stream_t *s;
+    if (argc > 3) {
+        xs_api->reply_error(ctx, "ERR XINFO STREAM FULL is not supported by this server");
+        return;
+    }
+    if (info_lookup(ctx, &argv[2], &s) < 0) return;
+    long long nodes = node_count(s);
+    xs_api->reply_map(ctx, 10);
+    field_int(ctx, "length", (long long)s->len);
+    field_int(ctx, "radix-tree-keys", nodes);
+    field_int(ctx, "radix-tree-nodes", nodes + 1);
+    field_id(ctx, "last-generated-id", &s->last_id);
+    field_id(ctx, "max-deleted-entry-id", &s->max_deleted);
+    field_int(ctx, "entries-added", (long long)s->entries_added);
+    field_id(ctx, "recorded-first-entry-id", &s->first_id);
+    field_int(ctx, "groups", (long long)s->ngroups);
+    field_entry(ctx, "first-entry", stream_at(s, 0));
+    field_entry(ctx, "last-entry", s->len ? stream_at(s, s->len - 1) : NULL);
+}
+
+/* Redis's streamReplyWithCGLag: the lag, or null when it cannot be known. */
+static void reply_lag(dfm_ctx_t *ctx, const stream_t *s, const xgroup_t *g) {
+    long long read;
+    if (!s->entries_added) {
+        read = 0;
+    } else if (g->entries_read != XS_INVALID_READ && !xs_has_tombstones(s, &g->last_id)) {
+        read = g->entries_read;
+    } else if ((read = xs_estimate_read(s, &g->last_id)) == XS_INVALID_READ) {
+        xs_api->reply_null(ctx);
+        return;
+    }
+    xs_api->reply_int(ctx, s->entries_added ? (long long)s->entries_added - read : 0);
+}
+
+/* XINFO GROUPS key */
+void xs_cmd_xinfo_groups(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
+    (void)argc;
+    stream_t *s;
+    if (info_lookup(ctx, &argv[2], &s) < 0) return;
+    xs_api->reply_array(ctx, (long)s->ngroups);
+    for (size_t i = 0; i < s->ngroups; i++) {
+        const xgroup_t *g = s->groups[i];
+        xs_api->reply_map(ctx, 6);
+        xs_api->reply_cstr(ctx, "name");
+        xs_api->reply_bulk(ctx, g->name, g->len);
+        field_int(ctx, "consumers", (long long)g->ncons);
+        field_int(ctx, "pending", (long long)g->npel);
+        field_id(ctx, "last-delivered-id", &g->last_id);
+        xs_api->reply_cstr(ctx, "entries-read");
+        if (g->entries_read != XS_INVALID_READ)
+            xs_api->reply_int(ctx, g->entries_read);
+        else
+            xs_api->reply_null(ctx);
+        xs_api->reply_cstr(ctx, "lag");
+        reply_lag(ctx, s, g);
+    }
+}
+
+/* XINFO CONSUMERS key group */
+void xs_cmd_xinfo_consumers(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
+    (void)argc;
+    stream_t *s;
+    if (info_lookup(ctx, &argv[2], &s) < 0) return;
+    const xgroup_t *g = xg_find(s, &argv[3]);
+    if (!g) {
+        xs_api->reply_errorf(ctx, "NOGROUP No such consumer group '%.*s' for key name '%.*s'",
+                             (int)argv[3].len, argv[3].ptr, (int)argv[2].len, argv[2].ptr);
+        return;
+    }
+    int64_t now = xs_api->now_ms();
+    xs_api->reply_array(ctx, (long)g->ncons);
+    for (size_t i = 0; i < g->ncons; i++) {
+        const xcons_t *c = g->cons[i];
+        xs_api->reply_map(ctx, 3);
+        xs_api->reply_cstr(ctx, "name");
+        xs_api->reply_bulk(ctx, c->name, c->len);
+        field_int(ctx, "pending", (long long)c->npending);
+        field_int(ctx, "idle", now - c->seen_ms > 0 ? now - c->seen_ms : 0);
+    }
+}
