@@ -113,10 +113,11 @@ void xs_reply_entry(dfm_ctx_t *ctx, const xent_t *e) {
     while (xent_next(e, &off, &v)) xs_api->reply_bulk(ctx, v.ptr, v.len);
 }
 
-/* Decide the entry's virtual node as Redis fills listpack nodes. */
-static void assign_node(stream_t *s, xent_t *e) {
+/* Decide the entry's virtual node as Redis fills listpack nodes (or start one: fresh). */
+static void assign_node(stream_t *s, xent_t *e, int fresh) {
     size_t bytes = e->size + 8;
-    if (s->len == 0 || s->node_count >= NODE_MAX_ENTRIES || s->node_bytes + bytes > NODE_MAX_BYTES) {
+    if (fresh || s->len == 0 || s->node_count >= NODE_MAX_ENTRIES ||
+        s->node_bytes + bytes > NODE_MAX_BYTES) {
         s->last_node++;
         s->node_count = 0;
         s->node_bytes = 0;
@@ -126,7 +127,9 @@ static void assign_node(stream_t *s, xent_t *e) {
     e->node = s->last_node;
 }
 
-int stream_append(stream_t *s, xent_t *e) {
+int stream_append(stream_t *s, xent_t *e) { return stream_append_node(s, e, 0); }
+
+int stream_append_node(stream_t *s, xent_t *e, int fresh) {
     if (s->head + s->len == s->cap) {
         if (s->head > 0 && s->head >= s->len) {
             memmove(s->ents, s->ents + s->head, sizeof(xent_t *) * s->len);
@@ -136,7 +139,7 @@ int stream_append(stream_t *s, xent_t *e) {
             s->ents = xs_api->realloc(s->ents, sizeof(xent_t *) * s->cap);
         }
     }
-    assign_node(s, e);
+    assign_node(s, e, fresh);
     s->ents[s->head + s->len++] = e;
     s->bytes += ent_alloc_size(e);
     s->last_id = e->id;

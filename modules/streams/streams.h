@@ -98,6 +98,8 @@ void *stream_copy(const void *obj);
 size_t stream_mem(const void *obj);
 xent_t *stream_entry_new(const dfm_str_t *pairs, size_t npairs);
 int stream_append(stream_t *s, xent_t *e); /* takes e; its id must be > last_id */
+/* The same, starting a new virtual node when fresh (RDB loading keeps Redis's nodes). */
+int stream_append_node(stream_t *s, xent_t *e, int fresh);
 /* Index (0-based among live entries) of the first entry with id >= id. */
 size_t stream_seek(const stream_t *s, const sid_t *id);
 xent_t *stream_at(const stream_t *s, size_t i);

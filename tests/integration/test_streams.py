@@ -11,6 +11,7 @@ import time
 import pytest
 import redis
 
+from conftest import Server
 from helpers import WRONGTYPE, SYNTAX, err, plain, wait_blocked
 
 BAD_ID = "Invalid stream ID specified as stream command argument"
@@ -400,3 +401,74 @@ def test_xreadgroup_block_served_by_xadd(server, r):
     xadd(r, "s", "5-0", "x", "y")
     assert w.result() == [["s", [["5-0", ["x", "y"]]]]]
     assert r.execute_command("XPENDING", "s", "g")[0] == 1
+
+
+# ---------------------------------------------------------------------------- RDB
+
+def build_groups_stream(c, key="s"):
+    """A stream spanning several Redis nodes, with deletions, two groups and pending entries."""
+    c.response_callbacks.clear()
+    for i in range(1, 260):
+        c.execute_command("XADD", key, f"{i}-{i % 3}", "f", str(i), "name", "x" * (i % 7), "n", 12345)
+    c.execute_command("XDEL", key, "5-2", "200-2")
+    c.execute_command("XGROUP", "CREATE", key, "g", "0")
+    c.execute_command("XREADGROUP", "GROUP", "g", "alice", "COUNT", 3, "STREAMS", key, ">")
+    c.execute_command("XREADGROUP", "GROUP", "g", "bob", "COUNT", 2, "STREAMS", key, ">")
+    c.execute_command("XGROUP", "CREATE", key, "g2", "$")
+
+
+def stream_state(c, key="s"):
+    c.response_callbacks.clear()
+    info = info_map(c.execute_command("XINFO", "STREAM", key))
+    for k in ("radix-tree-keys", "radix-tree-nodes"):
+        info.pop(k)
+    pending = [(x[0], x[1], x[3]) for x in c.execute_command("XPENDING", key, "g", "-", "+", 100)]
+    consumers = [info_map(x)["name"] for x in c.execute_command("XINFO", "CONSUMERS", key, "g")]
+    return (c.execute_command("XRANGE", key, "-", "+"), info,
+            c.execute_command("XINFO", "GROUPS", key), pending, consumers)
+
+
+@pytest.fixture
+def redis_peer():
+    s = Server(kind="redis")
+    yield s
+    s.stop()
+
+
+def test_dump_restore_with_redis(server, r, redis_peer):
+    peer = redis_peer.client()
+    ours_b, peer_b = server.client(decode_responses=False), redis_peer.client(decode_responses=False)
+    build_groups_stream(peer, "s")
+    build_groups_stream(r, "t")
+    ours_b.execute_command("RESTORE", "s", 0, peer_b.execute_command("DUMP", "s"))
+    assert stream_state(r, "s") == stream_state(peer, "s")
+    peer_b.execute_command("RESTORE", "t", 0, ours_b.execute_command("DUMP", "t"))
+    assert stream_state(peer, "t") == stream_state(r, "t")
+    # an emptied stream keeps its ids
+    r.execute_command("XADD", "e", "3-3", "a", "b")
+    r.execute_command("XDEL", "e", "3-3")
+    peer_b.execute_command("RESTORE", "e", 0, ours_b.execute_command("DUMP", "e"))
+    assert err(peer, "XADD", "e", "3-3", "a", "b") == TOP
+    for c in (peer, ours_b, peer_b):
+        c.close()
+
+
+def test_save_restart_round_trip(tmp_path):
+    s = Server(dir=str(tmp_path), args=["--save", ""])
+    try:
+        c = s.client()
+        build_groups_stream(c)
+        want = stream_state(c)
+        assert c.execute_command("SAVE") in ("OK", b"OK", True)
+    finally:
+        s.stop()
+    s = Server(dir=str(tmp_path), args=["--save", ""])
+    try:
+        assert stream_state(s.client()) == want
+    finally:
+        s.stop()
+    red = Server(kind="redis", dir=str(tmp_path))  # redis-server reads the file too
+    try:
+        assert stream_state(red.client()) == want
+    finally:
+        red.stop()
