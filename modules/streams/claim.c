@@ -84,8 +84,9 @@ static int parse_claim_opts(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv, int
 }
 
 /* Claim one id; returns 1 when it is part of the reply. */
-static int claim_one(stream_t *s, xgroup_t *g, const sid_t *id, const claim_opts_t *o,
-                     long long minidle, xcons_t **c, const dfm_str_t *name, int64_t now) {
+static int claim_one(dfm_ctx_t *ctx, const dfm_str_t *argv, stream_t *s, xgroup_t *g,
+                     const sid_t *id, const claim_opts_t *o, long long minidle, xcons_t **c,
+                     int64_t now) {
     xnack_t *nk = xg_pel_find(g, id);
     if (!stream_find(s, id)) {
         if (nk) xg_pel_del(g, id);
@@ -93,10 +94,7 @@ static int claim_one(stream_t *s, xgroup_t *g, const sid_t *id, const claim_opts
     }
     if (!nk && !o->force) return 0;
     if (nk && minidle && now - nk->time_ms < minidle) return 0;
-    if (!*c) {
-        *c = xg_consumer_add(g, name, NULL);
-        (*c)->seen_ms = now;
-    }
+    if (!*c) *c = xg_consumer_seen(ctx, &argv[1], g, &argv[3]);
     if (!nk) {
         xg_pel_put(g, id, *c, now); /* FORCE: a new pending entry, delivered once */
         nk = xg_pel_find(g, id);
@@ -132,7 +130,7 @@ void xs_cmd_xclaim(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     long n = 0;
     for (int i = 5; i < j; i++) {
         xs_parse_id_quiet(&argv[i], &id, 0, 1, NULL);
-        if (claim_one(s, g, &id, &o, minidle < 0 ? 0 : minidle, &c, &argv[3], now))
+        if (claim_one(ctx, argv, s, g, &id, &o, minidle < 0 ? 0 : minidle, &c, now))
             claimed[n++] = id;
     }
     xs_api->reply_array(ctx, n);
@@ -195,10 +193,7 @@ void xs_cmd_xautoclaim(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
         }
         i++;
         if (minidle && now - nk->time_ms < minidle) continue;
-        if (!c) {
-            c = xg_consumer_add(g, &argv[3], NULL);
-            c->seen_ms = now;
-        }
+        if (!c) c = xg_consumer_seen(ctx, &argv[1], g, &argv[3]);
         claim_to(nk, c, now);
         if (!justid) nk->count++;
         claimed[nc++] = nk->id;

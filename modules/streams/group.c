@@ -120,6 +120,17 @@ xcons_t *xg_consumer_add(xgroup_t *g, const dfm_str_t *name, int *created) {
     return c;
 }
 
+/* The consumer `name` of g, created (with Redis's "xgroup-createconsumer" event on key) when
+   missing; its seen time becomes now. XREADGROUP, XCLAIM and XAUTOCLAIM use it. */
+xcons_t *xg_consumer_seen(dfm_ctx_t *ctx, const dfm_str_t *key, xgroup_t *g,
+                          const dfm_str_t *name) {
+    int created;
+    xcons_t *c = xg_consumer_add(g, name, &created);
+    if (created) xs_api->notify(ctx, "xgroup-createconsumer", key, 't');
+    c->seen_ms = xs_api->now_ms();
+    return c;
+}
+
 /* Remove consumer c and its pending entries; returns how many were pending. */
 long long xg_consumer_del(xgroup_t *g, xcons_t *c) {
     long long n = (long long)c->npending;

@@ -90,8 +90,7 @@ static void serve_stream(dfm_ctx_t *ctx, xread_state_t *st, const dfm_str_t *arg
     int history = st->ids[j].ms != UINT64_MAX || st->ids[j].seq != UINT64_MAX;
     if (!history && (!s->len || sid_cmp(&stream_at(s, s->len - 1)->id, &g->last_id) <= 0))
         return;
-    xcons_t *c = xg_consumer_add(g, &argv[st->o.group + 1], NULL);
-    c->seen_ms = xs_api->now_ms();
+    xcons_t *c = xg_consumer_seen(ctx, key, g, &argv[st->o.group + 1]);
     if (history) {
         serve_history(s, g, c, &st->ids[j], st->o.count, &st->res[j]);
     } else {
@@ -123,10 +122,14 @@ static int readgroup_ready(dfm_ctx_t *ctx, const dfm_str_t *key, int argc,
     stream_t *s;
     if (j < 0 || xs_lookup(ctx, key, DFM_LOOKUP_WRITE, &s, 0) <= 0) return 0;
     xgroup_t *g = xg_find(s, &argv[o.group]);
-    if (!g || !is_new(&argv[o.streams + o.n + j])) return 0;
+    if (!g) { /* XGROUP DESTROY signalled the key */
+        xs_api->reply_error(ctx, "NOGROUP the consumer group this client was blocked on no "
+                                 "longer exists");
+        return 1;
+    }
+    if (!is_new(&argv[o.streams + o.n + j])) return 0;
     if (!s->len || sid_cmp(&stream_at(s, s->len - 1)->id, &g->last_id) <= 0) return 0;
-    xcons_t *c = xg_consumer_add(g, &argv[o.group + 1], NULL);
-    c->seen_ms = xs_api->now_ms();
+    xcons_t *c = xg_consumer_seen(ctx, key, g, &argv[o.group + 1]);
     xread_res_t r = {1, 0, NULL};
     serve_new(s, g, c, o.count ? o.count : 1000, o.noack, &r);
     if (xs_api->resp_version(ctx) < 3)

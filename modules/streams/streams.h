@@ -127,6 +127,8 @@ void xg_free(xgroup_t *g);
 xgroup_t *xg_copy(const xgroup_t *g);
 xcons_t *xg_consumer(const xgroup_t *g, const dfm_str_t *name);
 xcons_t *xg_consumer_add(xgroup_t *g, const dfm_str_t *name, int *created);
+xcons_t *xg_consumer_seen(dfm_ctx_t *ctx, const dfm_str_t *key, xgroup_t *g,
+                          const dfm_str_t *name);
 long long xg_consumer_del(xgroup_t *g, xcons_t *c);
 xnack_t *xg_pel_find(const xgroup_t *g, const sid_t *id);
 size_t xg_pel_seek(const xgroup_t *g, const sid_t *id);

@@ -110,6 +110,7 @@ void xs_cmd_xgroup_destroy(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     s->ngroups--;
     xg_free(g);
     group_changed(ctx, &argv[2], "xgroup-destroy");
+    xs_api->signal_key_ready(ctx, &argv[2]); /* its blocked readers get NOGROUP */
     xs_api->reply_int(ctx, 1);
 }
 

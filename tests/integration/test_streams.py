@@ -228,12 +228,17 @@ class Reader:
         self.t.start()
 
     def run(self, *cmd):
-        self.reply = self.c.execute_command(*cmd)
+        try:
+            self.reply = self.c.execute_command(*cmd)
+        except redis.ResponseError as e:
+            self.reply = e
 
     def result(self):
         self.t.join(10)
         assert not self.t.is_alive()
         self.c.close()
+        if isinstance(self.reply, Exception):
+            raise self.reply
         return self.reply
 
 
@@ -472,3 +477,43 @@ def test_save_restart_round_trip(tmp_path):
         assert stream_state(red.client()) == want
     finally:
         red.stop()
+
+
+def test_xreadgroup_blocked_reader_sees_group_destroyed(server, r):
+    r.execute_command("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+    w = Reader(server, "XREADGROUP", "GROUP", "g", "c", "BLOCK", 0, "STREAMS", "s", ">")
+    wait_blocked(r, 1)
+    r.execute_command("XGROUP", "DESTROY", "s", "g")
+    with pytest.raises(redis.ResponseError) as e:
+        w.result()
+    assert str(e.value) == "NOGROUP the consumer group this client was blocked on no longer exists"
+
+
+def test_keyspace_events(server, r):
+    r.execute_command("CONFIG", "SET", "notify-keyspace-events", "KEA")
+    try:
+        sub = server.client().pubsub()
+        sub.psubscribe("__keyevent@0__:*")
+        sub.get_message(timeout=5)
+        xadd(r, "s", "1-0", "f", "v")
+        xadd(r, "s", "2-0", "f", "v")
+        r.execute_command("XGROUP", "CREATE", "s", "g", "0")
+        r.execute_command("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">")
+        r.execute_command("XGROUP", "CREATECONSUMER", "s", "g", "d")
+        r.execute_command("XGROUP", "DELCONSUMER", "s", "g", "d")
+        r.execute_command("XGROUP", "SETID", "s", "g", "0")
+        r.execute_command("XDEL", "s", "1-0")
+        r.execute_command("XTRIM", "s", "MAXLEN", 0)
+        r.execute_command("XSETID", "s", "5-0")
+        r.execute_command("XGROUP", "DESTROY", "s", "g")
+        events = []
+        while len(events) < 11:
+            m = sub.get_message(timeout=5)
+            assert m is not None, events
+            events.append(m["channel"].split(":", 1)[1])
+        assert events == ["xadd", "xadd", "xgroup-create", "xgroup-createconsumer",
+                          "xgroup-createconsumer", "xgroup-delconsumer", "xgroup-setid", "xdel",
+                          "xtrim", "xsetid", "xgroup-destroy"]
+        sub.close()
+    finally:
+        r.execute_command("CONFIG", "SET", "notify-keyspace-events", "")
