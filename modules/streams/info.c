@@ -1,5 +1,5 @@
 /*
- * info.c: XINFO STREAM (the summary form), XINFO GROUPS and XINFO CONSUMERS, with Redis
+ * info.c: XINFO STREAM (the FULL form's tail is in infofull.c), XINFO GROUPS and XINFO CONSUMERS, with Redis
  * 7.0's fields (entries-read and lag included). Shard thread.
  */
 #include "streams.h"
@@ -36,16 +36,29 @@ static void field_entry(dfm_ctx_t *ctx, const char *name, const xent_t *e) {
         xs_api->reply_null(ctx);
 }
 
-/* XINFO STREAM key */
+/* [FULL [COUNT count]] after the key: 0 summary, 1 full, -1 replied an error. */
+static int parse_full(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv, long long *count) {
+    *count = 10;
+    if (argc == 3) return 0;
+    if (!xs_api->arg_eq(&argv[3], "full") || (argc != 4 && argc != 6) ||
+        (argc == 6 && !xs_api->arg_eq(&argv[4], "count"))) {
+        xs_api->reply_errorf(ctx, "ERR unknown subcommand or wrong number of arguments for "
+                                  "'%.*s'. Try XINFO HELP.", (int)argv[1].len, argv[1].ptr);
+        return -1;
+    }
+    if (argc == 6 && xs_api->arg_ll(ctx, &argv[5], count) < 0) return -1;
+    if (*count < 0) *count = 10;
+    return 1;
+}
+
+/* XINFO STREAM key [FULL [COUNT count]] */
 void xs_cmd_xinfo_stream(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     stream_t *s;
-    if (argc > 3) {
-        xs_api->reply_error(ctx, "ERR XINFO STREAM FULL is not supported by this server");
-        return;
-    }
-    if (info_lookup(ctx, &argv[2], &s) < 0) return;
+    long long count;
+    int full = parse_full(ctx, argc, argv, &count);
+    if (full < 0 || info_lookup(ctx, &argv[2], &s) < 0) return;
     long long nodes = node_count(s);
-    xs_api->reply_map(ctx, 10);
+    xs_api->reply_map(ctx, full ? 9 : 10);
     field_int(ctx, "length", (long long)s->len);
     field_int(ctx, "radix-tree-keys", nodes);
     field_int(ctx, "radix-tree-nodes", nodes + 1);
@@ -53,13 +66,17 @@ void xs_cmd_xinfo_stream(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     field_id(ctx, "max-deleted-entry-id", &s->max_deleted);
     field_int(ctx, "entries-added", (long long)s->entries_added);
     field_id(ctx, "recorded-first-entry-id", &s->first_id);
+    if (full) {
+        xs_info_full_tail(ctx, s, count);
+        return;
+    }
     field_int(ctx, "groups", (long long)s->ngroups);
     field_entry(ctx, "first-entry", stream_at(s, 0));
     field_entry(ctx, "last-entry", s->len ? stream_at(s, s->len - 1) : NULL);
 }
 
 /* Redis's streamReplyWithCGLag: the lag, or null when it cannot be known. */
-static void reply_lag(dfm_ctx_t *ctx, const stream_t *s, const xgroup_t *g) {
+void xs_reply_lag(dfm_ctx_t *ctx, const stream_t *s, const xgroup_t *g) {
     long long read;
     if (!s->entries_added) {
         read = 0;
@@ -92,7 +109,7 @@ void xs_cmd_xinfo_groups(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
         else
             xs_api->reply_null(ctx);
         xs_api->reply_cstr(ctx, "lag");
-        reply_lag(ctx, s, g);
+        xs_reply_lag(ctx, s, g);
     }
 }
 

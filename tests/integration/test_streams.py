@@ -517,3 +517,29 @@ def test_keyspace_events(server, r):
         sub.close()
     finally:
         r.execute_command("CONFIG", "SET", "notify-keyspace-events", "")
+
+
+def test_xinfo_stream_full(r):
+    fill(r, "s", 12)
+    r.execute_command("XGROUP", "CREATE", "s", "g", "0")
+    r.execute_command("XREADGROUP", "GROUP", "g", "a", "COUNT", 11, "STREAMS", "s", ">")
+    full = info_map(r.execute_command("XINFO", "STREAM", "s", "FULL"))
+    assert list(full) == ["length", "radix-tree-keys", "radix-tree-nodes", "last-generated-id",
+                          "max-deleted-entry-id", "entries-added", "recorded-first-entry-id",
+                          "entries", "groups"]
+    assert ids(full["entries"]) == [f"{i}-0" for i in range(1, 11)]
+    g = info_map(full["groups"][0])
+    assert list(g) == ["name", "last-delivered-id", "entries-read", "lag", "pel-count", "pending",
+                       "consumers"]
+    assert (g["name"], g["last-delivered-id"], g["entries-read"], g["lag"], g["pel-count"]) == \
+        ("g", "11-0", 11, 1, 11)
+    assert [(p[0], p[1], p[3]) for p in g["pending"]] == [(f"{i}-0", "a", 1) for i in range(1, 11)]
+    c = info_map(g["consumers"][0])
+    assert list(c) == ["name", "seen-time", "pel-count", "pending"]
+    assert (c["name"], c["pel-count"], len(c["pending"])) == ("a", 11, 10)
+    small = info_map(r.execute_command("XINFO", "STREAM", "s", "FULL", "COUNT", 2))
+    assert ids(small["entries"]) == ["1-0", "2-0"]
+    every = info_map(r.execute_command("XINFO", "STREAM", "s", "FULL", "COUNT", 0))
+    assert len(every["entries"]) == 12
+    assert err(r, "XINFO", "stream", "s", "PARTIAL") == \
+        "unknown subcommand or wrong number of arguments for 'stream'. Try XINFO HELP."
