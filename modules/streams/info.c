@@ -76,7 +76,7 @@ void xs_cmd_xinfo_stream(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
 }
 
 /* Redis's streamReplyWithCGLag: the lag, or null when it cannot be known. */
-void xs_reply_lag(dfm_ctx_t *ctx, const stream_t *s, const xgroup_t *g) {
+static void reply_lag(dfm_ctx_t *ctx, const stream_t *s, const xgroup_t *g) {
     long long read;
     if (!s->entries_added) {
         read = 0;
@@ -87,6 +87,18 @@ void xs_reply_lag(dfm_ctx_t *ctx, const stream_t *s, const xgroup_t *g) {
         return;
     }
     xs_api->reply_int(ctx, s->entries_added ? (long long)s->entries_added - read : 0);
+}
+
+/* The fields last-delivered-id, entries-read and lag of group g (XINFO GROUPS and FULL). */
+void xs_reply_group_progress(dfm_ctx_t *ctx, const stream_t *s, const xgroup_t *g) {
+    field_id(ctx, "last-delivered-id", &g->last_id);
+    xs_api->reply_cstr(ctx, "entries-read");
+    if (g->entries_read != XS_INVALID_READ)
+        xs_api->reply_int(ctx, g->entries_read);
+    else
+        xs_api->reply_null(ctx);
+    xs_api->reply_cstr(ctx, "lag");
+    reply_lag(ctx, s, g);
 }
 
 /* XINFO GROUPS key */
@@ -102,14 +114,7 @@ void xs_cmd_xinfo_groups(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
         xs_api->reply_bulk(ctx, g->name, g->len);
         field_int(ctx, "consumers", (long long)g->ncons);
         field_int(ctx, "pending", (long long)g->npel);
-        field_id(ctx, "last-delivered-id", &g->last_id);
-        xs_api->reply_cstr(ctx, "entries-read");
-        if (g->entries_read != XS_INVALID_READ)
-            xs_api->reply_int(ctx, g->entries_read);
-        else
-            xs_api->reply_null(ctx);
-        xs_api->reply_cstr(ctx, "lag");
-        xs_reply_lag(ctx, s, g);
+        xs_reply_group_progress(ctx, s, g);
     }
 }
 

@@ -35,15 +35,7 @@ static void full_group(dfm_ctx_t *ctx, const stream_t *s, const xgroup_t *g, lon
     xs_api->reply_map(ctx, 7);
     xs_api->reply_cstr(ctx, "name");
     xs_api->reply_bulk(ctx, g->name, g->len);
-    xs_api->reply_cstr(ctx, "last-delivered-id");
-    xs_reply_id(ctx, &g->last_id);
-    xs_api->reply_cstr(ctx, "entries-read");
-    if (g->entries_read != XS_INVALID_READ)
-        xs_api->reply_int(ctx, g->entries_read);
-    else
-        xs_api->reply_null(ctx);
-    xs_api->reply_cstr(ctx, "lag");
-    xs_reply_lag(ctx, s, g);
+    xs_reply_group_progress(ctx, s, g);
     xs_api->reply_cstr(ctx, "pel-count");
     xs_api->reply_int(ctx, (long long)g->npel);
     xs_api->reply_cstr(ctx, "pending");

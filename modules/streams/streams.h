@@ -166,7 +166,7 @@ void xs_cmd_xautoclaim(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
 void xs_cmd_xinfo_stream(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
 void xs_cmd_xinfo_groups(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
 void xs_info_full_tail(dfm_ctx_t *ctx, const stream_t *s, long long count);
-void xs_reply_lag(dfm_ctx_t *ctx, const stream_t *s, const xgroup_t *g);
+void xs_reply_group_progress(dfm_ctx_t *ctx, const stream_t *s, const xgroup_t *g);
 void xs_cmd_xinfo_consumers(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
 
 /* ---- RDB (rdb.c) */
