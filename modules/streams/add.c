@@ -200,6 +200,8 @@ void xs_cmd_xadd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
 
 /* XTRIM key MAXLEN|MINID [=|~] threshold [LIMIT count] */
 void xs_cmd_xtrim(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
+    add_args_t a;
+    if (parse_add_or_trim(ctx, argc, argv, &a, 0) < 0) return;
     stream_t *s;
     int found = xs_lookup(ctx, &argv[1], DFM_LOOKUP_WRITE, &s, 1);
     if (found < 0) return;
@@ -207,8 +209,6 @@ void xs_cmd_xtrim(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
         xs_api->reply_int(ctx, 0);
         return;
     }
-    add_args_t a;
-    if (parse_add_or_trim(ctx, argc, argv, &a, 0) < 0) return;
     long long n = stream_trim(s, &a.trim);
     if (n) {
         xs_api->notify(ctx, "xtrim", &argv[1], 't');
@@ -220,14 +220,14 @@ void xs_cmd_xtrim(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
 /* XDEL key id [id ...] */
 void xs_cmd_xdel(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     sid_t id;
-    for (int i = 2; i < argc; i++)
-        if (xs_parse_id(ctx, &argv[i], &id, 0, 1, NULL) < 0) return;
     stream_t *s;
     int found = xs_lookup(ctx, &argv[1], DFM_LOOKUP_WRITE, &s, 1);
     if (found <= 0) {
         if (found == 0) xs_api->reply_int(ctx, 0);
         return;
     }
+    for (int i = 2; i < argc; i++) /* all ids are checked before any is deleted */
+        if (xs_parse_id(ctx, &argv[i], &id, 0, 1, NULL) < 0) return;
     long long n = 0;
     for (int i = 2; i < argc; i++) {
         xs_parse_id_quiet(&argv[i], &id, 0, 1, NULL);
@@ -279,9 +279,8 @@ static int parse_setid(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv, setid_ar
     return 0;
 }
 
+/* Redis 7.0 checks only against the last live entry (not the current max deleted id). */
 static const char *setid_check(const stream_t *s, const setid_args_t *a) {
-    if (sid_cmp(&a->id, &s->max_deleted) < 0)
-        return "ERR The ID specified in XSETID is smaller than current max_deleted_entry_id";
     if (s->len == 0) return NULL;
     if (sid_cmp(&a->id, &s->ents[s->head + s->len - 1]->id) < 0)
         return "ERR The ID specified in XSETID is smaller than the target stream top item";

@@ -10,6 +10,12 @@
     "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want " \
     "to use the MKSTREAM option to create an empty stream automatically."
 
+static int subcommand_error(dfm_ctx_t *ctx, const dfm_str_t *argv) {
+    xs_api->reply_errorf(ctx, "ERR unknown subcommand or wrong number of arguments for '%.*s'. "
+                              "Try XGROUP HELP.", (int)argv[1].len, argv[1].ptr);
+    return -1;
+}
+
 /* [ENTRIESREAD n] and (CREATE) [MKSTREAM] from argv[5]; replies and returns -1 on error. */
 static int parse_group_opts(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv, int create,
                             int *mkstream, long long *read) {
@@ -26,9 +32,7 @@ static int parse_group_opts(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv, int
             }
             i += 2;
         } else {
-            xs_api->reply_errorf(ctx, "ERR unknown subcommand or wrong number of arguments for "
-                                      "'%.*s'. Try XGROUP HELP.", (int)argv[1].len, argv[1].ptr);
-            return -1;
+            return subcommand_error(ctx, argv);
         }
     }
     return 0;
@@ -71,8 +75,9 @@ void xs_cmd_xgroup_create(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     long long read;
     stream_t *s;
     sid_t id;
-    if (argc > 8 || parse_group_opts(ctx, argc, argv, 1, &mkstream, &read) < 0) {
-        if (argc > 8) xs_api->reply_syntax_error(ctx);
+    if (parse_group_opts(ctx, argc, argv, 1, &mkstream, &read) < 0) return;
+    if (argc > 8) {
+        subcommand_error(ctx, argv);
         return;
     }
     int found = xs_lookup(ctx, &argv[2], DFM_LOOKUP_WRITE, &s, 1);
@@ -121,11 +126,11 @@ void xs_cmd_xgroup_setid(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     stream_t *s;
     xgroup_t *g;
     sid_t id;
+    if (parse_group_opts(ctx, argc, argv, 0, &mk, &read) < 0) return;
     if (argc > 7) {
-        xs_api->reply_syntax_error(ctx);
+        subcommand_error(ctx, argv);
         return;
     }
-    if (parse_group_opts(ctx, argc, argv, 0, &mk, &read) < 0) return;
     if (group_lookup(ctx, argv, &s, &g, 1) < 0 || group_id(ctx, s, &argv[4], &id) < 0) return;
     g->last_id = id;
     g->entries_read = read;

@@ -543,3 +543,12 @@ def test_xinfo_stream_full(r):
     assert len(every["entries"]) == 12
     assert err(r, "XINFO", "stream", "s", "PARTIAL") == \
         "unknown subcommand or wrong number of arguments for 'stream'. Try XINFO HELP."
+
+
+def test_xsetid_below_deleted_entries(r):
+    xadd(r, "e", "5-0", "f", "v")
+    r.execute_command("XDEL", "e", "5-0")
+    assert r.execute_command("XSETID", "e", "3-0") == "OK"
+    assert xadd(r, "e", "4-*", "f", "v") == "4-0"
+    assert err(r, "XSETID", "e", "5-5", "ENTRIESADDED", "0") == \
+        "The entries_added specified in XSETID is smaller than the target stream length"
