@@ -56,12 +56,14 @@ static int group_lookup(dfm_ctx_t *ctx, const dfm_str_t *argv, stream_t **s, xgr
     return 0;
 }
 
-static int group_id(dfm_ctx_t *ctx, const stream_t *s, const dfm_str_t *a, sid_t *id) {
+/* "$" or an id; CREATE parses strictly, SETID also takes "-" and "+" (Redis 7.0). */
+static int group_id(dfm_ctx_t *ctx, const stream_t *s, const dfm_str_t *a, sid_t *id,
+                    int strict) {
     if (a->len == 1 && a->ptr[0] == '$') {
         *id = s ? s->last_id : (sid_t){0, 0};
         return 0;
     }
-    return xs_parse_id(ctx, a, id, 0, 1, NULL);
+    return xs_parse_id(ctx, a, id, 0, strict, NULL);
 }
 
 static void group_changed(dfm_ctx_t *ctx, const dfm_str_t *key, const char *event) {
@@ -86,7 +88,7 @@ void xs_cmd_xgroup_create(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
         xs_api->reply_error(ctx, NEED_KEY);
         return;
     }
-    if (group_id(ctx, s, &argv[4], &id) < 0) return;
+    if (group_id(ctx, s, &argv[4], &id, 1) < 0) return;
     if (!s) {
         s = stream_new();
         xs_api->obj_set(ctx, &argv[2], xs_type_id, s, DFM_EXPIRE_NONE);
@@ -131,7 +133,7 @@ void xs_cmd_xgroup_setid(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
         subcommand_error(ctx, argv);
         return;
     }
-    if (group_lookup(ctx, argv, &s, &g, 1) < 0 || group_id(ctx, s, &argv[4], &id) < 0) return;
+    if (group_lookup(ctx, argv, &s, &g, 1) < 0 || group_id(ctx, s, &argv[4], &id, 0) < 0) return;
     g->last_id = id;
     g->entries_read = read;
     group_changed(ctx, &argv[2], "xgroup-setid");

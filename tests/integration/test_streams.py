@@ -552,3 +552,13 @@ def test_xsetid_below_deleted_entries(r):
     assert xadd(r, "e", "4-*", "f", "v") == "4-0"
     assert err(r, "XSETID", "e", "5-5", "ENTRIESADDED", "0") == \
         "The entries_added specified in XSETID is smaller than the target stream length"
+
+
+def test_xgroup_ids_strictness(r):
+    fill(r, "s", 2)
+    assert err(r, "XGROUP", "CREATE", "s", "g", "-") == BAD_ID
+    r.execute_command("XGROUP", "CREATE", "s", "g", "0")
+    assert r.execute_command("XGROUP", "SETID", "s", "g", "+") == "OK"
+    assert r.execute_command("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">") is None
+    assert r.execute_command("XGROUP", "SETID", "s", "g", "-") == "OK"
+    assert len(r.execute_command("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">")[0][1]) == 2
