@@ -1,9 +1,11 @@
 """
 Integration tests for the streams module: XADD (ids, NOMKSTREAM, MAXLEN/MINID with = and ~,
 LIMIT), XLEN, XRANGE/XREVRANGE, XDEL, XTRIM, XSETID, XREAD (COUNT, BLOCK served by an XADD
-from another client, several keys on several shards), consumer groups, the type's
-TYPE/OBJECT ENCODING answers and Redis's error texts. Every expectation holds on
-redis-server 7.0 too (DF_TEST_SERVER=redis).
+from another client, several keys on several shards), consumer groups (XGROUP, XREADGROUP,
+XACK, XPENDING, XCLAIM, XAUTOCLAIM), XINFO, RDB (DUMP/RESTORE with a redis-server peer both
+ways, SAVE and restart), keyspace events, the type's TYPE/OBJECT ENCODING answers, Redis's
+error texts, and a seeded differential sweep against a redis-server peer. Every expectation
+holds on redis-server 7.0 too (DF_TEST_SERVER=redis).
 """
 import threading
 import time
