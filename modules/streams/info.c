@@ -1,6 +1,6 @@
 /*
- * info.c: XINFO STREAM (the FULL form's tail is in infofull.c), XINFO GROUPS and XINFO CONSUMERS, with Redis
- * 7.0's fields (entries-read and lag included). Shard thread.
+ * info.c: XINFO STREAM (the FULL form's tail is in infofull.c), XINFO GROUPS and XINFO
+ * CONSUMERS, with Redis 7.0's fields (entries-read and lag included). Shard thread.
  */
 #include "streams.h"
 

@@ -111,7 +111,8 @@ static int decode_head(const unsigned char *p, size_t avail, size_t *h, size_t *
     else if ((b & 0xE0) == 0xC0) *h = 1, *d = 1, *ibits = 13;
     else if ((b & 0xF0) == 0xE0) *h = 2, *d = avail >= 2 ? ((b & 0x0F) << 8 | p[1]) : 0;
     else if (b == 0xF0) *h = 5, *d = avail >= 5 ? get_le(p + 1, 4) : 0;
-    else if (b >= 0xF1 && b <= 0xF4) *h = 1, *d = (size_t[]){2, 3, 4, 8}[b - 0xF1], *ibits = (int)*d * 8;
+    else if (b >= 0xF1 && b <= 0xF4)
+        *h = 1, *d = (size_t[]){2, 3, 4, 8}[b - 0xF1], *ibits = (int)*d * 8;
     else return -1;
     return *h <= avail ? 0 : -1;
 }

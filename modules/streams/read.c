@@ -56,7 +56,8 @@ const char *xr_parse_opts(int argc, const dfm_str_t *argv, xread_opts_t *o, int 
             o->count = v < 0 ? 0 : v;
         } else if (xs_api->arg_eq(&argv[i], "streams") && more) {
             err = parse_streams(argc, o, i);
-            return err ? err : group && !o->group ? "ERR Missing GROUP option for XREADGROUP" : NULL;
+            if (!err && group && !o->group) err = "ERR Missing GROUP option for XREADGROUP";
+            return err;
         } else if (xs_api->arg_eq(&argv[i], "group") && more >= 2) {
             if (!group)
                 return "ERR The GROUP option is only supported by XREADGROUP. You called XREAD "
@@ -111,15 +112,11 @@ void xr_push(xread_res_t *r, const xent_t *e, const sid_t *deleted_id) {
     r->ents[r->n++] = c;
 }
 
-void xr_note_error(xread_state_t *st, int j, const char *fmt, const dfm_str_t *a,
-                   const dfm_str_t *b) {
+/* Keep a copy of text as the error of stream j, unless a stream before j has one already. */
+void xr_note_error(xread_state_t *st, int j, const char *text) {
     if (st->err != NULL && j >= st->err_idx) return;
     xs_api->free(st->err);
-    int n = snprintf(NULL, 0, fmt, (int)(a ? a->len : 0), a ? a->ptr : "", (int)(b ? b->len : 0),
-                     b ? b->ptr : "");
-    st->err = xs_api->alloc((size_t)n + 1);
-    snprintf(st->err, (size_t)n + 1, fmt, (int)(a ? a->len : 0), a ? a->ptr : "",
-             (int)(b ? b->len : 0), b ? b->ptr : "");
+    st->err = xs_dup(&(dfm_str_t){text, strlen(text)});
     st->err_idx = j;
 }
 
@@ -128,7 +125,7 @@ xread_state_t *xr_state_new(int argc, const dfm_str_t *argv, int group) {
     memset(st, 0, sizeof *st);
     const char *err = xr_parse_opts(argc, argv, &st->o, group);
     if (err) {
-        xr_note_error(st, -1, "%.*s%.*s", &(dfm_str_t){err, strlen(err)}, NULL);
+        xr_note_error(st, -1, err);
         return st;
     }
     st->res = xs_api->alloc(sizeof(xread_res_t) * (size_t)st->o.n);
@@ -185,7 +182,7 @@ static int xread_phase(dfm_ctx_t *ctx, int phase, void **state, int argc, const 
             err = "WRONGTYPE Operation against a key holding the wrong kind of value";
         else
             err = resolve_id(s, &argv[keys[i] + st->o.n], &st->ids[j]);
-        if (err) xr_note_error(st, j, "%.*s%.*s", &(dfm_str_t){err, strlen(err)}, NULL);
+        if (err) xr_note_error(st, j, err);
         else if (s) copy_after(s, &st->ids[j], st->o.count, &st->res[j]);
     }
     return 0;

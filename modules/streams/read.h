@@ -35,8 +35,7 @@ typedef struct xread_state {
 const char *xr_parse_opts(int argc, const dfm_str_t *argv, xread_opts_t *o, int group);
 xread_state_t *xr_state_new(int argc, const dfm_str_t *argv, int group);
 void xr_state_free(xread_state_t *st);
-void xr_note_error(xread_state_t *st, int j, const char *fmt, const dfm_str_t *a,
-                   const dfm_str_t *b);
+void xr_note_error(xread_state_t *st, int j, const char *text);
 int xr_find_key(const xread_opts_t *o, const dfm_str_t *argv, const dfm_str_t *key);
 void xr_push(xread_res_t *r, const xent_t *e, const sid_t *deleted_id);
 void xr_reply_one(dfm_ctx_t *ctx, const dfm_str_t *key, const xread_res_t *r);

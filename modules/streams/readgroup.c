@@ -10,6 +10,7 @@
  *
  * A client parked with ">" is served by readgroup_ready on the key's shard after an XADD.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "read.h"
@@ -19,6 +20,14 @@
 
 static int is_new(const dfm_str_t *a) { return a->len == 1 && a->ptr[0] == '>'; }
 
+static void note_nogroup(xread_state_t *st, int j, const dfm_str_t *key, const dfm_str_t *g) {
+    int n = snprintf(NULL, 0, NOGROUP_FMT, (int)key->len, key->ptr, (int)g->len, g->ptr);
+    char *text = xs_api->alloc((size_t)n + 1);
+    snprintf(text, (size_t)n + 1, NOGROUP_FMT, (int)key->len, key->ptr, (int)g->len, g->ptr);
+    xr_note_error(st, j, text);
+    xs_api->free(text);
+}
+
 /* Phase 0 for one stream j: 0 ok, or an error noted. */
 static void check_stream(dfm_ctx_t *ctx, xread_state_t *st, const dfm_str_t *argv, int j) {
     const dfm_str_t *key = &argv[st->o.streams + j], *a = &argv[st->o.streams + st->o.n + j];
@@ -27,19 +36,18 @@ static void check_stream(dfm_ctx_t *ctx, xread_state_t *st, const dfm_str_t *arg
     int found = xs_lookup(ctx, key, DFM_LOOKUP_WRITE, &s, 0);
     if (found < 0) {
         xr_note_error(st, j, "WRONGTYPE Operation against a key holding the wrong kind of "
-                             "value%.*s%.*s", NULL, NULL);
+                             "value");
     } else if (!found || !xg_find(s, gname)) {
-        xr_note_error(st, j, NOGROUP_FMT, key, gname);
+        note_nogroup(st, j, key, gname);
     } else if (a->len == 1 && a->ptr[0] == '$') {
         xr_note_error(st, j, "ERR The $ ID is meaningless in the context of XREADGROUP: you "
                              "want to read the history of this consumer by specifying a "
                              "proper ID, or use the > ID to get new messages. The $ ID would "
-                             "just return an empty result set.%.*s%.*s", NULL, NULL);
+                             "just return an empty result set.");
     } else if (is_new(a)) {
         st->ids[j] = (sid_t){UINT64_MAX, UINT64_MAX};
     } else if (xs_parse_id_quiet(a, &st->ids[j], 0, 1, NULL) < 0) {
-        xr_note_error(st, j, "ERR Invalid stream ID specified as stream command argument"
-                             "%.*s%.*s", NULL, NULL);
+        xr_note_error(st, j, XS_ERR_ID);
     }
 }
 
