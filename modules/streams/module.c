@@ -135,6 +135,12 @@ static const dfm_command_t xs_commands[] = {
            "in a consumer group.", "key groupname consumername", xs_cmd_xgroup_createconsumer),
     XS_SUB("xgroup|delconsumer", 5, "write", "@stream @slow", "Delete a consumer from a "
            "consumer group.", "key groupname consumername", xs_cmd_xgroup_delconsumer),
+    {.name = "xgroup|help", .arity = 2, .flags = "loading stale", .acl_categories = "@stream @slow",
+     .summary = "Show helpful text about the different subcommands", .since = "5.0.0",
+     .group = "stream", .complexity = "O(1)", .handler = xs_cmd_xgroup_help},
+    {.name = "xinfo|help", .arity = 2, .flags = "loading stale", .acl_categories = "@stream @slow",
+     .summary = "Show helpful text about the different subcommands", .since = "5.0.0",
+     .group = "stream", .complexity = "O(1)", .handler = xs_cmd_xinfo_help},
     XS_SUB("xinfo|stream", -3, "readonly", "@stream @slow", "Get information about a stream",
            "key [FULL [COUNT count]]", xs_cmd_xinfo_stream),
     XS_SUB("xinfo|groups", 3, "readonly", "@stream @slow", "List the consumer groups of a "

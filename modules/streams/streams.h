@@ -159,6 +159,8 @@ void xs_cmd_xgroup_destroy(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
 void xs_cmd_xgroup_setid(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
 void xs_cmd_xgroup_createconsumer(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
 void xs_cmd_xgroup_delconsumer(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
+void xs_cmd_xgroup_help(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
+void xs_cmd_xinfo_help(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
 void xs_cmd_xack(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
 void xs_cmd_xpending(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
 void xs_cmd_xclaim(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);

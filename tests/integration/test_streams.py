@@ -660,3 +660,13 @@ def test_differential_sweep_against_redis(server, r, redis_peer, seed):
                     outcome(dst, [a.format(k=k + "r") for a in look]), look
     for c in binary + [peer]:
         c.close()
+
+
+def test_help_and_acl_category(r):
+    assert r.execute_command("XGROUP", "HELP")[0] == \
+        "XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+    assert len(r.execute_command("XGROUP", "HELP")) == 17
+    assert len(r.execute_command("XINFO", "HELP")) == 9
+    cat = set(r.execute_command("ACL", "CAT", "stream"))
+    assert {"xadd", "xread", "xreadgroup", "xgroup|create", "xinfo|stream", "xautoclaim",
+            "xgroup|help", "xinfo|help", "xsetid"} <= cat
