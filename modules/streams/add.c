@@ -7,7 +7,7 @@
 #include "streams.h"
 
 /*
- * Trim s by t (Redis 7.0's streamTrim): whole virtual nodes go first; under "~" trimming
+ * Trim s by t (Redis 7.0's streamTrim): whole nodes go first; under "~" trimming
  * stops at the first node that cannot go whole (and at `limit` entries). Returns the number
  * of entries removed.
  */
@@ -15,12 +15,11 @@ long long stream_trim(stream_t *s, const xtrim_args_t *t) {
     long long removed = 0;
     while (s->len) {
         if (t->strategy == 1 && s->len <= (size_t)t->maxlen) break;
-        uint32_t node = s->ents[s->head]->node;
-        size_t n = 0;
-        while (n < s->len && s->ents[s->head + n]->node == node) n++;
+        sid_t last;
+        size_t n = stream_node_live(s, 0, NULL, &last);
         if (t->limit && removed + (long long)n > t->limit) break;
         int whole = t->strategy == 1 ? s->len - n >= (size_t)t->maxlen
-                                     : sid_cmp(&s->ents[s->head + n - 1]->id, &t->minid) < 0;
+                                     : sid_cmp(&last, &t->minid) < 0;
         if (!whole) {
             if (t->approx) break;
             size_t cut = t->strategy == 1 ? s->len - (size_t)t->maxlen : stream_seek(s, &t->minid);
@@ -190,7 +189,7 @@ void xs_cmd_xadd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     }
     xent_t *e = stream_entry_new(&argv[i + 1], (size_t)(argc - i - 1) / 2);
     e->id = id;
-    stream_append(s, e);
+    stream_append(s, e, 0);
     xs_reply_id(ctx, &id);
     xs_api->signal_modified(ctx, &argv[1]);
     xs_api->notify(ctx, "xadd", &argv[1], 't');
@@ -282,7 +281,7 @@ static int parse_setid(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv, setid_ar
 /* Redis 7.0 checks only against the last live entry (not the current max deleted id). */
 static const char *setid_check(const stream_t *s, const setid_args_t *a) {
     if (s->len == 0) return NULL;
-    if (sid_cmp(&a->id, &s->ents[s->head + s->len - 1]->id) < 0)
+    if (sid_cmp(&a->id, &stream_last(s)->id) < 0)
         return "ERR The ID specified in XSETID is smaller than the target stream top item";
     if (a->added != -1 && s->len > (size_t)a->added)
         return "ERR The entries_added specified in XSETID is smaller than the target stream "

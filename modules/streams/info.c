@@ -20,14 +20,6 @@ static void field_id(dfm_ctx_t *ctx, const char *name, const sid_t *id) {
     xs_reply_id(ctx, id);
 }
 
-/* The number of virtual nodes holding live entries (Redis: listpacks in the radix tree). */
-static long long node_count(const stream_t *s) {
-    long long n = 0;
-    for (size_t i = 0; i < s->len; i++)
-        n += i == 0 || stream_at(s, i)->node != stream_at(s, i - 1)->node;
-    return n;
-}
-
 static void field_entry(dfm_ctx_t *ctx, const char *name, const xent_t *e) {
     xs_api->reply_cstr(ctx, name);
     if (e)
@@ -57,7 +49,7 @@ void xs_cmd_xinfo_stream(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     long long count;
     int full = parse_full(ctx, argc, argv, &count);
     if (full < 0 || info_lookup(ctx, &argv[2], &s) < 0) return;
-    long long nodes = node_count(s);
+    long long nodes = (long long)stream_nodes(s);
     xs_api->reply_map(ctx, full ? 9 : 10);
     field_int(ctx, "length", (long long)s->len);
     field_int(ctx, "radix-tree-keys", nodes);
@@ -72,7 +64,7 @@ void xs_cmd_xinfo_stream(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     }
     field_int(ctx, "groups", (long long)s->ngroups);
     field_entry(ctx, "first-entry", stream_at(s, 0));
-    field_entry(ctx, "last-entry", s->len ? stream_at(s, s->len - 1) : NULL);
+    field_entry(ctx, "last-entry", stream_last(s));
 }
 
 /* Redis's streamReplyWithCGLag: the lag, or null when it cannot be known. */

@@ -183,6 +183,7 @@ DFM_EXPORT int dfm_module_init(dfm_module_t *self, const dfm_api_t *api, int arg
         return -1;
     }
     if (api->register_type(self, &xs_type, &xs_type_id) < 0) return -1;
+    if (api->register_shard_hooks(self, NULL, xs_cursor_release) < 0) return -1;
     for (const dfm_command_t *c = xs_commands; c->name != NULL; c++)
         if (api->register_command(self, c) < 0) return -1;
     if (api->set_command_keys(self, "xread", xs_read_keys) < 0) return -1;

@@ -10,7 +10,7 @@
  *     raw 16-byte id, 8-byte little-endian delivery ms, len delivery count; len consumers,
  *     per consumer: string name, 8-byte seen ms, len pending, raw 16-byte ids.
  *
- * Saving writes one node per virtual node (streams.h) with explicit fields; loading accepts
+ * Saving writes one listpack per node (streams.h) with explicit fields; loading accepts
  * any valid node (same-field entries, deleted entries, integer-encoded strings).
  */
 #include <string.h>
@@ -49,26 +49,28 @@ static void save_sid(dfm_rdb_t *rdb, const sid_t *id) {
     xs_api->rdb_save_len(rdb, id->seq);
 }
 
-/* One node: entries [a, b) of s, the first one's id as master. */
-static void save_node(dfm_rdb_t *rdb, const stream_t *s, size_t a, size_t b) {
+/* Node k: its live entries [a, a + n), the first one's id as master. */
+static void save_node(dfm_rdb_t *rdb, const stream_t *s, size_t k) {
+    size_t a, n = stream_node_live(s, k, &a, NULL);
     const xent_t *m = stream_at(s, a);
+    sid_t master = m->id;
     unsigned char key[16];
     lp_writer_t w;
     dfm_str_t v;
     size_t off = 0;
-    put_id(key, &m->id);
+    put_id(key, &master);
     lp_begin(&w);
-    lp_put_int(&w, (int64_t)(b - a));
+    lp_put_int(&w, (int64_t)n);
     lp_put_int(&w, 0);
     lp_put_int(&w, m->npairs);
     for (int odd = 0; xent_next(m, &off, &v); odd = !odd)
         if (!odd) lp_put_str(&w, v.ptr, v.len); /* the fields of the master entry */
     lp_put_int(&w, 0);
-    for (size_t i = a; i < b; i++) {
-        const xent_t *e = stream_at(s, i);
+    for (size_t i = a; i < a + n; i++) {
+        const xent_t *e = stream_at(s, i); /* m is not used past this point */
         lp_put_int(&w, 0);
-        lp_put_int(&w, (int64_t)(e->id.ms - m->id.ms));
-        lp_put_int(&w, (int64_t)(e->id.seq - m->id.seq));
+        lp_put_int(&w, (int64_t)(e->id.ms - master.ms));
+        lp_put_int(&w, (int64_t)(e->id.seq - master.seq));
         lp_put_int(&w, e->npairs);
         off = 0;
         while (xent_next(e, &off, &v)) lp_put_str(&w, v.ptr, v.len);
@@ -81,14 +83,8 @@ static void save_node(dfm_rdb_t *rdb, const stream_t *s, size_t a, size_t b) {
 }
 
 static void save_entries(const stream_t *s, dfm_rdb_t *rdb) {
-    size_t nodes = 0;
-    for (size_t i = 0; i < s->len; i++)
-        nodes += i == 0 || stream_at(s, i)->node != stream_at(s, i - 1)->node;
-    xs_api->rdb_save_len(rdb, nodes);
-    for (size_t a = 0, b; a < s->len; a = b) {
-        for (b = a + 1; b < s->len && stream_at(s, b)->node == stream_at(s, a)->node; b++) {}
-        save_node(rdb, s, a, b);
-    }
+    xs_api->rdb_save_len(rdb, stream_nodes(s));
+    for (size_t k = 0; k < stream_nodes(s); k++) save_node(rdb, s, k);
 }
 
 static void save_group(const xgroup_t *g, dfm_rdb_t *rdb) {
@@ -188,7 +184,7 @@ static int load_entry(lp_reader_t *r, node_ctx_t *n, int first_of_node) {
             xs_api->free(e);
             rc = -1;
         } else {
-            stream_append_node(n->s, e, first_of_node);
+            stream_append(n->s, e, first_of_node);
         }
     }
     xs_api->free(nums);

@@ -96,7 +96,7 @@ static void serve_stream(dfm_ctx_t *ctx, xread_state_t *st, const dfm_str_t *arg
     xgroup_t *g = xg_find(s, &argv[st->o.group]);
     if (!g) return;
     int history = st->ids[j].ms != UINT64_MAX || st->ids[j].seq != UINT64_MAX;
-    if (!history && (!s->len || sid_cmp(&stream_at(s, s->len - 1)->id, &g->last_id) <= 0))
+    if (!history && (!s->len || sid_cmp(&stream_last(s)->id, &g->last_id) <= 0))
         return;
     xcons_t *c = xg_consumer_seen(ctx, key, g, &argv[st->o.group + 1]);
     if (history) {
@@ -136,7 +136,7 @@ static int readgroup_ready(dfm_ctx_t *ctx, const dfm_str_t *key, int argc,
         return 1;
     }
     if (!is_new(&argv[o.streams + o.n + j])) return 0;
-    if (!s->len || sid_cmp(&stream_at(s, s->len - 1)->id, &g->last_id) <= 0) return 0;
+    if (!s->len || sid_cmp(&stream_last(s)->id, &g->last_id) <= 0) return 0;
     xcons_t *c = xg_consumer_seen(ctx, key, g, &argv[o.group + 1]);
     xread_res_t r = {1, 0, NULL};
     serve_new(s, g, c, o.count ? o.count : 1000, o.noack, &r);

@@ -2,12 +2,14 @@
  * streams.h: the streams module's shared declarations: the "stream" value (stream.c), stream
  * ids (id.c), consumer groups (group.c), and the command handlers of the other files.
  *
- * A stream is a sorted array of pointers to entries, each one allocation holding its id (two
- * uint64), its field/value pairs packed as varint length + bytes, and the number of the
- * virtual node it belongs to (Redis trims "~" by whole listpack nodes of 100 entries; the
- * node numbers let XADD/XTRIM ~ remove exactly what Redis would). Trimming from the front
- * only advances `head`. Everything is allocated through the core's accounted allocator and
- * touched only on the thread owning the key's shard.
+ * A stream keeps its entries in nodes the way Redis keeps listpacks: a node holds up to 100
+ * entries (or about 4 KiB) packed one after another (flags, id as deltas from the node's first
+ * id, then the values, with the field names only when they differ from the node's first
+ * entry's). Deleting marks an entry; a node goes when its last live entry does. So "~"
+ * trimming drops exactly the whole nodes Redis would, and RDB writes one listpack per node.
+ * Callers see entries one at a time as a detached xent_t (stream_at / stream_find), which is
+ * also the form new entries are built in. Everything is allocated through the core's
+ * accounted allocator and touched only on the thread owning the key's shard.
  */
 #ifndef DF_STREAMS_H
 #define DF_STREAMS_H
@@ -24,13 +26,16 @@ typedef struct sid {
     uint64_t ms, seq;
 } sid_t;
 
+/* An entry on its own: the id, then field/value pairs as varint length + bytes. */
 typedef struct xent {
     sid_t id;
-    uint32_t node;   /* virtual listpack node (Redis's approximate trimming unit) */
+    uint32_t node;   /* index of its node (entries read from a stream) */
     uint32_t npairs; /* field/value pairs */
     uint32_t size;   /* bytes of data */
     unsigned char data[];
 } xent_t;
+
+typedef struct xnode xnode_t; /* stream.c */
 
 typedef struct xcons {
     char *name;
@@ -60,12 +65,11 @@ typedef struct xgroup {
 } xgroup_t;
 
 typedef struct stream {
-    xent_t **ents; /* live entries are ents[head .. head+len), sorted by id */
-    size_t head, len, cap;
-    size_t bytes;        /* bytes of the entries, for MEMORY USAGE */
-    uint32_t last_node;  /* node of the last appended entry */
-    uint32_t node_count; /* entries appended to it */
-    size_t node_bytes;
+    xnode_t **nodes; /* by id */
+    size_t nnodes, capnodes;
+    size_t len;       /* live entries */
+    size_t bytes;     /* bytes allocated for the nodes, for MEMORY USAGE */
+    uint64_t version; /* changes with every write (stream_at's cursor) */
     sid_t last_id, first_id, max_deleted;
     uint64_t entries_added;
     xgroup_t **groups; /* sorted by name */
@@ -97,16 +101,20 @@ void stream_free(void *obj);
 void *stream_copy(const void *obj);
 size_t stream_mem(const void *obj);
 xent_t *stream_entry_new(const dfm_str_t *pairs, size_t npairs);
-int stream_append(stream_t *s, xent_t *e); /* takes e; its id must be > last_id */
-/* The same, starting a new virtual node when fresh (RDB loading keeps Redis's nodes). */
-int stream_append_node(stream_t *s, xent_t *e, int fresh);
-/* Index (0-based among live entries) of the first entry with id >= id. */
+/* Append e (its id > last_id), in a new node when fresh (RDB keeps Redis's nodes); frees e. */
+void stream_append(stream_t *s, xent_t *e, int fresh);
+/* Live index of the first entry with id >= id (s->len if none). O(nodes). */
 size_t stream_seek(const stream_t *s, const sid_t *id);
-xent_t *stream_at(const stream_t *s, size_t i);
-xent_t *stream_find(const stream_t *s, const sid_t *id);
-int stream_delete(stream_t *s, const sid_t *id); /* 1 deleted */
-void stream_drop_front(stream_t *s, size_t n);
-void stream_update_first(stream_t *s);
+/* Entry i (live index) or the entry with id: a view in this thread's buffer, valid until the
+   next stream_at / stream_find on the thread. Walking i up or down is O(1) per step. */
+const xent_t *stream_at(const stream_t *s, size_t i);
+const xent_t *stream_find(const stream_t *s, const sid_t *id);
+const xent_t *stream_last(const stream_t *s);
+int stream_delete(stream_t *s, const sid_t *id); /* 1 deleted (max_deleted follows) */
+void stream_drop_front(stream_t *s, size_t n);   /* the first n live entries (trimming) */
+size_t stream_nodes(const stream_t *s);
+/* Node k: live entries, the live index of its first one, the id of its last (even deleted). */
+size_t stream_node_live(const stream_t *s, size_t k, size_t *first, sid_t *last);
 /* Iterate an entry's pairs: returns 1 and the next string, 0 at the end. */
 int xent_next(const xent_t *e, size_t *off, dfm_str_t *out);
 void xs_reply_entry(dfm_ctx_t *ctx, const xent_t *e);
@@ -137,6 +145,9 @@ int xg_pel_del(xgroup_t *g, const sid_t *id);
 long long xs_estimate_read(const stream_t *s, const sid_t *id);
 int xs_has_tombstones(const stream_t *s, const sid_t *start);
 void xg_delivered(const stream_t *s, xgroup_t *g, const sid_t *id);
+
+/* ---- the per-thread read cursor (cursor.c): freed at each shard thread's exit */
+void xs_cursor_release(int shard_id);
 
 /* ---- helpers (module.c) */
 /* 1 found (*s set), 0 missing, -1 wrong type (replied when reply is set). */
