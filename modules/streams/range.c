@@ -24,8 +24,8 @@ int xs_parse_bound(dfm_ctx_t *ctx, const dfm_str_t *a, sid_t *id, int start) {
 static void reply_range(dfm_ctx_t *ctx, const stream_t *s, const sid_t *lo, const sid_t *hi,
                         long long count, int rev) {
     size_t a = stream_seek(s, lo), b = a;
-    if (sid_cmp(lo, hi) <= 0)
-        while (b < s->len && sid_cmp(&stream_at(s, b)->id, hi) <= 0) b++;
+    sid_t after = *hi;
+    if (sid_cmp(lo, hi) <= 0) b = sid_incr(&after) < 0 ? s->len : stream_seek(s, &after);
     size_t n = b - a;
     if (count > 0 && (size_t)count < n) n = (size_t)count;
     xs_api->reply_array(ctx, (long)n);
