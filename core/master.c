@@ -68,6 +68,8 @@ typedef struct rep {
     int port;
     char addr[64];
     char path[512];
+    char hello[128]; /* "+FULLRESYNC ..." for PSYNC, sent by the sender thread */
+    int hello_len;
     struct rep *grave; /* replaced in its slot after dying: freed at shutdown */
 } rep_t;
 
@@ -119,23 +121,11 @@ static jrec_t *rep_pop(rep_t *r) {
 /* ------------------------------------------------------------------------------------ */
 /* Journal                                                                                */
 
-static void put_cmd(rbuf_t *b, int argc, const dfm_str_t *argv) {
-    char hdr[32];
-    int n = snprintf(hdr, sizeof hdr, "*%d\r\n", argc);
-    rbuf_append(b, hdr, (size_t)n);
-    for (int i = 0; i < argc; i++) {
-        n = snprintf(hdr, sizeof hdr, "$%zu\r\n", argv[i].len);
-        rbuf_append(b, hdr, (size_t)n);
-        rbuf_append(b, argv[i].ptr, argv[i].len);
-        rbuf_append(b, "\r\n", 2);
-    }
-}
-
 static void put_select(rbuf_t *b, int db) {
     char num[16];
     int n = snprintf(num, sizeof num, "%d", db);
     dfm_str_t argv[2] = {{"SELECT", 6}, {num, (size_t)n}};
-    put_cmd(b, 2, argv);
+    rbuf_append_command(b, 2, argv);
 }
 
 /* Copy the record to every replica whose journal has started on shard. */
@@ -156,7 +146,7 @@ static void journal_push(int shard, int db, int db_after, const rbuf_t *b) {
 void master_journal_cmd(int shard, int db, int argc, const dfm_str_t *argv) {
     if (!master_journaling()) return;
     rbuf_t b = {0};
-    put_cmd(&b, argc, argv);
+    rbuf_append_command(&b, argc, argv);
     journal_push(shard, db, db, &b);
     rbuf_free(&b);
 }
@@ -184,7 +174,7 @@ static int spop_as_srem(rbuf_t *b, const dfm_str_t *key, const char *r, size_t n
         argv[argc++] = (dfm_str_t){nl + 1, (size_t)len};
         p = nl + 1 + len + 2;
     }
-    if (argc > 2) put_cmd(b, argc, argv);
+    if (argc > 2) rbuf_append_command(b, argc, argv);
     free(argv);
     return argc > 2;
 }
@@ -201,7 +191,7 @@ void master_journal_write(struct shard *s, int db, int argc, const dfm_str_t *ar
         rbuf_free(&b);
         return;
     }
-    put_cmd(&b, argc, argv);
+    rbuf_append_command(&b, argc, argv);
     static const char *const ttl_cmds[] = {"expire", "pexpire", "setex", "psetex", "set",
                                            "getex", "restore", NULL};
     int ttl = 0;
@@ -212,7 +202,7 @@ void master_journal_write(struct shard *s, int db, int argc, const dfm_str_t *ar
         char num[24];
         int n = snprintf(num, sizeof num, "%lld", (long long)at);
         dfm_str_t pin[3] = {{"PEXPIREAT", 9}, argv[1], {num, (size_t)n}};
-        put_cmd(&b, 3, pin);
+        rbuf_append_command(&b, 3, pin);
     }
     journal_push(s->id, db, db, &b);
     rbuf_free(&b);
@@ -228,15 +218,15 @@ void master_journal_tx(int shard, const master_txcmd_t *cmds, int n, int exec) {
     if (!master_journaling() || n == 0) return;
     rbuf_t b = {0};
     dfm_str_t word[1] = {{"MULTI", 5}};
-    if (exec) put_cmd(&b, 1, word);
+    if (exec) rbuf_append_command(&b, 1, word);
     int db = cmds[0].db;
     for (int i = 0; i < n; i++) {
         if (cmds[i].db != db) put_select(&b, cmds[i].db);
         db = cmds[i].db;
-        put_cmd(&b, cmds[i].argc, cmds[i].argv);
+        rbuf_append_command(&b, cmds[i].argc, cmds[i].argv);
     }
     word[0] = (dfm_str_t){"EXEC", 4};
-    if (exec) put_cmd(&b, 1, word);
+    if (exec) rbuf_append_command(&b, 1, word);
     journal_push(shard, cmds[0].db, db, &b);
     rbuf_free(&b);
 }
@@ -363,7 +353,8 @@ static void rep_stream(rep_t *r) {
 
 static void *rep_thread(void *arg) {
     rep_t *r = arg;
-    if (rep_send_snapshot(r) == 0) {
+    if ((r->hello_len == 0 || util_write_all(r->fd, r->hello, (size_t)r->hello_len) == 0) &&
+        rep_send_snapshot(r) == 0) {
         atomic_store(&r->state, REP_ONLINE);
         log_notice("Synchronization with replica %s succeeded", r->addr);
         rep_stream(r);
@@ -426,10 +417,6 @@ static void sync_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
         reply_error(ctx, "ERR Replica can't interact with the keyspace");
         return;
     }
-    if (argc == 3 && !util_eq_nocase(argv[0].ptr, argv[0].len, "psync")) {
-        reply_syntax_error(ctx);
-        return;
-    }
     int fd = dup(c->fd);
     rep_t *r = fd < 0 ? NULL : rep_new(c, fd);
     if (!r || rep_register(r) < 0) {
@@ -437,16 +424,15 @@ static void sync_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
         reply_error(ctx, "ERR too many replicas");
         return;
     }
-    char line[128];
-    int n = 0;
     r->base = atomic_load(&g_offset);
-    if (argc == 3)
-        n = snprintf(line, sizeof line, "+FULLRESYNC %s %lld\r\n", info_run_replid(), r->base);
+    if (argc >= 3) /* PSYNC: always a full resynchronisation */
+        r->hello_len = snprintf(r->hello, sizeof r->hello, "+FULLRESYNC %s %lld\r\n",
+                                info_run_replid(), r->base);
+    /* blocking from now on: only the sender thread writes to it */
     int flags = fcntl(fd, F_GETFL);
     fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
     struct timeval tv = {60, 0};
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    if (n && util_write_all(fd, line, (size_t)n) < 0) atomic_store(&r->state, REP_DEAD);
     log_notice("Replica %s asks for synchronization", c->addr);
     conn_close(c); /* the socket lives on as fd, the sender thread's */
     pthread_t tid;

@@ -116,14 +116,14 @@ static int rd_line(rd_t *r, char *out, size_t cap) {
 
 /* Send a command (NULL-terminated words) and read its one-line reply into line. */
 static int repl_cmd(rd_t *r, char *line, size_t cap, const char *const *words) {
-    char buf[1024];
+    dfm_str_t argv[8];
     int argc = 0;
-    while (words[argc]) argc++;
-    size_t n = (size_t)snprintf(buf, sizeof buf, "*%d\r\n", argc);
-    for (int i = 0; i < argc && n < sizeof buf; i++)
-        n += (size_t)snprintf(buf + n, sizeof buf - n, "$%zu\r\n%s\r\n", strlen(words[i]), words[i]);
-    if (n >= sizeof buf || util_write_all(r->fd, buf, n) < 0) return -1;
-    return rd_line(r, line, cap);
+    for (; words[argc] && argc < 8; argc++) argv[argc] = (dfm_str_t){words[argc], strlen(words[argc])};
+    rbuf_t b = {0};
+    rbuf_append_command(&b, argc, argv);
+    int rc = util_write_all(r->fd, b.data, b.len);
+    rbuf_free(&b);
+    return rc < 0 ? -1 : rd_line(r, line, cap);
 }
 
 static int repl_connect(const char *host, int port) {
@@ -569,6 +569,10 @@ static void replconf_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
         return;
     }
     long long port;
+    if (argc < 3) {
+        reply_ok(ctx); /* REPLCONF alone: nothing to set (Redis answers OK too) */
+        return;
+    }
     if (util_eq_nocase(argv[1].ptr, argv[1].len, "listening-port") && ctx->conn &&
         util_str2ll(argv[2].ptr, argv[2].len, &port) == 0 && port > 0 && port < 65536)
         ctx->conn->repl_port = (int)port;

@@ -23,6 +23,18 @@ void rbuf_free(rbuf_t *b) {
     b->len = b->cap = 0;
 }
 
+void rbuf_append_command(rbuf_t *b, int argc, const dfm_str_t *argv) {
+    char hdr[32];
+    int n = snprintf(hdr, sizeof hdr, "*%d\r\n", argc);
+    rbuf_append(b, hdr, (size_t)n);
+    for (int i = 0; i < argc; i++) {
+        n = snprintf(hdr, sizeof hdr, "$%zu\r\n", argv[i].len);
+        rbuf_append(b, hdr, (size_t)n);
+        rbuf_append(b, argv[i].ptr, argv[i].len);
+        rbuf_append(b, "\r\n", 2);
+    }
+}
+
 /* Append "<t><n>\r\n". */
 static void reply_header(rbuf_t *b, char t, long long n) {
     if (b->cap - b->len < 32) rbuf_grow(b, 32);

@@ -21,6 +21,8 @@ typedef struct rbuf {
 
 void rbuf_grow(rbuf_t *b, size_t need); /* ensure cap >= len + need */
 void rbuf_free(rbuf_t *b);
+/* Append a command as a client sends it: a RESP array of bulk strings. */
+void rbuf_append_command(rbuf_t *b, int argc, const dfm_str_t *argv);
 static inline void rbuf_append(rbuf_t *b, const void *p, size_t n) {
     if (n == 0) return;
     if (b->cap - b->len < n) rbuf_grow(b, n);

@@ -332,7 +332,8 @@ void server_call_into(struct conn *c, const cmd_t *cmd, int argc, dfm_str_t *arg
     ctx.argc = argc;
     ctx.argv = argv;
     uint64_t t0 = tl_cmd_clock; /* the previous command's end: one clock read per command */
-    uint64_t dirty0 = s ? atomic_load_explicit(&s->dirty, memory_order_relaxed) : 0;
+    int journal = master_journaling() && (cmd->flags & CMD_WRITE);
+    uint64_t dirty0 = journal && s ? atomic_load_explicit(&s->dirty, memory_order_relaxed) : 0;
     size_t out0 = ctx.out->len;
     if (cmd->multi) {
         int stack[64];
@@ -353,7 +354,7 @@ void server_call_into(struct conn *c, const cmd_t *cmd, int argc, dfm_str_t *arg
     st->usec += now - t0; /* cycles (including the command's parsing); INFO converts */
     tl_cmd_clock = now;
     if (ctx.errors) st->failed++;
-    if (__builtin_expect(master_journaling(), 0) && (cmd->flags & CMD_WRITE) &&
+    if (__builtin_expect(journal, 0) &&
         (!s || atomic_load_explicit(&s->dirty, memory_order_relaxed) != dirty0)) {
         if (s)
             master_journal_write(s, ctx.db, argc, argv, ctx.out->data + out0,

@@ -94,7 +94,9 @@ static _Atomic(snap_job_t *) g_job;
 static atomic_int g_running;
 static _Atomic int64_t g_lastsave_s, g_last_try_ms, g_last_duration_s = -1;
 static atomic_int g_last_ok = 1;
-static atomic_int g_scheduled; /* BGSAVE SCHEDULE during a snapshot: start one after it */
+static atomic_int g_scheduled;
+static _Atomic int64_t g_job_start_ms; /* the running snapshot's start (INFO; the job itself
+                                          may be freed under a reader) */ /* BGSAVE SCHEDULE during a snapshot: start one after it */
 static atomic_uint_fast64_t g_saves, g_dirty_at_save, g_generation;
 static atomic_uint_fast64_t g_load_keys, g_load_expired;
 
@@ -474,6 +476,7 @@ static snap_job_t *snap_job_new(void) {
     job->tmp = malloc(n);
     snprintf(job->tmp, n, "%s/temp-%d.rdb", dir, (int)getpid());
     job->start_ms = util_now_ms();
+    atomic_store(&g_job_start_ms, job->start_ms);
     job->dirty_at_start = snap_dirty_now();
     return job;
 }
@@ -624,9 +627,8 @@ void snapshot_note_load(uint64_t loaded, uint64_t expired) {
 }
 
 void snapshot_info(rbuf_t *b) {
-    snap_job_t *job = atomic_load(&g_job);
     int running = atomic_load(&g_running);
-    int64_t now = util_now_ms();
+    int64_t now = util_now_ms(), start = atomic_load(&g_job_start_ms);
     info_line(b, "rdb_changes_since_last_save:%llu",
               (unsigned long long)(snap_dirty_now() - atomic_load(&g_dirty_at_save)));
     info_line(b, "rdb_bgsave_in_progress:%d", running);
@@ -634,7 +636,7 @@ void snapshot_info(rbuf_t *b) {
     info_line(b, "rdb_last_bgsave_status:%s", atomic_load(&g_last_ok) ? "ok" : "err");
     info_line(b, "rdb_last_bgsave_time_sec:%lld", (long long)atomic_load(&g_last_duration_s));
     info_line(b, "rdb_current_bgsave_time_sec:%lld",
-              running && job ? (long long)((now - job->start_ms) / 1000) : -1LL);
+              running && start ? (long long)((now - start) / 1000) : -1LL);
     info_line(b, "rdb_saves:%llu", (unsigned long long)atomic_load(&g_saves));
     info_line(b, "rdb_last_cow_size:0");
     info_line(b, "rdb_last_load_keys_expired:%llu", (unsigned long long)atomic_load(&g_load_expired));

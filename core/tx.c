@@ -538,7 +538,8 @@ static void tx_run_single(tx_t *t, tx_cmd_t *tc, shard_t *s) {
     ctx.argv = tc->argv;
     tc->jdb = ctx.db;
     uint64_t t0 = tl_cmd_clock;
-    uint64_t dirty0 = atomic_load_explicit(&s->dirty, memory_order_relaxed);
+    int journal = master_journaling() && !t->locking && (tc->cmd->flags & CMD_WRITE);
+    uint64_t dirty0 = journal ? atomic_load_explicit(&s->dirty, memory_order_relaxed) : 0;
     size_t out0 = ctx.out->len;
     if (tc->cmd->multi) {
         const dfm_multi_t *m = tc->cmd->multi;
@@ -557,8 +558,7 @@ static void tx_run_single(tx_t *t, tx_cmd_t *tc, shard_t *s) {
     t->errors += ctx.errors;
     tx_count(tc->cmd, t0, ctx.errors);
     /* plain batches journal here; locked transactions as a whole at their end */
-    if (__builtin_expect(master_journaling(), 0) && !t->locking && (tc->cmd->flags & CMD_WRITE) &&
-        atomic_load_explicit(&s->dirty, memory_order_relaxed) != dirty0)
+    if (__builtin_expect(journal, 0) && atomic_load_explicit(&s->dirty, memory_order_relaxed) != dirty0)
         master_journal_write(s, ctx.db, tc->argc, tc->argv, ctx.out->data + out0,
                              ctx.out->len >= out0 ? ctx.out->len - out0 : 0);
     tx_after(t, &ctx, s);

@@ -13,6 +13,7 @@ import pytest
 import redis
 
 from conftest import SERVER_KIND, Server, dragonfly_bin, free_port
+from resp import Error
 
 DBS = (0, 5)
 
@@ -356,15 +357,20 @@ def test_bad_checksum_refuses_to_start(tmpdir_path):
         Server(dir=tmpdir_path, args=["--save", ""])
 
 
+def point_dir_at_a_removed_directory(r):
+    """CONFIG SET dir to a directory, then remove it: the next snapshot cannot be written."""
+    gone = tempfile.mkdtemp(prefix="df-gone-")
+    r.config_set("dir", gone)
+    os.rmdir(gone)
+
+
 def test_failed_bgsave_refuses_writes(tmpdir_path):
     """A failed snapshot with save points set: INFO says err and writes (and PING) get
     MISCONF until a save succeeds or stop-writes-on-bgsave-error is off."""
-    gone = tempfile.mkdtemp(prefix="df-gone-")
     with served(tmpdir_path, "3600 1", ["--enable-protected-configs", "yes"]) as s:
         r = s.client()
         r.set("k", "v")
-        r.config_set("dir", gone)
-        os.rmdir(gone)
+        point_dir_at_a_removed_directory(r)
         assert s.raw().cmd("BGSAVE") == "Background saving started"
         info = wait_saved(r)
         assert info["rdb_last_bgsave_status"] == "err"
@@ -468,18 +474,12 @@ def test_start_up_load_answers_loading_then_serves(tmpdir_path):
 def test_shutdown_stays_up_when_the_final_save_fails(tmpdir_path):
     """As Redis: SHUTDOWN answers an error and the server keeps serving when the final save
     fails (here: its directory is gone); SHUTDOWN FORCE exits anyway."""
-    gone = tempfile.mkdtemp(prefix="df-gone-")
     with served(tmpdir_path, "3600 1", ["--enable-protected-configs", "yes"]) as s:
         r = s.client()
         r.set("k", "v")
-        r.config_set("dir", gone)
-        os.rmdir(gone)
-        assert s.raw().cmd("SHUTDOWN") == redis_error("ERR Errors trying to SHUTDOWN. Check logs.")
+        point_dir_at_a_removed_directory(r)
+        assert s.raw().cmd("SHUTDOWN") == Error("ERR Errors trying to SHUTDOWN. Check logs.")
         assert r.get("k") == "v" and r.set("k2", "v")  # still up, writes allowed again
         s.raw().send(b"SHUTDOWN FORCE\r\n")
         assert s.proc.wait(timeout=15) == 0
 
-
-def redis_error(text):
-    from resp import Error
-    return Error(text)
