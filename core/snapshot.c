@@ -268,7 +268,9 @@ int snapshot_adopt_table(shard_t *s, table_t *t) {
 
 void snapshot_worker_exit(worker_t *w) {
     (void)w;
-    snap_job_t *job = atomic_load(&g_job);
+    /* Only with a part of ours outstanding is the job sure to outlive this (the writer frees
+       it once every shard is done). */
+    snap_job_t *job = tl_parts ? atomic_load(&g_job) : NULL;
     if (job) {
         pthread_mutex_lock(&job->mu);
         job->aborted = 1;
