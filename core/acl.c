@@ -10,6 +10,8 @@
 #include "acl.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,6 +109,14 @@ int acl_default_open(void) {
     return (u->flags & (ACL_U_ON | ACL_U_NOPASS)) == (ACL_U_ON | ACL_U_NOPASS);
 }
 
+/* *err = the formatted message (aborts if it cannot be built, as allocation failures do). */
+static void DFM_PRINTF(2, 3) acl_errf(char **err, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(err, fmt, ap) < 0) abort();
+    va_end(ap);
+}
+
 /* --- SETUSER / DELUSER ------------------------------------------------------------- */
 
 /* Apply ops to a copy of base (or a new user); NULL with *err on a bad rule. */
@@ -115,9 +125,8 @@ static acl_user_t *acl_build(const acl_user_t *base, int nops, const dfm_str_t *
     for (int i = 0; i < nops; i++) {
         const char *why;
         if (acl__user_apply(u, ops[i].ptr, ops[i].len, &why) < 0) {
-            if (asprintf(err, "ERR Error in ACL SETUSER modifier '%.*s': %s", (int)ops[i].len,
-                         ops[i].ptr, why) < 0)
-                abort();
+            acl_errf(err, "ERR Error in ACL SETUSER modifier '%.*s': %s", (int)ops[i].len,
+                     ops[i].ptr, why);
             acl__user_free(u);
             return NULL;
         }
@@ -126,7 +135,7 @@ static acl_user_t *acl_build(const acl_user_t *base, int nops, const dfm_str_t *
 }
 
 int acl__setuser(const char *name, size_t nlen, int nops, const dfm_str_t *ops, char **err) {
-    if (memchr(name, ' ', nlen)) {
+    if (acl_bad_token(name, nlen)) { /* a name is one word of an ACL file line */
         *err = strdup("ERR Usernames can't contain spaces or null characters");
         return -1;
     }
@@ -279,21 +288,29 @@ static acl_reg_t *acl_read_file(FILE *f, const char *path, char **err) {
     char line[8192];
     dfm_str_t w[512];
     for (int ln = 1; fgets(line, sizeof line, f); ln++) {
+        if (!strchr(line, '\n') && !feof(f)) {
+            acl_errf(err, "ERR %s:%d: line too long", path, ln);
+            goto fail;
+        }
         int n = acl_split(line, w, 512);
+        if (n == 512) { /* more rules than we read: refuse rather than drop some */
+            acl_errf(err, "ERR %s:%d: too many rules on one line", path, ln);
+            goto fail;
+        }
         if (n == 0 || w[0].ptr[0] == '#') continue;
         int at;
         if (n < 2 || strcmp(w[0].ptr, "user") != 0) {
-            asprintf(err, "ERR %s:%d: line should start with user keyword", path, ln);
+            acl_errf(err, "ERR %s:%d: line should start with user keyword", path, ln);
             goto fail;
         }
         if (acl_reg_find(r, w[1].ptr, w[1].len, &at)) {
-            asprintf(err, "ERR %s:%d: Duplicate user '%s' found", path, ln, w[1].ptr);
+            acl_errf(err, "ERR %s:%d: Duplicate user '%s' found", path, ln, w[1].ptr);
             goto fail;
         }
         char *why = NULL;
         acl_user_t *u = acl_build(NULL, n - 2, w + 2, &why);
         if (!u) {
-            asprintf(err, "ERR %s:%d: %s", path, ln, why + 4);
+            acl_errf(err, "ERR %s:%d: %s", path, ln, why + 4);
             free(why);
             goto fail;
         }
@@ -360,7 +377,7 @@ int acl__load_file(char **err) {
     }
     FILE *f = fopen(path, "r");
     if (!f) {
-        asprintf(err, "ERR Error loading ACLs, opening file '%s': %s", path, strerror(errno));
+        acl_errf(err, "ERR Error loading ACLs, opening file '%s': %s", path, strerror(errno));
         return -1;
     }
     pthread_mutex_lock(&acl_wlock);
@@ -388,15 +405,16 @@ int acl__save_file(char **err) {
         rbuf_append(&text, "\n", 1);
     }
     pthread_mutex_unlock(&acl_wlock);
+    static atomic_uint acl_saves; /* two SAVEs at once must not share a temporary file */
     char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%d", path, (int)getpid());
+    snprintf(tmp, sizeof tmp, "%s.tmp-%d-%u", path, (int)getpid(), atomic_fetch_add(&acl_saves, 1));
     FILE *f = fopen(tmp, "w");
     int ok = f && fwrite(text.data ? text.data : "", 1, text.len, f) == text.len;
     if (f && fclose(f) != 0) ok = 0;
     if (ok && rename(tmp, path) != 0) ok = 0;
     if (!ok) {
         unlink(tmp);
-        asprintf(err, "ERR There was an error trying to save the ACLs. Please check the server logs for more information");
+        acl_errf(err, "ERR There was an error trying to save the ACLs. Please check the server logs for more information");
     }
     rbuf_free(&text);
     return ok ? 0 : -1;

@@ -264,7 +264,7 @@ static int acl_rule_key(acl_user_t *u, const char *op, size_t len, const char **
         }
         off++;
     }
-    if (memchr(op + off, ' ', len - off)) {
+    if (acl_bad_token(op + off, len - off)) {
         *why = acl_why_syntax;
         return -1;
     }
@@ -281,6 +281,10 @@ static int acl_rule_chan(acl_user_t *u, const char *op, size_t len, const char *
     if (len == 2 && op[1] == '*') return acl_rule_word(u, "allchannels", 11) ? 0 : -1;
     if (u->flags & ACL_U_ALLCHANNELS) {
         *why = acl_why_allchans;
+        return -1;
+    }
+    if (acl_bad_token(op + 1, len - 1)) {
+        *why = acl_why_syntax;
         return -1;
     }
     acl_pat_add(&u->chans, &u->nchans, op + 1, len - 1, 0);

@@ -64,4 +64,12 @@ void acl__log_reply(dfm_ctx_t *ctx, long count);
 void acl__log_reset(void);
 void acl__log_free(void);
 
+/* 1 if p[0..n) holds whitespace, a control character or NUL: user names and patterns are
+   single words of an ACL file line, so they may hold none (nothing can inject a line). */
+static inline int acl_bad_token(const char *p, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)p[i] <= ' ' || p[i] == 0x7f) return 1;
+    return 0;
+}
+
 #endif

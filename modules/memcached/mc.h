@@ -17,6 +17,8 @@
 
 #define MC_KEY_MAX 250           /* KEY_MAX_LENGTH */
 #define MC_ITEM_MAX (1024 * 1024) /* memcached's default -I: item header + key + value */
+/* 1 if an item of this value and key would pass the limit (~64 bytes of item header). */
+static inline int mc_too_big(size_t vlen, size_t klen) { return vlen + klen + 64 > MC_ITEM_MAX; }
 #define MC_REALTIME_MAXDELTA (60 * 60 * 24 * 30) /* exptimes above are unix times */
 #define MC_VERSION "1.6.18"
 #define MC_MAX_SHARDS 1024

@@ -139,6 +139,12 @@ void mc_cmd_ms(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     } else {
         size_t len;
         char *val = meta_value(k, mode, &argv[3], &len, &flags);
+        if (mc_too_big(len, argv[1].len)) { /* append/prepend past the item limit */
+            mc_api->free(val);
+            static const char err[] = "SERVER_ERROR out of memory storing object\r\n";
+            mc_api->reply_raw(ctx, err, sizeof err - 1);
+            return;
+        }
         cas = mc_next_cas(ctx);
         mc_api->str_set_meta(ctx, &argv[1], val, len, at, flags, cas);
         mc_api->signal_modified(ctx, &argv[1]);

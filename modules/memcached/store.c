@@ -48,7 +48,7 @@ static void mc_concat(dfm_ctx_t *ctx, dfm_key_t *k, const dfm_str_t *argv, int p
     mc_api->str_value(k, &old);
     mc_api->str_meta(k, &flags, &cas);
     size_t n = old.len + argv[4].len;
-    if (n + argv[1].len + 64 > MC_ITEM_MAX) {
+    if (mc_too_big(n, argv[1].len)) {
         mc_answer(ctx, &argv[5], "SERVER_ERROR out of memory storing object");
         return;
     }

@@ -88,9 +88,12 @@ static void sc_reply_failure(lua_State *L, dfm_ctx_t *ctx, const char *sha) {
                              lua_isstring(L, -1) ? lua_tostring(L, -1) : "execution failure");
         return;
     }
-    lua_getfield(L, -1, "err");
-    lua_getfield(L, -2, "source");
-    lua_getfield(L, -3, "line");
+    /* raw reads: a metatable on the error object must not run code here, outside pcall */
+    const char *const names[] = {"err", "source", "line"};
+    for (int i = 0; i < 3; i++) {
+        lua_pushstring(L, names[i]);
+        lua_rawget(L, -2 - i);
+    }
     const char *err = lua_isstring(L, -3) ? lua_tostring(L, -3) : "ERR unknown error";
     if (lua_isstring(L, -2) && lua_isnumber(L, -1)) {
         lua_pushfstring(L, "%s script: %s, on %s:%d.", err, sha, lua_tostring(L, -2),

@@ -23,6 +23,7 @@ sc_thread_t *sc_thread(void) {
     t->count = 0;
     t->buckets = sc_api->alloc(t->nbuckets * sizeof *t->buckets);
     for (size_t i = 0; i < t->nbuckets; i++) t->buckets[i] = NULL;
+    sc_rand_seed(t, 0); /* math.random before any math.randomseed */
     t->L = sc_env_new(t);
     sc_threads[id] = t;
     return t;

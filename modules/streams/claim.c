@@ -65,7 +65,7 @@ static int parse_claim_opts(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv, int
             o->justid = 1;
         } else if (xs_api->arg_eq(&argv[j], "idle") && more) {
             if (claim_opt_ll(ctx, &argv[++j], &v, "IDLE") < 0) return -1;
-            o->when = now - v;
+            o->when = v < 0 || v > now ? now : now - v; /* no signed overflow on odd IDLEs */
         } else if (xs_api->arg_eq(&argv[j], "time") && more) {
             if (claim_opt_ll(ctx, &argv[++j], &v, "TIME") < 0) return -1;
             o->when = v;

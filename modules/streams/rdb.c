@@ -203,6 +203,7 @@ static int load_master(lp_reader_t *r, node_ctx_t *n, int64_t *total) {
     n->master_nums = xs_api->alloc(sizeof(num_t) * (size_t)(n->nmaster + 1));
     for (int64_t i = 0; i < n->nmaster; i++)
         if (next_str(r, &n->master_nums[i], &n->master_f[i]) < 0) return -1;
+    if (count > INT64_MAX - deleted) return -1; /* both from the payload */
     *total = count + deleted;
     return lp_next_int(r, &zero) < 0 || zero != 0 ? -1 : 0;
 }
@@ -260,6 +261,7 @@ static int load_pel(xgroup_t *g, dfm_rdb_t *rdb) {
         if (xs_api->rdb_load_raw(rdb, raw, 16) < 0 || load_ms(rdb, &nk.time_ms) < 0 ||
             load_len(rdb, &nk.count) < 0)
             return -1;
+        if (nk.time_ms < 0) nk.time_ms = 0; /* idle = now - time_ms must not overflow */
         nk.id = get_id(raw);
         if (g->npel && sid_cmp(&nk.id, &g->pel[g->npel - 1].id) <= 0) return -1;
         if (g->npel == g->cappel) {

@@ -4,13 +4,30 @@
  * (marking) entries and dropping emptied nodes. Shard thread, except free (any thread: it
  * touches only the object and the allocator).
  */
+#include <stdatomic.h>
 #include <string.h>
 
 #include "node.h"
 
+/* Versions are unique in the process (not per stream): stream_at's cursor trusts
+   (address, version), and a freed stream's address comes back for a new one, maybe made
+   by another thread. Each thread takes them in blocks from a shared counter. */
+static _Atomic uint64_t stream_version_blocks;
+static _Thread_local uint64_t tl_version_next, tl_version_end;
+
+uint64_t stream_next_version(void) {
+    if (tl_version_next == tl_version_end) {
+        tl_version_next = atomic_fetch_add(&stream_version_blocks, 1) << 24;
+        tl_version_end = tl_version_next + (1u << 24);
+        tl_version_next += tl_version_next == 0; /* 0 is never a version */
+    }
+    return tl_version_next++;
+}
+
 stream_t *stream_new(void) {
     stream_t *s = xs_api->alloc(sizeof *s);
     memset(s, 0, sizeof *s);
+    s->version = stream_next_version();
     return s;
 }
 
@@ -29,6 +46,7 @@ void *stream_copy(const void *obj) {
     const stream_t *src = obj;
     stream_t *s = xs_api->alloc(sizeof *s);
     *s = *src;
+    s->version = stream_next_version();
     s->capnodes = src->nnodes;
     s->nodes = src->nnodes ? xs_api->alloc(sizeof(xnode_t *) * src->nnodes) : NULL;
     for (size_t i = 0; i < src->nnodes; i++) {
@@ -186,7 +204,7 @@ void stream_append(stream_t *s, xent_t *e, int fresh) {
         node_open(s, e);
     node_put(s, e);
     s->len++;
-    s->version++;
+    s->version = stream_next_version();
     s->last_id = e->id;
     s->entries_added++;
     if (s->len == 1) s->first_id = e->id;
@@ -220,7 +238,7 @@ static void mark_deleted(stream_t *s, size_t k, uint32_t off) {
     n->data[off] |= NODE_DELETED;
     n->live--;
     s->len--;
-    s->version++;
+    s->version = stream_next_version();
     if (n->live == 0) node_remove(s, k);
 }
 
@@ -256,7 +274,7 @@ void stream_drop_front(stream_t *s, size_t count) {
         for (uint32_t i = 0; i < count; i++) mark_deleted(s, 0, off[i]);
         count = 0;
     }
-    s->version++;
+    s->version = stream_next_version();
     update_first(s);
 }
 

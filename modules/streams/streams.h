@@ -69,7 +69,7 @@ typedef struct stream {
     size_t nnodes, capnodes;
     size_t len;       /* live entries */
     size_t bytes;     /* bytes allocated for the nodes, for MEMORY USAGE */
-    uint64_t version; /* changes with every write (stream_at's cursor) */
+    uint64_t version; /* process-unique, new at every write (stream_at's cursor) */
     sid_t last_id, first_id, max_deleted;
     uint64_t entries_added;
     xgroup_t **groups; /* sorted by name */
@@ -96,6 +96,8 @@ extern const char *const XS_ERR_ID;
 int xs_parse_bound(dfm_ctx_t *ctx, const dfm_str_t *a, sid_t *id, int start);
 
 /* ---- the value (stream.c) */
+/* A version no other stream, living or freed, has had (stream.c). */
+uint64_t stream_next_version(void);
 stream_t *stream_new(void);
 void stream_free(void *obj);
 void *stream_copy(const void *obj);

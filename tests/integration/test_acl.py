@@ -329,3 +329,13 @@ def test_requirepass_sets_default_password():
         del h
     finally:
         s.stop()
+
+
+def test_names_and_patterns_cannot_hold_line_breaks(r):
+    """An ACL file line is one user: a newline in a name or pattern would inject another."""
+    with pytest.raises(redis.exceptions.ResponseError):
+        r.execute_command("ACL", "SETUSER", "a\nb", "on")
+    with pytest.raises(redis.exceptions.ResponseError):
+        r.execute_command("ACL", "SETUSER", "pat", "~a\nuser x on nopass +@all ~*")
+    with pytest.raises(redis.exceptions.ResponseError):
+        r.execute_command("ACL", "SETUSER", "chan", "&a\tb")

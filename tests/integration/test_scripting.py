@@ -443,3 +443,10 @@ def test_undeclared_remote_key_refused(raw):
     assert raw.cmd("EVAL", "return redis.pcall('set', ARGV[1], 'x')", 1, a, b) == Error(
         "ERR Script attempted to access a non local key in a cluster node")
     assert raw.cmd("EXISTS", b) == 0
+
+
+@pytest.mark.skipif(is_redis(), reason="our regression: reading the error object ran its metamethods outside pcall")
+def test_error_object_with_a_metatable_does_not_escape(raw):
+    reply = raw.cmd("EVAL", "error(setmetatable({}, {__index = function() error('x') end}))", "0")
+    assert isinstance(reply, Error)
+    assert raw.cmd("PING") == "PONG"

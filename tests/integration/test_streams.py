@@ -670,3 +670,16 @@ def test_help_and_acl_category(r):
     cat = set(r.execute_command("ACL", "CAT", "stream"))
     assert {"xadd", "xread", "xreadgroup", "xgroup|create", "xinfo|stream", "xautoclaim",
             "xgroup|help", "xinfo|help", "xsetid"} <= cat
+
+
+def test_a_new_stream_where_a_deleted_one_was_reads_its_own_entries(r):
+    """Regression: the read cursor cached offsets of a freed stream; a new stream at the same
+    address and with the same write count reused them (heap overflow reading XINFO)."""
+    for _ in range(20):
+        r.xadd("gone", {"f": "v"})
+        r.execute_command("XINFO", "STREAM", "gone")
+        r.delete("gone")
+        r.xadd("fresh", {"ffffffffffff": "v"})
+        info = str(r.execute_command("XINFO", "STREAM", "fresh"))
+        assert "ffffffffffff" in info and "'f'" not in info
+        r.delete("fresh")
