@@ -103,6 +103,23 @@ size_t df_heap_allocated(void) {
     return t > 0 ? (size_t)t : 0;
 }
 
+void df_allocator_stats(size_t *allocated, size_t *active, size_t *resident) {
+    *allocated = *active = *resident = 0;
+#ifdef HAVE_JEMALLOC
+    uint64_t epoch = 1;
+    size_t sz = sizeof epoch, n = sizeof(size_t);
+    mallctl("epoch", &epoch, &sz, &epoch, sz);
+    mallctl("stats.allocated", allocated, &n, NULL, 0);
+    n = sizeof(size_t);
+    mallctl("stats.active", active, &n, NULL, 0);
+    n = sizeof(size_t);
+    mallctl("stats.resident", resident, &n, NULL, 0);
+#else
+    *allocated = *active = df_heap_allocated();
+    *resident = df_rss_bytes();
+#endif
+}
+
 size_t df_rss_bytes(void) {
     FILE *f = fopen("/proc/self/statm", "r");
     unsigned long size = 0, rss = 0;

@@ -26,6 +26,8 @@ int64_t df_total_allocated(void);
 /* Process-wide heap bytes in use (jemalloc stats.allocated, or the df_* sum), RSS. */
 size_t df_heap_allocated(void);
 size_t df_rss_bytes(void);
+/* jemalloc's stats.allocated / active / resident (without jemalloc: heap and RSS). */
+void df_allocator_stats(size_t *allocated, size_t *active, size_t *resident);
 const char *df_allocator_name(void);
 /* Return the calling thread's cached free blocks to the shared arenas. */
 void df_thread_flush(void);

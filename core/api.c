@@ -14,6 +14,7 @@
 
 #include "alloc.h"
 #include "block.h"
+#include "busy.h"
 #include "config.h"
 #include "db.h"
 #include "dispatch.h"
@@ -65,15 +66,26 @@ static int api_register_command(dfm_module_t *m, const dfm_command_t *cmd) {
     return 0;
 }
 
-static int api_set_command_keys(dfm_module_t *m, const char *command, dfm_keys_fn fn) {
-    if (api_check_open(m, "set_command_keys")) return -1;
+/* set_command_keys (route 0) and set_command_route (route 1). */
+static int api_set_key_fn(dfm_module_t *m, const char *command, dfm_keys_fn fn, int route) {
+    if (api_check_open(m, route ? "set_command_route" : "set_command_keys")) return -1;
     char *err = NULL;
-    if (dispatch_set_keys_fn(command, api_module_name(m), fn, &err) < 0) {
+    const char *owner = api_module_name(m);
+    if ((route ? dispatch_set_route_fn(command, owner, fn, &err)
+               : dispatch_set_keys_fn(command, owner, fn, &err)) < 0) {
         module_set_error(m, err);
         free(err);
         return -1;
     }
     return 0;
+}
+
+static int api_set_command_keys(dfm_module_t *m, const char *command, dfm_keys_fn fn) {
+    return api_set_key_fn(m, command, fn, 0);
+}
+
+static int api_set_command_route(dfm_module_t *m, const char *command, dfm_keys_fn fn) {
+    return api_set_key_fn(m, command, fn, 1);
 }
 
 static int api_register_type(dfm_module_t *m, const dfm_type_t *t, int *id) {
@@ -451,4 +463,15 @@ const dfm_api_t g_api = {
     .db_flush = api_db_flush,
     .db_keys = api_db_keys,
     .call = api_call,
+    .set_busy = busy_set,
+    .shutdown_pending = busy_shutdown_pending,
+    .set_command_route = api_set_command_route,
+    .register_rdb_aux = api_register_rdb_aux,
+    .rdb_writer_new = api_rdb_writer_new,
+    .rdb_writer_payload = api_rdb_writer_payload,
+    .rdb_payload_reader = api_rdb_payload_reader,
+    .rdb_at_end = api_rdb_at_end,
+    .rdb_free = api_rdb_free,
+    .register_rdb_slicer = api_register_rdb_slicer,
+    .from_master = api_from_master,
 };

@@ -49,7 +49,25 @@ int api_register_pubsub_stats(dfm_module_t *m, void (*fn)(long long counts[3]));
 void api_pubsub_stats(long long counts[3]);
 int api_num_threads(void);
 /* The 1.6 call (api_call.c). */
+/* api->from_master (api_call.c). */
+int api_from_master(dfm_ctx_t *ctx);
 int api_call(dfm_ctx_t *ctx, dfm_call_t *call, int argc, const dfm_str_t *argv);
+
+/* The 1.8 RDB services and the 1.9 slicers (api_rdb.c). */
+int api_register_rdb_aux(dfm_module_t *m, const dfm_rdb_aux_t *aux);
+int api_register_rdb_slicer(dfm_module_t *m, int type_id, const dfm_rdb_slicer_t *slicer);
+/* Snapshot start (a worker thread): every registered saver's records, appended to out. */
+void api_rdb_aux_save(rbuf_t *out);
+/* Loading a file (the loader thread): the saver that owns an opcode (NULL: none), and the
+   calls around one file. */
+const dfm_rdb_aux_t *api_rdb_aux_find(int opcode);
+void api_rdb_aux_begin(void);
+void api_rdb_aux_end(int ok);
+dfm_rdb_t *api_rdb_writer_new(void);
+char *api_rdb_writer_payload(dfm_rdb_t *w, size_t *len);
+dfm_rdb_t *api_rdb_payload_reader(const void *p, size_t len);
+int api_rdb_at_end(dfm_rdb_t *r);
+void api_rdb_free(dfm_rdb_t *r);
 
 /* The 1.6 string meta and whole-shard services (api_meta.c). */
 /* Put a new entry e for its key into ctx's shard and db (h: the key's hash; slot: the key's

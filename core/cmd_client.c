@@ -1,6 +1,7 @@
 /*
  * cmd_client.c: CLIENT ID, INFO, LIST, KILL, SETNAME, GETNAME, SETINFO, UNBLOCK, PAUSE,
- * UNPAUSE, NO-EVICT, NO-TOUCH, REPLY, GETREDIR and HELP.
+ * UNPAUSE, NO-EVICT, NO-TOUCH, REPLY and HELP (TRACKING, CACHING, GETREDIR and TRACKINGINFO
+ * are in cmd_tracking.c).
  *
  * All run on the client's own thread (ctx->conn). Connections belong to their worker and
  * only that thread may touch them, so LIST, KILL and UNBLOCK visit every worker through
@@ -22,17 +23,18 @@
 #include "info.h"
 #include "reply.h"
 #include "server.h"
+#include "master.h"
 #include "util.h"
 
 /* ------------------------------------------------------------------------------------ */
 /* Client filters (LIST, KILL, UNBLOCK)                                                   */
 
-enum { CLIENT_NORMAL = 1, CLIENT_PUBSUB = 2 };
+enum { CLIENT_NORMAL = 1, CLIENT_PUBSUB = 2, CLIENT_MASTER = 3, CLIENT_REPLICA = 4 };
 
 typedef struct client_filter {
     conn_t *self;        /* the requester: compared by identity only, never read elsewhere */
-    int none;            /* TYPE master / replica: matches nothing */
-    int type;            /* 0 any, CLIENT_NORMAL, CLIENT_PUBSUB (subscribed clients) */
+    int type;            /* 0 any, or a CLIENT_* type (replicas are never in a worker's list:
+                            their sender threads own them, master.c) */
     uint64_t *ids;       /* ID filter (LIST takes several), NULL = any */
     int nids;
     char addr[64], laddr[64];
@@ -62,8 +64,9 @@ static void client_filter_add_id(client_filter_t *f, uint64_t id) {
 
 /* Does connection c pass filter f? Runs on c's thread. */
 static int client_match(const client_filter_t *f, conn_t *c) {
-    if (f->none || (c->flags & CONN_CLOSING)) return 0;
-    if (f->type && f->type != (conn_subscribed(c) ? CLIENT_PUBSUB : CLIENT_NORMAL)) return 0;
+    if (c->flags & CONN_CLOSING) return 0;
+    int type = (c->flags & CONN_MASTER) ? CLIENT_MASTER : conn_subscribed(c) ? CLIENT_PUBSUB : CLIENT_NORMAL;
+    if (f->type && f->type != type) return 0;
     if (f->ids) {
         int hit = 0;
         for (int i = 0; i < f->nids && !hit; i++) hit = f->ids[i] == c->id;
@@ -78,24 +81,7 @@ static int client_match(const client_filter_t *f, conn_t *c) {
 
 /* Run fn on every worker (or only here inside EXEC), then done on the client's thread. */
 static void client_fanout(dfm_ctx_t *ctx, fanout_fn fn, fanout_done_fn done, client_filter_t *f) {
-    if (!ctx->tx) {
-        fanout_run(ctx, fn, done, f, client_filter_free);
-        return;
-    }
-    rbuf_t *parts = df_calloc(sizeof(rbuf_t) * (size_t)g_nworkers);
-    fn(ctx->conn->w, &parts[ctx->conn->w->id], f);
-    done(ctx, parts, g_nworkers, f);
-    for (int i = 0; i < g_nworkers; i++) rbuf_free(&parts[i]);
-    df_free(parts);
-    client_filter_free(f);
-}
-
-/* Sum of the decimal counts the workers wrote. */
-static long long client_sum_parts(const rbuf_t *parts, int n) {
-    long long sum = 0, v;
-    for (int i = 0; i < n; i++)
-        if (parts[i].len && util_str2ll(parts[i].data, parts[i].len, &v) == 0) sum += v;
-    return sum;
+    fanout_run_or_here(ctx, fn, done, f, client_filter_free);
 }
 
 static void client_put_count(rbuf_t *out, long long n) {
@@ -148,16 +134,15 @@ static void client_list_done(dfm_ctx_t *ctx, rbuf_t *parts, int n, void *arg) {
     df_free(lines);
 }
 
-/* TYPE name: 0 ok (f->none set for types we have no clients of), -1 after replying. A
-   subscribed client is of type pubsub, not normal, as in Redis. */
+/* TYPE name: 0 ok, -1 after replying. A subscribed client is of type pubsub, not normal,
+   and the master link of type master, as in Redis. */
 static int client_parse_type(dfm_ctx_t *ctx, const dfm_str_t *t, client_filter_t *f) {
-    if (util_eq_nocase(t->ptr, t->len, "normal") || util_eq_nocase(t->ptr, t->len, "pubsub")) {
-        f->type = util_eq_nocase(t->ptr, t->len, "normal") ? CLIENT_NORMAL : CLIENT_PUBSUB;
-        return 0;
-    }
-    if (util_eq_nocase(t->ptr, t->len, "master") || util_eq_nocase(t->ptr, t->len, "replica") ||
-        util_eq_nocase(t->ptr, t->len, "slave")) {
-        f->none = 1;
+    static const struct { const char *name; int type; } types[] = {
+        {"normal", CLIENT_NORMAL}, {"pubsub", CLIENT_PUBSUB}, {"master", CLIENT_MASTER},
+        {"replica", CLIENT_REPLICA}, {"slave", CLIENT_REPLICA}};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        if (!util_eq_nocase(t->ptr, t->len, types[i].name)) continue;
+        f->type = types[i].type;
         return 0;
     }
     reply_errorf(ctx, "ERR Unknown client type '%.*s'", (int)t->len, t->ptr);
@@ -208,17 +193,23 @@ static void client_kill_worker(worker_t *w, rbuf_t *out, void *arg) {
     client_put_count(out, n);
 }
 
+/* Replicas that f selects, closed (their sender threads hold them, not the workers). */
+static long long client_kill_replicas(const client_filter_t *f) {
+    if (f->type != CLIENT_REPLICA || f->ids || f->user || f->laddr[0] || f->maxage) return 0;
+    return master_kill_replicas(f->addr);
+}
+
 static void client_kill_done_old(dfm_ctx_t *ctx, rbuf_t *parts, int n, void *arg) {
-    (void)arg;
-    if (client_sum_parts(parts, n) == 0)
+    client_filter_t *f = arg;
+    f->type = CLIENT_REPLICA;
+    if (fanout_sum_parts(parts, n) + client_kill_replicas(f) == 0)
         reply_error(ctx, "ERR No such client");
     else
         reply_ok(ctx);
 }
 
 static void client_kill_done(dfm_ctx_t *ctx, rbuf_t *parts, int n, void *arg) {
-    (void)arg;
-    reply_int(ctx, client_sum_parts(parts, n));
+    reply_int(ctx, fanout_sum_parts(parts, n) + client_kill_replicas(arg));
 }
 
 static void client_copy_addr(char *dst, size_t cap, const dfm_str_t *a) {
@@ -303,7 +294,7 @@ static void client_unblock_worker(worker_t *w, rbuf_t *out, void *arg) {
 
 static void client_unblock_done(dfm_ctx_t *ctx, rbuf_t *parts, int n, void *arg) {
     (void)arg;
-    reply_int(ctx, client_sum_parts(parts, n) > 0);
+    reply_int(ctx, fanout_sum_parts(parts, n) > 0);
 }
 
 /* Redis's reply to a known subcommand given too many arguments (the name as the client
@@ -450,28 +441,23 @@ static void client_pause_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
         return;
     }
     int all = argc < 4 || util_eq_nocase(argv[3].ptr, argv[3].len, "all");
-    int64_t until = util_now_ms() + (ms > INT32_MAX ? INT32_MAX : ms);
-    /* a second pause keeps the later end and the stricter mode, as Redis */
-    if (atomic_load(&g_server.pause_until_ms) < until) atomic_store(&g_server.pause_until_ms, until);
-    if (all) atomic_store(&g_server.pause_all, 1);
+    server_pause(SERVER_PAUSE_CLIENT, util_now_ms() + (ms > INT32_MAX ? INT32_MAX : ms), all);
     reply_ok(ctx);
 }
 
 static void client_unpause_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     (void)argc, (void)argv;
-    atomic_store(&g_server.pause_until_ms, 0);
-    atomic_store(&g_server.pause_all, 0);
+    server_unpause(SERVER_PAUSE_CLIENT);
     reply_ok(ctx); /* the workers' pause timers let their clients go within 10 ms */
-}
-
-static void client_getredir_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
-    (void)argc, (void)argv;
-    reply_int(ctx, -1);
 }
 
 static void client_help_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     (void)argc, (void)argv;
     static const char *const help[] = {
+        "CACHING (YES|NO)",
+        "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+        "GETREDIR",
+        "    Return the client ID we are redirecting to when tracking is enabled.",
         "GETNAME",
         "    Return the name of the current connection.",
         "ID",
@@ -514,6 +500,11 @@ static void client_help_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
         "    * LIB-VER: the client lib version.",
         "UNBLOCK <clientid> [TIMEOUT|ERROR]",
         "    Unblock the specified blocked client.",
+        "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+        "         [OPTIN] [OPTOUT] [NOLOOP]",
+        "    Control server assisted client side caching.",
+        "TRACKINGINFO",
+        "    Report tracking status for the current connection.",
         "NO-EVICT (ON|OFF)",
         "    Protect current client connection from eviction.",
         "NO-TOUCH (ON|OFF)",
@@ -573,9 +564,6 @@ static const dfm_command_t client_cmds[] = {
     {.name = "client|reply", .arity = 3, .flags = CLIENT_FLAGS, .acl_categories = CLIENT_ACL,
      CLIENT_DOC("3.2.0", "Instructs the server whether to reply to commands."), .complexity = "O(1)",
      .args_doc = "ON|OFF|SKIP", .handler = client_reply_cmd},
-    {.name = "client|getredir", .arity = 2, .flags = CLIENT_FLAGS, .acl_categories = CLIENT_ACL,
-     CLIENT_DOC("6.0.0", "Returns the client ID to which the connection's tracking notifications are redirected."),
-     .complexity = "O(1)", .handler = client_getredir_cmd},
     {.name = "client|help", .arity = 2, .flags = "loading stale @conn", .acl_categories = CLIENT_ACL,
      CLIENT_DOC("5.0.0", "Returns helpful text about the different subcommands."), .complexity = "O(1)",
      .handler = client_help_cmd},

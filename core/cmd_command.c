@@ -57,6 +57,7 @@ static const struct {
     {CMD_SKIP_MONITOR, "skip_monitor"}, {CMD_FAST, "fast"},         {CMD_NO_AUTH, "no_auth"},
     {CMD_MAY_REPLICATE, "may_replicate"}, {CMD_NO_MULTI, "no_multi"},
     {CMD_ALLOW_BUSY, "allow_busy"}, {CMD_SKIP_SLOWLOG, "skip_slowlog"},
+    {CMD_NO_MANDATORY_KEYS, "no_mandatory_keys"},
 };
 #define COMMAND_NFLAGS ((int)(sizeof command_flag_words / sizeof command_flag_words[0]))
 
@@ -686,6 +687,11 @@ static void command_getkeys_generic(dfm_ctx_t *ctx, int argc, const dfm_str_t *a
     if (!c) return;
     int *idx = df_malloc(sizeof(int) * (size_t)argc);
     int n = dispatch_keys(c, argc - 2, argv + 2, idx, argc);
+    if (n <= 0 && (c->flags & CMD_NO_MANDATORY_KEYS)) {
+        reply_array(ctx, 0);
+        df_free(idx);
+        return;
+    }
     if (n <= 0) {
         reply_error(ctx, n < 0 ? "ERR Invalid arguments specified for command"
                                : "ERR The command has no key arguments");
@@ -724,7 +730,7 @@ void command_reply_help(dfm_ctx_t *ctx, const char *name, const char *const *lin
     reply_simple(ctx, head);
     for (int i = 0; i < n; i++) reply_simple(ctx, lines[i]);
     reply_simple(ctx, "HELP");
-    reply_simple(ctx, "    Print this help.");
+    reply_simple(ctx, "    Prints this help.");
 }
 
 static void command_help_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {

@@ -17,6 +17,7 @@
 #include "alloc.h"
 #include "cmdtab.h"
 #include "config.h"
+#include "monitor.h"
 #include "conn.h"
 #include "db.h"
 #include "dispatch.h"
@@ -178,13 +179,19 @@ static void config_set_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
 /* ------------------------------------------------------------------------------------ */
 /* CONFIG RESETSTAT                                                                       */
 
+/* Zero one worker's counters of one command; its histogram stays (latency_reset_hist). */
+static void config_reset_stats(cmd_stats_t *st) {
+    st->calls = st->usec = st->rejected = st->failed = 0;
+}
+
 /* Clear worker w's command and network counters. Best run on w's own thread. */
 static void config_reset_worker(int w) {
     for (int i = 0; i < dispatch_count(); i++) {
         const cmd_t *c = dispatch_at(i);
-        memset(&c->stats[w], 0, sizeof c->stats[w]);
-        for (int s = 0; s < c->nsubs; s++) memset(&c->subs[s]->stats[w], 0, sizeof c->stats[w]);
+        config_reset_stats(&c->stats[w]);
+        for (int s = 0; s < c->nsubs; s++) config_reset_stats(&c->subs[s]->stats[w]);
     }
+    latency_reset_hist(w);
     worker_stats_t *st = &g_workers[w].stats;
     st->conns_received = st->commands = st->net_in = st->net_out = st->rejected_conns = 0;
 }

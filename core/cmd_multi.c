@@ -15,8 +15,10 @@
 #include "cmdtab.h"
 #include "conn.h"
 #include "db.h"
+#include "monitor.h"
 #include "reply.h"
 #include "server.h"
+#include "tracking.h"
 #include "tx.h"
 #include "util.h"
 
@@ -132,6 +134,7 @@ static int watch_key_present(shard_t *s, int db, const watch_entry_t *e) {
 
 void db_signal_modified(shard_t *s, int db, const char *key, size_t klen) {
     db_dirty_add(s, 1);
+    tracking_modified(s, key, klen);
     watch_table_t *t = s->watch;
     if (!t || !t->count) return;
     watch_entry_t *e = *watch_slot(t, db, key, klen, table_hash(key, klen));
@@ -303,15 +306,16 @@ static void discard_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
 }
 
 static void exec_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
-    (void)argc, (void)argv;
     conn_t *c = ctx->conn;
     if (!(c->flags & CONN_MULTI)) {
         reply_error(ctx, "ERR EXEC without MULTI");
+        monitor_self(c, ctx->cmd, argc, argv);
         return;
     }
     if (c->flags & CONN_DIRTY_EXEC) {
         multi_discard(c);
         reply_error(ctx, "EXECABORT Transaction discarded because of previous errors.");
+        monitor_self(c, ctx->cmd, argc, argv);
         return;
     }
     c->flags &= ~(CONN_MULTI | CONN_DIRTY_EXEC);
@@ -322,7 +326,7 @@ static const dfm_command_t multi_cmds[] = {
     {.name = "multi", .arity = 1, .flags = "noscript loading stale fast allow_busy @conn @multiok",
      .acl_categories = "@fast @transaction", .summary = "Starts a transaction.", .since = "1.2.0",
      .group = "transactions", .complexity = "O(1)", .handler = multi_cmd},
-    {.name = "exec", .arity = 1, .flags = "noscript loading stale skip_slowlog @conn @multiok",
+    {.name = "exec", .arity = 1, .flags = "noscript loading stale skip_slowlog @conn @multiok @monitorself",
      .acl_categories = "@slow @transaction", .summary = "Executes all commands in a transaction.",
      .since = "1.2.0", .group = "transactions", .complexity = "O(N)", .handler = exec_cmd},
     {.name = "discard", .arity = 1, .flags = "noscript loading stale fast allow_busy @conn @multiok",

@@ -12,15 +12,19 @@
 #include "acl.h"
 #include "alloc.h"
 #include "block.h"
+#include "busy.h"
 #include "cmdtab.h"
 #include "config.h"
 #include "conn.h"
 #include "db.h"
 #include "dispatch.h"
+#include "info.h"
 #include "log.h"
 #include "module_loader.h"
+#include "monitor.h"
 #include "server.h"
 #include "snapshot.h"
+#include "tracking.h"
 #include "tx.h"
 #include "util.h"
 
@@ -37,6 +41,7 @@ void cmdtab_register(const dfm_command_t *cmds, int n) {
 void commands_register_core(void) {
     cmd_server_register();
     cmd_client_register();
+    cmd_tracking_register();
     cmd_config_register();
     cmd_keys_register();
     cmd_expire_register();
@@ -47,10 +52,15 @@ void commands_register_core(void) {
     cmd_command_register();
     cmd_info_register();
     cmd_dump_register();
+    cmd_migrate_register();
     cmd_snapshot_register();
     cmd_replica_register();
     cmd_master_register();
+    cmd_failover_register();
     cmd_cluster_register();
+    cmd_monitor_register();
+    cmd_slowlog_register();
+    cmd_latency_register();
     cmd_acl_register();
 }
 
@@ -140,7 +150,7 @@ static void hello_reply(dfm_ctx_t *ctx, conn_t *c) {
     reply_cstr(ctx, "server");
     reply_cstr(ctx, "redis");
     reply_cstr(ctx, "version");
-    reply_cstr(ctx, "7.0.15");
+    reply_cstr(ctx, DF_REDIS_VERSION);
     reply_cstr(ctx, "proto");
     reply_int(ctx, c->resp);
     reply_cstr(ctx, "id");
@@ -213,6 +223,8 @@ static void reset_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     c->flags &= ~(CONN_MULTI | CONN_DIRTY_EXEC);
     if (c->watch) server_unwatch_all(c);
     conn_release_slots(c); /* subscriptions and other modules' client state */
+    monitor_remove(c);
+    tracking_disable(c);
     c->db = 0;
     c->resp = 2;
     df_free(c->name);
@@ -250,6 +262,11 @@ static void shutdown_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     }
     if (save == 2) {
         reply_syntax_error(ctx);
+        return;
+    }
+    const char *busy = busy_error();
+    if (busy && save != 0) { /* a busy script: only SHUTDOWN NOSAVE goes (Redis) */
+        reply_error(ctx, busy);
         return;
     }
     int force = 0;
@@ -325,15 +342,39 @@ static const dfm_multi_t dbsize_multi = {1, dbsize_phase, dbsize_reply};
 static const dfm_multi_t flushdb_multi = {1, flushdb_phase, flush_reply};
 static const dfm_multi_t flushall_multi = {1, flushall_phase, flushall_reply};
 
-/* --- FUNCTION FLUSH, MODULE ------------------------------------------------------------ */
+/* --- MODULE (FUNCTION is the scripting module's) ----------------------------------------- */
 
-static void function_flush_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
-    if (argc > 3 || (argc == 3 && !util_eq_nocase(argv[2].ptr, argv[2].len, "async") &&
-                     !util_eq_nocase(argv[2].ptr, argv[2].len, "sync"))) {
+static void module_help_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
+    (void)argc, (void)argv;
+    static const char *const help[] = {
+        "LIST",
+        "    Return a list of loaded modules.",
+        "LOAD <path> [<arg> ...]",
+        "    Load a module library from <path>, passing to it any optional arguments.",
+        "LOADEX <path> [[CONFIG NAME VALUE] [CONFIG NAME VALUE]] [ARGS ...]",
+        "    Load a module library from <path>, while passing it module configurations and "
+        "optional arguments.",
+        "UNLOAD <name>",
+        "    Unload a module.",
+        NULL,
+    };
+    command_reply_help(ctx, "MODULE", help);
+}
+
+/* LOLWUT [VERSION v]: a small drawing and the version, as Redis ends its own with. */
+static void lolwut_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
+    if (argc != 1 && !(argc == 3 && util_eq_nocase(argv[1].ptr, argv[1].len, "version"))) {
         reply_syntax_error(ctx);
         return;
     }
-    reply_ok(ctx);
+    static const char art[] =
+        "  __\n"
+        " /  \\__   shards that share nothing,\n"
+        " \\__/  \\  threads that never wait.\n"
+        "    \\__/\n"
+        "\n"
+        "Redis ver. " DF_REDIS_VERSION "\n";
+    reply_verbatim(ctx, art, sizeof art - 1);
 }
 
 static void module_list_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
@@ -408,9 +449,12 @@ static const dfm_command_t server_cmds[] = {
     {.name = "flushall", .arity = -1, .flags = "write @allshards", .acl_categories = "@keyspace @write @slow @dangerous",
      .summary = "Removes all keys from all databases.", .since = "1.0.0", .group = "server",
      .complexity = "O(N)", .args_doc = "[ASYNC|SYNC]", .multi = &flushall_multi},
-    {.name = "function|flush", .arity = -2, .flags = "noscript write", .acl_categories = "@write @slow @scripting",
-     .summary = "Deletes all library and functions.", .since = "7.0.0", .group = "scripting",
-     .complexity = "O(N)", .args_doc = "[ASYNC|SYNC]", .handler = function_flush_cmd},
+    {.name = "module|help", .arity = 2, .flags = "loading stale", .acl_categories = "@slow",
+     .summary = "Show helpful text about the different subcommands", .since = "5.0.0",
+     .group = "server", .complexity = "O(1)", .handler = module_help_cmd},
+    {.name = "lolwut", .arity = -1, .flags = "readonly fast", .acl_categories = "@read @fast",
+     .summary = "Display some computer art and the Redis version", .since = "5.0.0",
+     .group = "server", .complexity = "", .args_doc = "[VERSION version]", .handler = lolwut_cmd},
     {.name = "module|list", .arity = 2, .flags = "admin noscript", .acl_categories = "@admin @slow @dangerous",
      .summary = "Returns all loaded modules.", .since = "4.0.0", .group = "server",
      .complexity = "O(N)", .handler = module_list_cmd},

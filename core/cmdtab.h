@@ -9,6 +9,7 @@
 
 void cmd_server_register(void);
 void cmd_client_register(void);
+void cmd_tracking_register(void);
 void cmd_config_register(void);
 void cmd_keys_register(void);
 void cmd_expire_register(void);
@@ -22,7 +23,12 @@ void cmd_dump_register(void);
 void cmd_snapshot_register(void);
 void cmd_replica_register(void);
 void cmd_master_register(void);
+void cmd_failover_register(void);
 void cmd_cluster_register(void);
+void cmd_monitor_register(void);
+void cmd_slowlog_register(void);
+void cmd_latency_register(void);
+void cmd_migrate_register(void);
 /* --cluster_mode=emulated or cluster-enabled yes: one node owning every slot. */
 int cluster_enabled(void);
 

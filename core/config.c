@@ -115,10 +115,29 @@ static char *config__file_abs; /* the config file given at start-up, absolute; o
 /* Alternative names: flags from Dragonfly and Redis that mean one of ours. */
 static const struct {
     const char *alias, *name;
+    int listed; /* a Redis name: CONFIG GET patterns list it too, as Redis does */
 } config__aliases[] = {
-    {"proactor_threads", "threads"},
-    {"dbnum", "databases"},
-    {"slaveof", "replicaof"},
+    {"proactor_threads", "threads", 0},
+    {"dbnum", "databases", 0},
+    {"slaveof", "replicaof", 1},
+    /* Redis's own aliases */
+    {"slave-read-only", "replica-read-only", 1},
+    {"slave-serve-stale-data", "replica-serve-stale-data", 1},
+    {"slave-priority", "replica-priority", 1},
+    {"slave-announce-ip", "replica-announce-ip", 1},
+    {"slave-announce-port", "replica-announce-port", 1},
+    {"slave-lazy-flush", "replica-lazy-flush", 1},
+    {"slave-ignore-maxmemory", "replica-ignore-maxmemory", 1},
+    {"min-slaves-to-write", "min-replicas-to-write", 1},
+    {"min-slaves-max-lag", "min-replicas-max-lag", 1},
+    {"repl-ping-slave-period", "repl-ping-replica-period", 1},
+    {"cluster-slave-validity-factor", "cluster-replica-validity-factor", 1},
+    {"cluster-slave-no-failover", "cluster-replica-no-failover", 1},
+    {"hash-max-ziplist-entries", "hash-max-listpack-entries", 1},
+    {"hash-max-ziplist-value", "hash-max-listpack-value", 1},
+    {"zset-max-ziplist-entries", "zset-max-listpack-entries", 1},
+    {"zset-max-ziplist-value", "zset-max-listpack-value", 1},
+    {"list-max-ziplist-size", "list-max-listpack-size", 1},
 };
 
 /* ---------------------------------------------------------------------------------------- */
@@ -396,6 +415,21 @@ static const char *config__validate_dbfilename(const char *v)
     return strchr(v, '/') ? "dbfilename can't be a path, just a filename" : NULL;
 }
 
+/* latency-tracking-info-percentiles: numbers from 0 to 100, space separated. */
+static const char *config__validate_percentiles(const char *v)
+{
+    while (*v) {
+        char *end;
+        double d = strtod(v, &end);
+        if (end == v || d < 0 || d > 100 || (*end && *end != ' '))
+            return "Invalid latency-tracking-info-percentiles parameters";
+        v = end;
+        while (*v == ' ')
+            v++;
+    }
+    return NULL;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* The core's parameters                                                                     */
 
@@ -462,6 +496,14 @@ static const config__def_t config__core[] = {
               1, "log commands slower than N microseconds; -1: never"),
     CONFIG__P("slowlog-max-len", INT, "128", 0, INT64_MAX, slowlog_max_len, 1,
               "slow log length"),
+    CONFIG__P("latency-monitor-threshold", INT, "0", 0, INT64_MAX, latency_monitor_threshold,
+              1, "record latency events of N milliseconds or more; 0: off"),
+    CONFIG__BOOL("latency-tracking", "yes", latency_tracking, 1,
+                 "per-command latency histograms (LATENCY HISTOGRAM, INFO latencystats)"),
+    {.d = {.name = "latency-tracking-info-percentiles", .kind = DFM_CONF_STRING,
+           .default_value = "50 99 99.9", .storage = &g_config.latency_tracking_info_percentiles,
+           .mutable_at_runtime = 1, .help = "percentiles INFO latencystats shows"},
+     .validate = config__validate_percentiles},
     {.d = {.name = "save", .kind = DFM_CONF_STRING, .default_value = "3600 1 300 100 60 10000",
            .storage = &g_config.save, .mutable_at_runtime = 1,
            .help = "snapshot after <seconds> if <changes>; pairs, repeatable; \"\": never"},
@@ -471,6 +513,8 @@ static const config__def_t config__core[] = {
            .help = "snapshot file name, inside dir"},
      .flags = CONFIG__F_PROTECTED, .validate = config__validate_dbfilename},
     CONFIG__BOOL("cache-mode", "no", cache_mode, 1, "evict keys like a cache near maxmemory"),
+    CONFIG__P("tracking-table-max-keys", INT, "1000000", 0, INT64_MAX, tracking_table_max_keys, 1,
+              "keys remembered for CLIENT TRACKING (shared out between the shards); 0: no limit"),
     CONFIG__BOOL("stop-writes-on-bgsave-error", "yes", stop_writes_on_bgsave_error, 1,
                  "refuse writes (MISCONF) while the last snapshot failed and save points are set"),
     CONFIG__BOOL("rdbcompression", "yes", rdbcompression, 1, "LZF-compress long strings in snapshots"),
@@ -492,6 +536,10 @@ static const config__def_t config__core[] = {
     CONFIG__STR("masterauth", "", masterauth, 1, "password sent to the master (AUTH)"),
     CONFIG__BOOL("replica-read-only", "yes", replica_read_only, 1,
                  "refuse writes from clients while replicating"),
+    CONFIG__P("repl-backlog-size", SIZE, "1mb", 1, INT64_MAX, repl_backlog_size, 1,
+              "replication stream kept for replicas that reconnect (PSYNC)"),
+    CONFIG__P("repl-backlog-ttl", INT, "3600", 0, 2147483647, repl_backlog_ttl, 1,
+              "seconds without replicas before the backlog is freed; 0: never"),
     CONFIG__P("metrics-port", INT, "0", 0, 65535, metrics_port, 0,
               "HTTP port of the Prometheus endpoint (GET /metrics) on the bind addresses; 0: none"),
     CONFIG__NO("appendonly", BOOL, "no", appendonly,
@@ -665,6 +713,20 @@ void config_init(void)
         }
         config__params[config__nparams - 1]->normalize = d->normalize;
     }
+    config_compat_register();
+}
+
+/* config_add_builtin: see config.h. */
+void config_add_builtin(const dfm_config_t *d, const char *unsupported,
+                        const char *(*validate)(const char *), const char *(*normalize)(const char *))
+{
+    char *err = NULL;
+
+    if (config__add(d, "core", 0, unsupported, validate, &err) < 0) {
+        fprintf(stderr, "config_init: %s\n", err ? err : "out of memory");
+        abort();
+    }
+    config__params[config__nparams - 1]->normalize = normalize;
 }
 
 /* config_free: see config.h. */
@@ -1337,6 +1399,12 @@ static void config__get_locked(const char *pattern,
         size_t nlen = config__dashed(p->d.name, nm, sizeof(nm));
         if (!(p->flags & CONFIG__F_HIDDEN) && glob_match(pat, plen, nm, nlen, 1))
             fn(p->d.name, config__format(p, buf, sizeof(buf)), arg);
+    }
+    for (size_t i = 0; i < sizeof(config__aliases) / sizeof(config__aliases[0]); i++) {
+        config__param_t *p = config__find_exact(config__aliases[i].name);
+        const char *a = config__aliases[i].alias;
+        if (p && config__aliases[i].listed && glob_match(pat, plen, a, strlen(a), 1))
+            fn(a, config__format(p, buf, sizeof(buf)), arg);
     }
 }
 

@@ -70,11 +70,15 @@ typedef struct df_config {
     int64_t rdbchecksum;
     int64_t slowlog_log_slower_than;
     int64_t slowlog_max_len;
+    int64_t latency_monitor_threshold; /* ms; 0: off */
+    int64_t latency_tracking;          /* per-command histograms (LATENCY HISTOGRAM) */
+    char *latency_tracking_info_percentiles;
     /* Stored and shown by CONFIG GET; snapshots do not act on them yet. */
     char *save;          /* "3600 1 300 100 60 10000": <seconds> <changes> pairs, "" = off */
     char *dbfilename;
     char *notify_keyspace_events; /* normalized ("AKE"); notify.c keeps the parsed flags */
     int64_t cache_mode;
+    int64_t tracking_table_max_keys; /* CLIENT TRACKING: keys remembered, 0 = no limit */
     /* Features not built yet: the parameters are known so that a non-default value fails
        with a clear message (see the table in config.c); they hold their defaults. */
     int64_t tls_port;
@@ -85,6 +89,8 @@ typedef struct df_config {
     char *replicaof;
     char *masterauth;
     int64_t replica_read_only;
+    int64_t repl_backlog_size; /* bytes of the replication stream kept for PSYNC */
+    int64_t repl_backlog_ttl;  /* seconds without replicas before it is freed; 0: never */
     int64_t metrics_port;
     int64_t appendonly;
     int64_t cluster_enabled;
@@ -97,6 +103,16 @@ extern const char *const config_loglevels[];
 
 /* Register the core's parameters with their defaults (fills g_config). */
 void config_init(void);
+/* Register a core parameter from outside config.c's table (config_compat.c); unsupported:
+   non-NULL refuses any value but the default with that text; validate / normalize as in
+   config.c's table (strings). Aborts on a bad entry. */
+void config_add_builtin(const dfm_config_t *d, const char *unsupported,
+                        const char *(*validate)(const char *), const char *(*normalize)(const char *));
+/* config_compat.c: the rest of Redis 7.0's parameters; and the ones applied elsewhere. */
+void config_compat_register(void);
+int config_protected_mode(void);
+int config_tcp_backlog(void);
+int config_replica_priority(void);
 /* Register one parameter; owner names the module for duplicate errors. 0 ok, -1 (err set,
    caller frees). The storage receives the default at once (strings are strdup'd and owned by
    the registry until config_free). For INT and SIZE, min == max == 0 means "no bounds". */

@@ -30,6 +30,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "monitor.h"
 #include "tls.h"
 #include "replica.h"
 #include "server.h"
@@ -37,6 +38,7 @@
 #include "tx.h"
 #include "util.h"
 #include "table.h"
+#include "tracking.h"
 
 #define CONN_IBUF_INIT (16 * 1024)
 #define CONN_READ_MIN 4096
@@ -111,6 +113,7 @@ static conn_t *conn_new(worker_t *w, int fd, int is_unix, const dfm_request_prot
     c->user = acl_default();
     c->authed = acl_default_open();
     c->flags = is_unix ? CONN_UNIX : 0;
+    c->born = c->flags;
     c->ctime_ms = c->last_ms = util_now_ms();
     conn_addr(fd, 1, c->addr, sizeof c->addr, is_unix);
     conn_addr(fd, 0, c->laddr, sizeof c->laddr, is_unix);
@@ -133,6 +136,9 @@ static conn_t *conn_new(worker_t *w, int fd, int is_unix, const dfm_request_prot
     return c;
 }
 
+static int conn_protected_refuses(const conn_t *c);
+static const char conn_protected_error[];
+
 /* Called on w's thread with a listening socket that is readable. */
 void conn_accept(worker_t *w, int lfd, int is_unix, const dfm_request_protocol_t *proto, int tls) {
     for (int i = 0; i < 64; i++) {
@@ -148,13 +154,21 @@ void conn_accept(worker_t *w, int lfd, int is_unix, const dfm_request_protocol_t
             continue;
         }
         conn_t *c = conn_new(w, fd, is_unix, proto);
-        if (tls && !(c->ssl = tls_new(fd))) conn_close(c);
+        if (tls && !(c->ssl = tls_new(fd))) {
+            conn_close(c);
+        } else if (!proto && conn_protected_refuses(c)) {
+            rbuf_append(&c->obuf, conn_protected_error, strlen(conn_protected_error));
+            c->flags |= CONN_CLOSE_AFTER_REPLY;
+            conn_flush(c);
+        }
     }
 }
 
-conn_t *conn_adopt_master(worker_t *w, int fd, const void *pre, size_t n) {
+conn_t *conn_adopt_master(worker_t *w, int fd, const void *pre, size_t n, long long offset, int db) {
     conn_t *c = conn_new(w, fd, 0, NULL);
     c->flags |= CONN_MASTER;
+    c->db = db;
+    c->repl.end = offset;
     c->authed = 1;
     c->user = acl_default();
     c->name = df_memdup("master", 6);
@@ -219,6 +233,26 @@ void conn_release(conn_t *c) {
     c->w->closed = c;
 }
 
+/* Redis's protected mode: no password for the default user, and a client from elsewhere. */
+static int conn_protected_refuses(const conn_t *c) {
+    return config_protected_mode() && acl_default_open() && !conn_is_local(c);
+}
+
+static const char conn_protected_error[] =
+    "-DENIED Redis is running in protected mode because protected mode is enabled and no "
+    "password is set for the default user. In this mode connections are only accepted from "
+    "the loopback interface. If you want to connect from external computers to Redis you may "
+    "adopt one of the following solutions: 1) Just disable protected mode sending the command "
+    "'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from "
+    "the same host the server is running, however MAKE SURE Redis is not publicly accessible "
+    "from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) "
+    "Alternatively you can just disable the protected mode by editing the Redis configuration "
+    "file, and setting the protected mode option to 'no', and then restarting the server. 3) "
+    "If you started the server manually just for testing, restart it with the "
+    "'--protected-mode no' option. 4) Set up an authentication password for the default "
+    "user. NOTE: You only need to do one of the above things in order for the server to "
+    "start accepting connections from the outside.\r\n";
+
 int conn_is_local(const conn_t *c) {
     return (c->flags & CONN_UNIX) || strncmp(c->addr, "127.", 4) == 0 ||
            strncmp(c->addr, "::1:", 4) == 0 || strncmp(c->addr, "::ffff:127.", 11) == 0;
@@ -232,6 +266,7 @@ conn_t *conn_internal(worker_t *w) {
     c->authed = 1;
     c->user = acl_default();
     c->flags = CONN_CLOSING | CONN_INTERNAL;
+    c->born = CONN_INTERNAL;
     return c;
 }
 
@@ -252,6 +287,7 @@ void conn_free(conn_t *c) {
     rbuf_free(&c->obuf);
     rbuf_free(&c->pushq);
     conn_release_slots(c); /* nothing set after the close may outlive the client */
+    tracking_conn_closed(c);
     df_free(c->deferred_argv);
     df_free(c->rerun_argv);
     df_free(c->name);
@@ -265,7 +301,10 @@ void conn_free(conn_t *c) {
 }
 
 int conn_handoff_ok(const conn_t *c) {
+    /* a subscribed client's pushes from the batch's thread must precede its replies: they
+       come back through the client's thread (conn_squash_delivered) */
     return c->ipos == c->ilen && c->deferred_argc == 0 && !c->ssl && /* TLS: one thread */
+           !(c->nsub | c->npsub | c->nssub) &&
            !(c->flags & (CONN_CLOSE_AFTER_REPLY | CONN_CLOSING | CONN_WRITE_WAIT | CONN_BLOCKED |
                          CONN_MASTER));
 }
@@ -290,7 +329,10 @@ void conn_handoff_end(conn_t *c) {
 void conn_close(conn_t *c) {
     if (c->flags & CONN_CLOSING) return;
     c->flags |= CONN_CLOSING;
+    long long applied = (c->flags & CONN_MASTER) ? conn_master_applied(c) : 0; /* before drops */
     conn_release_slots(c);
+    monitor_remove(c);
+    tracking_conn_closed(c);
     if (c->blocked) block_cancel(c);
     if (c->sq && !sq_was_sent(c->sq)) {
         sq_free(c->sq);
@@ -313,7 +355,7 @@ void conn_close(conn_t *c) {
         c->fd = -1;
     }
     atomic_fetch_sub(&g_nclients, 1);
-    if (c->flags & CONN_MASTER) replica_master_closed(c);
+    if (c->flags & CONN_MASTER) replica_master_closed(c, applied);
     conn_release(c);
 }
 
@@ -323,6 +365,7 @@ static ssize_t conn_write_raw(conn_t *c, const void *p, size_t n) {
 }
 
 void conn_flush(conn_t *c) {
+    tracking_flush(); /* invalidations this thread owes go ahead of any reply it writes */
     if (__builtin_expect(c->flags & CONN_MASTER, 0)) c->opos = c->obuf.len; /* never answered */
     while (c->opos < c->obuf.len) {
         ssize_t n = conn_write_raw(c, c->obuf.data + c->opos, c->obuf.len - c->opos);
@@ -340,6 +383,7 @@ void conn_flush(conn_t *c) {
         }
         c->opos += (size_t)n;
         c->w->stats.net_out += (uint64_t)n;
+        c->w->stats.writes++;
     }
     c->opos = c->obuf.len = 0;
     if (c->obuf.cap > 256 * 1024) rbuf_free(&c->obuf);
@@ -418,7 +462,11 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
     }
     c->ilen += (size_t)n;
     c->w->stats.net_in += (uint64_t)n;
-    if (c->flags & CONN_MASTER) replica_stream_read((size_t)n);
+    c->w->stats.reads++;
+    if (c->flags & CONN_MASTER) {
+        c->repl.end += n;
+        replica_stream_read((size_t)n);
+    }
     c->last_ms = server_now_ms();
     if ((int64_t)(c->ilen - c->ipos) > g_config.client_query_buffer_limit) {
         log_warning("closing client %s: query buffer limit reached", c->addr);
@@ -450,6 +498,7 @@ void conn_defer(conn_t *c, int argc, const dfm_str_t *argv) {
     }
     memcpy(c->deferred_argv, argv, (size_t)argc * sizeof *argv);
     c->deferred_argc = argc;
+    c->repl.deferred = c->repl.cur; /* the master link's bookkeeping; unused elsewhere */
 }
 
 void conn_rerun(conn_t *c, int argc, const dfm_str_t *argv, int64_t deadline_ms) {
@@ -531,6 +580,34 @@ static void conn_protocol_error(conn_t *c) {
 }
 
 /* Parse and run commands until input runs out or something is in flight. */
+/* ---- The master link's applied offset ---- */
+
+/* The master link's group of commands parsed but not sent yet (a squash group or a
+   multi-shard group), or NULL. A group is only ever started while none is held. */
+static const void *conn_master_group(const conn_t *c) {
+    if (c->sq && !sq_was_sent(c->sq)) return c->sq;
+    return c->mg;
+}
+
+long long conn_master_applied(const conn_t *c) {
+    long long off = c->repl.end - (long long)(c->ilen - c->ipos);
+    if (c->deferred_argc && c->repl.deferred < off) off = c->repl.deferred;
+    if (conn_master_group(c) && c->repl.group < off) off = c->repl.group;
+    if ((c->flags & CONN_MULTI) && c->repl.multi < off) off = c->repl.multi;
+    if ((c->flags & CONN_BLOCKED) && c->repl.cur < off) off = c->repl.cur; /* dropped at close */
+    return off;
+}
+
+/* conn_execute for the master link, noting where the command starts in the stream and where
+   what it leaves held (a group it starts, a MULTI it opens) begins. */
+static void conn_master_execute(conn_t *c, int argc, dfm_str_t *argv, long long start) {
+    int had_group = conn_master_group(c) != NULL, had_multi = (c->flags & CONN_MULTI) != 0;
+    c->repl.cur = start;
+    conn_execute(c, argc, argv);
+    if (!had_group && conn_master_group(c)) c->repl.group = start;
+    if (!had_multi && (c->flags & CONN_MULTI)) c->repl.multi = start;
+}
+
 static void conn_process(conn_t *c) {
     int ahead = 0;
     if (c->pushq.len) conn_take_pushes(c, 0); /* pushes queued so far precede new replies */
@@ -548,7 +625,10 @@ static void conn_process(conn_t *c) {
         if (c->deferred_argc) {
             int argc = c->deferred_argc;
             c->deferred_argc = 0;
-            conn_execute(c, argc, c->deferred_argv);
+            if (__builtin_expect(c->flags & CONN_MASTER, 0))
+                conn_master_execute(c, argc, c->deferred_argv, c->repl.deferred);
+            else
+                conn_execute(c, argc, c->deferred_argv);
             continue;
         }
         if (c->ipos >= c->ilen) break;
@@ -566,6 +646,7 @@ static void conn_process(conn_t *c) {
             c->ipos += used; /* empty lines skipped ahead of a partial command */
             break;
         }
+        size_t start = c->ipos;
         c->ipos += used;
         if (r < 0) { /* RESP_CLOSE (a protocol's quit) only closes after the replies so far */
             if (r == RESP_ERROR) conn_protocol_error(c);
@@ -573,7 +654,10 @@ static void conn_process(conn_t *c) {
             break;
         }
         c->rerun_deadline_ms = 0; /* the rerun, if any, is over */
-        if (argc > 0) conn_execute(c, argc, argv);
+        if (__builtin_expect(c->flags & CONN_MASTER, 0) && argc > 0)
+            conn_master_execute(c, argc, argv, c->repl.end - (long long)(c->ilen - start));
+        else if (argc > 0)
+            conn_execute(c, argc, argv);
         if (c->obuf.len - c->opos > CONN_OBUF_FLUSH && !c->sq && !c->mg) conn_flush(c);
     }
     if (c->flags & CONN_CLOSING) {
@@ -640,8 +724,15 @@ static void conn_route_single(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *
 static int conn_pause_hits(conn_t *c, int argc, const dfm_str_t *argv) {
     int64_t until = atomic_load_explicit(&g_server.pause_until_ms, memory_order_relaxed);
     if (__builtin_expect(!until, 1) || (c->flags & CONN_MASTER)) return 0;
-    if (util_now_ms() >= until) return 0;
-    if (atomic_load(&g_server.pause_all)) return 1;
+    int64_t now = util_now_ms();
+    if (now >= until) return 0;
+    int writes = 0; /* some pause holds at least the writes */
+    for (int p = 0; p < SERVER_PAUSE_N; p++) {
+        if (now >= atomic_load(&g_server.pause_end[p])) continue;
+        if (atomic_load(&g_server.pause_all[p])) return 1;
+        writes = 1;
+    }
+    if (!writes) return 0;
     const cmd_t *cmd = server_peek(c, argc, argv);
     if (!cmd) return 0;
     if (cmd->flags & CMD_WRITE) return 1;
@@ -651,21 +742,25 @@ static int conn_pause_hits(conn_t *c, int argc, const dfm_str_t *argv) {
     return 0;
 }
 
-/* The worker's pause timer: let paused clients go once the pause is over. */
+/* The worker's pause timer: let paused clients go once no pause holds their command (a
+   pause may end, or narrow from ALL to WRITE). */
 static void conn_pause_tick(evutil_socket_t fd, short what, void *arg) {
     (void)fd, (void)what, (void)arg;
-    int64_t until = atomic_load(&g_server.pause_until_ms);
-    if (until && util_now_ms() < until) {
-        struct timeval tv = {0, 10000};
-        evtimer_add(tl_pause_ev, &tv);
-        return;
-    }
+    int held = 0;
     for (conn_t *c = tl_worker->conns, *next; c; c = next) {
         next = c->next;
         if (!(c->flags & CONN_PAUSED)) continue;
+        if (conn_pause_hits(c, c->deferred_argc, c->deferred_argv)) {
+            held = 1;
+            continue;
+        }
         c->flags &= ~CONN_PAUSED;
         c->pending--;
         conn_resume(c);
+    }
+    if (held) {
+        struct timeval tv = {0, 10000};
+        evtimer_add(tl_pause_ev, &tv);
     }
 }
 
@@ -707,16 +802,17 @@ void conn_execute(conn_t *c, int argc, dfm_str_t *argv) {
     const cmd_t *cmd = server_prepare(c, argc, argv);
     if (!cmd) return;
     int kidx[8];
-    int nk = (cmd->flags & (CMD_CONN | CMD_ALL_SHARDS)) ? 0 : dispatch_keys(cmd, argc, argv, kidx, 8);
+    int nk = (cmd->flags & (CMD_CONN | CMD_ALL_SHARDS)) ? 0 : dispatch_route_keys(cmd, argc, argv, kidx, 8);
     int sid = -1, multi = (cmd->flags & CMD_ALL_SHARDS) != 0;
     for (int i = 0; i < nk && !multi; i++) {
         int s = db_shard_of(argv[kidx[i]].ptr, argv[kidx[i]].len);
         if (sid >= 0 && s != sid) multi = 1;
         sid = s;
     }
+    if (cmd->await && nk > 0) multi = 1; /* holds its keys' locks across its await step */
     if (!multi && nk == 8) { /* more keys than we looked at: check them all */
         int *all = df_malloc(sizeof(int) * (size_t)argc);
-        int n = dispatch_keys(cmd, argc, argv, all, argc);
+        int n = dispatch_route_keys(cmd, argc, argv, all, argc);
         for (int i = 0; i < n && !multi; i++)
             multi = db_shard_of(argv[all[i]].ptr, argv[all[i]].len) != sid;
         df_free(all);
@@ -758,25 +854,27 @@ void conn_execute(conn_t *c, int argc, dfm_str_t *argv) {
 void conn_describe(conn_t *c, rbuf_t *out) {
     char line[1024];
     int64_t now = util_now_ms();
-    char flags[8], *f = flags; /* Redis's letters, in its order */
+    char flags[16], *f = flags; /* Redis's letters, in its order */
+    if (c->flags & CONN_MONITOR) *f++ = 'O';
     if (c->flags & CONN_MASTER) *f++ = 'M';
     if (conn_subscribed(c)) *f++ = 'P';
     if (c->flags & CONN_MULTI) *f++ = 'x';
     if (c->flags & CONN_BLOCKED) *f++ = 'b';
+    f = tracking_describe_flags(c, f);
     if (f == flags) *f++ = 'N';
     *f = '\0';
     int n = snprintf(line, sizeof line,
                      "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
                      "sub=%d psub=%d ssub=%d multi=%d qbuf=%zu qbuf-free=%zu argv-mem=0 "
                      "multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=0 omem=0 tot-mem=%zu events=r "
-                     "cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s\n",
+                     "cmd=%s user=%s redir=%lld resp=%d lib-name=%s lib-ver=%s\n",
                      (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
                      (long long)((now - c->ctime_ms) / 1000), (long long)((now - c->last_ms) / 1000),
                      flags, c->db, c->nsub, c->npsub, c->nssub, c->multi ? c->multi->n : -1, c->ilen - c->ipos,
                      c->icap - c->ilen, c->icap, c->icap, c->obuf.len,
                      c->icap + c->obuf.cap + sizeof *c,
                      c->last_cmd ? (c->last_cmd->fullname ? c->last_cmd->fullname : c->last_cmd->name) : "NULL",
-                     c->user ? c->user->name : "default",
+                     c->user ? c->user->name : "default", tracking_describe_redir(c),
                      c->resp, c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");
     rbuf_append(out, line, (size_t)(n < (int)sizeof line ? n : (int)sizeof line - 1));
 }

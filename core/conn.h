@@ -31,6 +31,7 @@
 #define CONN_INTERNAL (1u << 12)   /* no socket, in no list: runs one internal tx (conn_internal) */
 #define CONN_MASTER (1u << 13)     /* our master's replication stream: commands, no replies */
 #define CONN_PAUSED (1u << 14)     /* a command waits for CLIENT PAUSE to end (one pending) */
+#define CONN_MONITOR (1u << 15)    /* in MONITOR mode (monitor.c) */
 
 #define CONN_SLOTS 4 /* module slots per client */
 
@@ -40,6 +41,7 @@ struct multi_state;
 struct watch_state;
 struct block_wait;
 struct acl_slot;
+struct track_client;
 
 typedef struct conn {
     struct conn *prev, *next;
@@ -55,6 +57,8 @@ typedef struct conn {
     int resp, db, authed;
     struct acl_slot *user;  /* the user it runs as (acl.h); never NULL */
     uint32_t flags;
+    uint32_t born;          /* flags at creation (CONN_UNIX, CONN_INTERNAL): never change, so
+                               other threads may read them (MONITOR's address) */
     int pending;            /* hops in flight (one per batch of a squash group) */
     struct squash *sq;      /* a squashed pipeline group in progress (squash.c) */
     struct tx *mg;          /* pipelined multi-shard commands grouped, not yet sent */
@@ -86,6 +90,10 @@ typedef struct conn {
     void *slots[CONN_SLOTS];
     int nsub, npsub, nssub;
     int repl_port; /* REPLCONF listening-port of a replica client */
+    /* The master link (CONN_MASTER), in stream offsets: the byte after ibuf[ilen], the command
+       being run, and where the deferred command, an unsent group and an open MULTI begin (a
+       link lost now has applied everything before the earliest of those: conn_master_applied). */
+    struct { long long end, cur, deferred, group, multi; } repl;
     void *ssl;     /* the TLS session of a --tls-port client (tls.c), or NULL */
     rbuf_t pushq;
     uint8_t lcache_len; /* last command name as sent, and its table entry */
@@ -95,6 +103,10 @@ typedef struct conn {
     const dfm_request_protocol_t *proto;
     void *pstate;
     size_t pneed; /* the parser's last DFM_PARSE_MORE need (buffer growth) */
+    /* CLIENT TRACKING (tracking.h): the mode (TRK_*, 0 while off) and the rest of its state
+       (NULL until the client tracks or is another's REDIRECT target). */
+    uint32_t track;
+    struct track_client *trk;
 } conn_t;
 
 /* Accept on a listening socket; proto: a request protocol's listener (NULL: RESP). */
@@ -103,10 +115,14 @@ void conn_accept(worker_t *w, int lfd, int is_unix, const dfm_request_protocol_t
    snapshot cut): born closing, so the tx's reply is dropped and the client is freed after
    it. Not in the worker's client list or counts. Thread of w. */
 conn_t *conn_internal(worker_t *w);
-/* The replication link, handed over after the full sync: commands arrive as from a client
-   but are never answered (replica.c writes the acks). pre: bytes already read after the
-   snapshot, processed at once. Thread of w. */
-conn_t *conn_adopt_master(worker_t *w, int fd, const void *pre, size_t n);
+/* The replication link, handed over after the full sync (or a partial one): commands arrive
+   as from a client but are never answered (replica.c writes the acks). pre: bytes already
+   read after the snapshot, processed at once; offset: the stream offset just after them; db:
+   the database the stream has selected. Thread of w. */
+conn_t *conn_adopt_master(worker_t *w, int fd, const void *pre, size_t n, long long offset, int db);
+/* The master link's applied offset: every command before it has run or is on its way to its
+   shard (and will run); nothing after it has. Thread of c. */
+long long conn_master_applied(const conn_t *c);
 /* 1 for a unix-socket or loopback client (enable-debug-command / -protected-configs local). */
 int conn_is_local(const conn_t *c);
 /* Execute one parsed command (routing to its shard). */
@@ -152,6 +168,15 @@ void conn_release_slots(conn_t *c);
    moved. pending_ok: the caller knows the one pending command is about to write its reply
    (a fan-out's done step), so pushes go ahead of it. */
 int conn_take_pushes(conn_t *c, int pending_ok);
+/* 1 if pushes queued for c while a command ran may be written ahead of that command's reply
+   (its own keyspace events, as Redis does); never for a tracking client, whose queue may
+   hold an invalidation that must not precede the reply of the read it invalidates. */
+static inline int conn_pushes_may_lead(const struct conn *c) { return c->track == 0; }
+/* Append the queued pushes to the output now (the caller knows it is between replies). */
+void conn_push_move(conn_t *c);
+/* Insert the queued pushes into the output at offset `at` (a reply boundary at or after
+   what is written): a command's own events go before its reply, as Redis writes them. */
+void conn_push_insert(conn_t *c, size_t at);
 /* Have c's output written at the end of this iteration (its own thread). */
 void conn_flush_later(conn_t *c);
 void conn_push_worker_exit(void);

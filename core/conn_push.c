@@ -71,14 +71,28 @@ dfm_ctx_t *conn_push_ctx(conn_t *c) {
     return ctx;
 }
 
+void conn_push_move(conn_t *c) {
+    rbuf_append(&c->obuf, c->pushq.data, c->pushq.len);
+    c->pushq.len = 0;
+    if (c->pushq.cap > 64 * 1024) rbuf_free(&c->pushq);
+}
+
+void conn_push_insert(conn_t *c, size_t at) {
+    size_t n = c->pushq.len, tail = c->obuf.len - at;
+    if (c->obuf.cap - c->obuf.len < n) rbuf_grow(&c->obuf, n);
+    memmove(c->obuf.data + at + n, c->obuf.data + at, tail);
+    memcpy(c->obuf.data + at, c->pushq.data, n);
+    c->obuf.len += n;
+    c->pushq.len = 0;
+    if (c->pushq.cap > 64 * 1024) rbuf_free(&c->pushq);
+}
+
 int conn_take_pushes(conn_t *c, int pending_ok) {
     if (!c->pushq.len) return 0;
     if (pending_ok ? (c->sq || c->mg || c->handoff || (c->flags & CONN_CLOSING))
                    : !conn_between_replies(c))
         return 0;
-    rbuf_append(&c->obuf, c->pushq.data, c->pushq.len);
-    c->pushq.len = 0;
-    if (c->pushq.cap > 64 * 1024) rbuf_free(&c->pushq);
+    conn_push_move(c);
     return 1;
 }
 

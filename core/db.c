@@ -14,6 +14,7 @@
 #include "notify.h"
 #include "snapshot.h"
 #include "master.h"
+#include "tracking.h"
 #include <event2/event.h>
 
 shard_t *g_shards;
@@ -269,6 +270,7 @@ void db_release_table(table_t *t) {
 
 size_t db_flush(shard_t *s, int db) {
     size_t n = 0;
+    tracking_shard_flush(s); /* Redis forgets every tracked key, whatever the db */
     for (int i = 0; i < s->ndbs; i++) {
         if (db >= 0 && i != db) continue;
         db_signal_flush(s, i); /* while WATCH can still see which keys existed */

@@ -33,6 +33,7 @@ typedef struct shard_stats {
 struct tx_locks;
 struct watch_table;
 struct block_table;
+struct track_shard;
 
 /* The first cache line is read by every thread (owner) and written by none after start;
    the counters its owner writes on every command live on a line of their own. */
@@ -47,6 +48,7 @@ typedef struct shard {
     _Alignas(64) shard_stats_t stats;
     _Atomic uint64_t dirty; /* keys changed (rdb_changes_since_last_save): owner writes */
     int active_expire;
+    struct track_shard *track; /* keys remembered by CLIENT TRACKING, or NULL (tracking.c) */
 } shard_t;
 
 extern shard_t *g_shards;

@@ -5,6 +5,8 @@
  */
 #include "dispatch.h"
 
+#include "alloc.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,8 +32,9 @@ static const struct {
     {"may_replicate", CMD_MAY_REPLICATE}, {"allow_busy", CMD_ALLOW_BUSY},
     {"no_multi", CMD_NO_MULTI},   {"skip_slowlog", CMD_SKIP_SLOWLOG},
     {"@allshards", CMD_ALL_SHARDS}, {"@conn", CMD_CONN},
-    {"@multiok", CMD_MULTI_OK},
+    {"@multiok", CMD_MULTI_OK},   {"@monitorself", CMD_MONITOR_SELF},
     {"protocol", CMD_PROTO},        {"allshards", CMD_ALL_SHARDS},
+    {"no_mandatory_keys", CMD_NO_MANDATORY_KEYS},
 };
 
 int dispatch_parse_flags(const char *s, uint32_t *out, char *bad, size_t badcap) {
@@ -255,21 +258,54 @@ int dispatch_keys(const cmd_t *c, int argc, const dfm_str_t *argv, int *idx, int
     return n;
 }
 
-int dispatch_set_keys_fn(const char *name, const char *owner, dfm_keys_fn fn, char **err) {
+/* The top-level command `name` if owner registered it (for what, a registration call's
+   name); NULL with *err. */
+static cmd_t *dispatch_owned(const char *name, const char *owner, const void *fn,
+                             const char *what, char **err) {
     char lname[48];
     if (!name || !fn || strlen(name) >= sizeof lname) {
-        asprintf(err, "module %s: set_command_keys needs a command name and a function", owner);
-        return -1;
+        asprintf(err, "module %s: %s needs a command name and a function", owner, what);
+        return NULL;
     }
     util_lower(lname, sizeof lname, name, strlen(name));
     cmd_t *c = dispatch_find_top(lname);
     if (!c || (!c->handler && !c->multi) || strcmp(c->module, owner) != 0) {
-        asprintf(err, "module %s: set_command_keys: '%s' is not a command of this module", owner,
-                 lname);
-        return -1;
+        asprintf(err, "module %s: %s: '%s' is not a command of this module", owner, what, lname);
+        return NULL;
     }
+    return c;
+}
+
+int dispatch_set_keys_fn(const char *name, const char *owner, dfm_keys_fn fn, char **err) {
+    cmd_t *c = dispatch_owned(name, owner, (const void *)fn, "set_command_keys", err);
+    if (!c) return -1;
     c->keys_fn = fn;
     return 0;
+}
+
+int dispatch_set_route_fn(const char *name, const char *owner, dfm_keys_fn fn, char **err) {
+    cmd_t *c = dispatch_owned(name, owner, (const void *)fn, "set_command_route", err);
+    if (!c) return -1;
+    c->route_fn = fn;
+    return 0;
+}
+
+int dispatch_set_await(const char *name, cmd_await_fn fn, int after, char **err) {
+    cmd_t *c = dispatch_owned(name, "core", (const void *)fn, "set_await", err);
+    if (!c) return -1;
+    if (!c->multi || after < 0 || after >= c->multi->nphases) {
+        asprintf(err, "set_await: '%s' has no phase after %d", c->name, after);
+        return -1;
+    }
+    c->await = fn;
+    c->await_after = after;
+    return 0;
+}
+
+int dispatch_route_keys(const cmd_t *c, int argc, const dfm_str_t *argv, int *idx, int max) {
+    int n = dispatch_keys(c, argc, argv, idx, max);
+    if (n > 0 || !c->route_fn) return n;
+    return c->route_fn(argc, argv, idx, max);
 }
 
 int dispatch_count(void) { return nlisted; }
@@ -278,6 +314,7 @@ const cmd_t *dispatch_at(int i) { return cmds[i]; }
 static void dispatch_free_cmd(cmd_t *c) {
     for (int i = 0; i < c->nsubs; i++) dispatch_free_cmd(c->subs[i]);
     free(c->subs);
+    for (int w = 0; w < CMD_MAX_WORKERS; w++) df_free(atomic_load(&c->stats[w].hist));
     free(c->stats_mem);
     free(c->fullname);
     free(c);

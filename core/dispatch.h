@@ -9,6 +9,7 @@
 #ifndef DF_DISPATCH_H
 #define DF_DISPATCH_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include "dragonfly/module.h"
 
@@ -29,10 +30,12 @@
 #define CMD_NO_MULTI (1u << 14)
 #define CMD_SKIP_SLOWLOG (1u << 15)
 #define CMD_PROTO (1u << 16) /* issued only by a request protocol's parser (memcached) */
+#define CMD_NO_MANDATORY_KEYS (1u << 17) /* may run without keys (EVAL ... 0): GETKEYS is [] */
 /* internal (core only) */
 #define CMD_ALL_SHARDS (1u << 20) /* runs its multi phases on every shard (FLUSHALL, KEYS) */
 #define CMD_CONN (1u << 21)       /* touches connection state: runs on the client's thread */
 #define CMD_MULTI_OK (1u << 22)   /* runs even inside MULTI (EXEC, DISCARD, ...) */
+#define CMD_MONITOR_SELF (1u << 23) /* shows itself to MONITOR when done (EXEC, after its commands) */
 
 #define CMD_MAX_WORKERS 256
 
@@ -40,7 +43,15 @@
 typedef struct cmd_stats {
     _Alignas(64) uint64_t calls;
     uint64_t usec /* in util_cycles() units */, rejected, failed;
+    /* LATENCY HISTOGRAM's buckets (latency.c): allocated by the worker at its first call,
+       read by others (acquire); NULL before. */
+    _Atomic(uint64_t *) hist;
 } cmd_stats_t;
+
+struct tx;
+/* An asynchronous step of a multi-shard core command (see tx.h, tx_resume). */
+typedef int (*cmd_await_fn)(dfm_ctx_t *ctx, void **state, int argc, const dfm_str_t *argv,
+                            struct tx *t);
 
 typedef struct cmd {
     char name[48];     /* lower case, "get" or "config|get" */
@@ -50,10 +61,13 @@ typedef struct cmd {
     int first_key, last_key, key_step, keynum_index;
     const char *key_keyword;
     dfm_keys_fn keys_fn; /* set_command_keys: overrides the key spec above (SORT) */
+    dfm_keys_fn route_fn; /* set_command_route: what a call without keys is routed by */
     const char *acl;
     const char *summary, *since, *group, *complexity, *args_doc;
     dfm_cmd_fn handler;
     const dfm_multi_t *multi;
+    cmd_await_fn await; /* core only (MIGRATE): runs after phase await_after, locks held */
+    int await_after;
     const char *module; /* owner: "core" or the module name */
     struct cmd **subs;
     int nsubs;
@@ -86,6 +100,15 @@ int dispatch_keys(const cmd_t *c, int argc, const dfm_str_t *argv, int *idx, int
 /* Let fn find the keys of the top-level command `name` registered by `owner`: 0, or -1 with
    *err (unknown command, or another owner's). Registration time only. */
 int dispatch_set_keys_fn(const char *name, const char *owner, dfm_keys_fn fn, char **err);
+/* Let fn name the argument a call of `name` without keys is routed by (EVAL's script): the
+   same contract. */
+int dispatch_set_route_fn(const char *name, const char *owner, dfm_keys_fn fn, char **err);
+/* Give the core command `name` (a multi-shard one) an asynchronous step after its phase
+   `after` (tx.h): 0, or -1 with *err. Registration time only. */
+int dispatch_set_await(const char *name, cmd_await_fn fn, int after, char **err);
+/* What a call is routed and locked by: its keys, or when it has none, what its route
+   function names. (ACL and COMMAND GETKEYS see dispatch_keys: the keys only.) */
+int dispatch_route_keys(const cmd_t *c, int argc, const dfm_str_t *argv, int *idx, int max);
 /* Iterate the top-level commands COMMAND and INFO list (not the "protocol" ones). */
 int dispatch_count(void);
 const cmd_t *dispatch_at(int i);

@@ -14,6 +14,7 @@
  * Both commands run on the thread owning the key's shard (single-key commands).
  */
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -352,6 +353,12 @@ static int dump__serialize(const entry_t *e, rbuf_t *out) {
     return 0;
 }
 
+int dump_payload(const entry_t *e, rbuf_t *out) {
+    if (dump__serialize(e, out) < 0) return -1;
+    dump_payload_seal(out);
+    return 0;
+}
+
 /* The registered type reading RDB type id rdb_type (its id in *id), or NULL. */
 static const dfm_type_t *dump__type_for_rdb(int rdb_type, int *id) {
     for (int i = 1; i < g_ntypes && i < DB_MAX_TYPES; i++) {
@@ -396,20 +403,26 @@ int rdb_type_known(int type) {
     return type == RDB_TYPE_STRING || (type >= 0 && dump__type_for_rdb(type, &id) != NULL);
 }
 
-int rdb_save_key(rbuf_t *out, const entry_t *e) {
-    size_t at0 = out->len;
-    dfm_rdb_t r;
-    rdb_writer_init(&r, out);
+/* [EXPIRETIME_MS ms][type][key] into r; returns the offset of the type byte. */
+static size_t rdb__save_head(dfm_rdb_t *r, const entry_t *e, int type) {
     int64_t exp = entry_expire(e);
     if (exp >= 0) {
         unsigned char le[8];
         for (int i = 0; i < 8; i++) le[i] = (unsigned char)((uint64_t)exp >> (8 * i));
-        rdb_save_type(&r, RDB_OPCODE_EXPIRETIME_MS);
-        rdb_save_raw(&r, le, 8);
+        rdb_save_type(r, RDB_OPCODE_EXPIRETIME_MS);
+        rdb_save_raw(r, le, 8);
     }
-    size_t at = out->len;
-    rdb_save_type(&r, RDB_TYPE_STRING); /* patched below for module types */
-    rdb_save_string(&r, entry_key(e), e->klen);
+    size_t at = r->out->len;
+    rdb_save_type(r, type);
+    rdb_save_string(r, entry_key(e), e->klen);
+    return at;
+}
+
+int rdb_save_key(rbuf_t *out, const entry_t *e) {
+    size_t at0 = out->len;
+    dfm_rdb_t r;
+    rdb_writer_init(&r, out);
+    size_t at = rdb__save_head(&r, e, RDB_TYPE_STRING); /* patched below for module types */
     if (!(e->flags & ENTRY_F_OBJ)) {
         rdb_save_string(&r, entry_cval(e), e->vlen);
         return 0;
@@ -422,6 +435,47 @@ int rdb_save_key(rbuf_t *out, const entry_t *e) {
     }
     out->data[at] = (char)type;
     return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Values in slices (snapshots)                                                                 */
+
+static const dfm_rdb_slicer_t *rdb__slicers[DB_MAX_TYPES]; /* set at start-up, then read-only */
+
+int rdb_register_slicer(int type, const dfm_rdb_slicer_t *s) {
+    if (type <= DFM_TYPE_STRING || type >= g_ntypes || !s ||
+        s->size < offsetof(dfm_rdb_slicer_t, abort) + sizeof s->abort || !s->weight ||
+        !s->begin || !s->step)
+        return -1;
+    rdb__slicers[type] = s;
+    return 0;
+}
+
+const dfm_rdb_slicer_t *rdb_slicer_for(const entry_t *e, size_t min_weight) {
+    if (!(e->flags & ENTRY_F_OBJ)) return NULL;
+    const dfm_rdb_slicer_t *s = rdb__slicers[e->type];
+    return s && s->weight(entry_obj(e)) >= min_weight ? s : NULL;
+}
+
+void rdb_slicer_abort(const dfm_rdb_slicer_t *s, void *cursor) {
+    if (s->abort)
+        s->abort(cursor);
+    else
+        df_free(cursor);
+}
+
+void *rdb_save_key_begin(rbuf_t *out, const entry_t *e, const dfm_rdb_slicer_t *s) {
+    int type = -1;
+    void *cur = s->begin(entry_obj(e), &type);
+    if (!cur) return NULL;
+    if (type < 0 || type > 255) {
+        rdb_slicer_abort(s, cur);
+        return NULL;
+    }
+    dfm_rdb_t r;
+    rdb_writer_init(&r, out);
+    rdb__save_head(&r, e, type);
+    return cur;
 }
 
 /*
@@ -456,12 +510,10 @@ static void dump_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     entry_t *e = slot_entry(*slot);
     e->lru = server_lru_clock();
     rbuf_t buf = {0};
-    if (dump__serialize(e, &buf) < 0) {
+    if (dump_payload(e, &buf) < 0)
         reply_error(ctx, "ERR DUMP is not supported for this type");
-    } else {
-        dump_payload_seal(&buf);
+    else
         reply_bulk(ctx, buf.data, buf.len);
-    }
     rbuf_free(&buf);
 }
 
@@ -592,6 +644,12 @@ static const dfm_command_t dump_cmds[] = {
      .args_doc = "key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] "
                  "[FREQ frequency]",
      .handler = restore_cmd},
+    {.name = "restore-asking", .arity = -4, .flags = "write denyoom", .first_key = 1,
+     .last_key = 1, .key_step = 1, .acl_categories = "@keyspace @write @slow @dangerous",
+     .summary = "An internal command for migrating keys in a cluster", .since = "3.0.0",
+     .group = "server", .complexity = "O(1) to create the new key and additional O(N*M) to "
+     "reconstruct the serialized value.", .args_doc = "key ttl serialized-value [REPLACE] "
+     "[ABSTTL] [IDLETIME seconds] [FREQ frequency]", .handler = restore_cmd},
 };
 
 void cmd_dump_register(void) { cmdtab_register(dump_cmds, CMDTAB_COUNT(dump_cmds)); }

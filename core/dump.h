@@ -83,6 +83,19 @@ struct entry;
 /* Append one key the way an RDB file holds it: [EXPIRETIME_MS ms][type][key][value].
    Returns -1, out unchanged, when the value's type cannot be saved. Shard thread. */
 int rdb_save_key(rbuf_t *out, const struct entry *e);
+/*
+ * Saving a big value in slices (snapshot.c). rdb_slicer_for: the slicer of e's type when e
+ * weighs at least min_weight (dfm_rdb_slicer_t.weight), else NULL. rdb_save_key_begin appends
+ * e's record head ([EXPIRETIME_MS ms][type][key]) and returns the slicer's cursor; the
+ * slicer's steps then append the value (rdb_save_key's bytes, in pieces). NULL (out
+ * unchanged) when the type declines: save it with rdb_save_key. Shard thread; e must not
+ * change until the last step.
+ */
+int rdb_register_slicer(int type, const dfm_rdb_slicer_t *s); /* start-up; 0 or -1 */
+const dfm_rdb_slicer_t *rdb_slicer_for(const struct entry *e, size_t min_weight);
+void *rdb_save_key_begin(rbuf_t *out, const struct entry *e, const dfm_rdb_slicer_t *s);
+/* Free an unfinished cursor (its abort, or the core's free when the type has none). */
+void rdb_slicer_abort(const dfm_rdb_slicer_t *s, void *cursor);
 /* Read a value of RDB type `type` (already read) into a new entry for key, expiring at at_ms
    (-1: none). NULL on bad data or an unknown type. The caller owns the entry. */
 struct entry *rdb_load_value(dfm_rdb_t *r, int type, const char *key, size_t klen,
@@ -90,6 +103,9 @@ struct entry *rdb_load_value(dfm_rdb_t *r, int type, const char *key, size_t kle
 /* 1 if some registered type (or the string type) reads RDB type id `type`. */
 int rdb_type_known(int type);
 
+/* Append e's value as a DUMP payload (type, value, footer) to out. Returns -1, out unchanged,
+   when the value's type cannot be saved. Shard thread (reads the entry). */
+int dump_payload(const struct entry *e, rbuf_t *out);
 /* Append the DUMP footer (version + CRC of everything in out) to out. */
 void dump_payload_seal(rbuf_t *out);
 /* Check the footer of a DUMP payload; returns 0 if the version and CRC are acceptable. */

@@ -22,6 +22,8 @@
 #define ENTRY_F_OBJ 0x8    /* value is a pointer to a module object */
 #define ENTRY_F_META 0x10  /* string: flags and version follow the value (api str_set_meta);
                               whoever rewrites the value without keeping them clears this */
+#define ENTRY_F_SNAP 0x20  /* held by a running snapshot, which writes the value in slices:
+                              the table releases it before it may change (table.c) */
 #define ENTRY_META_SIZE 12
 
 typedef struct entry {

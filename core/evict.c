@@ -1,6 +1,7 @@
 /* evict.c: see evict.h. */
 #include "master.h"
 #include "evict.h"
+#include "monitor.h"
 
 #include <stdatomic.h>
 
@@ -182,8 +183,12 @@ void evict_cron(int worker) {
         atomic_store(&evict_overhead, o > 0 ? o : 0);
     }
     if (g_config.maxmemory > 0 && worker < CMD_MAX_WORKERS) {
-        if (evict_over())
+        if (evict_over()) {
+            int64_t start = util_mono_us();
             evict_some(worker, EVICT_PER_CRON, 1);
+            if (g_config.latency_monitor_threshold > 0)
+                latency_add_sample("eviction-cycle", (uint64_t)(util_mono_us() - start) / 1000);
+        }
         else
             evict_mark(worker, 0, evict_policy());
     }

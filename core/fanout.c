@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "util.h"
 
 typedef struct fanout {
     msg_t m; /* the final hop back to the client's thread */
@@ -78,4 +79,25 @@ void fanout_run(dfm_ctx_t *ctx, fanout_fn fn, fanout_done_fn done, void *arg,
             worker_send(i, &p->m);
     }
     c->flags = (c->flags & ~CONN_IN_DISPATCH) | was;
+}
+
+void fanout_run_or_here(dfm_ctx_t *ctx, fanout_fn fn, fanout_done_fn done, void *arg,
+                        void (*free_arg)(void *)) {
+    if (!ctx->tx) {
+        fanout_run(ctx, fn, done, arg, free_arg);
+        return;
+    }
+    rbuf_t *parts = df_calloc(sizeof(rbuf_t) * (size_t)g_nworkers);
+    fn(ctx->conn->w, &parts[ctx->conn->w->id], arg);
+    done(ctx, parts, g_nworkers, arg);
+    for (int i = 0; i < g_nworkers; i++) rbuf_free(&parts[i]);
+    df_free(parts);
+    if (free_arg) free_arg(arg);
+}
+
+long long fanout_sum_parts(const rbuf_t *parts, int n) {
+    long long sum = 0, v;
+    for (int i = 0; i < n; i++)
+        if (parts[i].len && util_str2ll(parts[i].data, parts[i].len, &v) == 0) sum += v;
+    return sum;
 }

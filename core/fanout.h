@@ -19,4 +19,10 @@ typedef void (*fanout_done_fn)(dfm_ctx_t *ctx, rbuf_t *parts, int n, void *arg);
 void fanout_run(dfm_ctx_t *ctx, fanout_fn fn, fanout_done_fn done, void *arg,
                 void (*free_arg)(void *));
 
+/* fanout_run, or inside EXEC (ctx->tx: the reply must be written at once) this worker only. */
+void fanout_run_or_here(dfm_ctx_t *ctx, fanout_fn fn, fanout_done_fn done, void *arg,
+                        void (*free_arg)(void *));
+/* Sum of the decimal counts the workers wrote into their parts (a done step's helper). */
+long long fanout_sum_parts(const rbuf_t *parts, int n);
+
 #endif

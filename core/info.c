@@ -12,7 +12,9 @@
  * command totals from any thread.
  */
 #include "info.h"
+#include "monitor.h"
 #include "snapshot.h"
+#include "master.h"
 #include "replica.h"
 #include "lazyfree.h"
 
@@ -36,6 +38,7 @@
 #include "dispatch.h"
 #include "module_loader.h"
 #include "server.h"
+#include "tracking.h"
 #include "util.h"
 #include "worker.h"
 
@@ -173,7 +176,7 @@ static void info_server(rbuf_t *b) {
     int64_t now_us = util_now_us();
     int64_t up = (now_us / 1000 - g_server.start_ms) / 1000;
     info_title(b, "Server");
-    info_line(b, "redis_version:7.0.15");
+    info_line(b, "redis_version:" DF_REDIS_VERSION);
     info_line(b, "dragonfly_version:%s", DF_VERSION);
     info_line(b, "redis_git_sha1:00000000");
     info_line(b, "redis_git_dirty:0");
@@ -210,7 +213,7 @@ static void info_clients(rbuf_t *b) {
     info_line(b, "client_recent_max_input_buffer:0");
     info_line(b, "client_recent_max_output_buffer:0");
     info_line(b, "blocked_clients:%ld", block_count());
-    info_line(b, "tracking_clients:0");
+    info_line(b, "tracking_clients:%ld", tracking_clients());
     info_line(b, "clients_in_timeout_table:0");
 }
 
@@ -251,6 +254,17 @@ static void info_memory(rbuf_t *b) {
     info_bytes_human(h, sizeof h, (uint64_t)g_config.maxmemory);
     info_line(b, "maxmemory_human:%s", h);
     info_line(b, "maxmemory_policy:%s", config_maxmemory_policies[g_config.maxmemory_policy]);
+    size_t allocated = 0, active = 0, resident = 0;
+    df_allocator_stats(&allocated, &active, &resident);
+    info_line(b, "allocator_allocated:%zu", allocated);
+    info_line(b, "allocator_active:%zu", active);
+    info_line(b, "allocator_resident:%zu", resident);
+    info_line(b, "allocator_frag_ratio:%.2f", allocated ? (double)active / (double)allocated : 0.0);
+    info_line(b, "allocator_frag_bytes:%lld", (long long)active - (long long)allocated);
+    info_line(b, "allocator_rss_ratio:%.2f", active ? (double)resident / (double)active : 0.0);
+    info_line(b, "allocator_rss_bytes:%lld", (long long)resident - (long long)active);
+    info_line(b, "rss_overhead_ratio:%.2f", resident ? (double)rss / (double)resident : 0.0);
+    info_line(b, "rss_overhead_bytes:%lld", (long long)rss - (long long)resident);
     info_line(b, "mem_fragmentation_ratio:%.2f", used ? (double)rss / (double)used : 0.0);
     info_line(b, "mem_fragmentation_bytes:%lld", (long long)rss - (long long)used);
     info_line(b, "mem_not_counted_for_evict:0");
@@ -292,6 +306,8 @@ void info_worker_totals(worker_stats_t *sum) {
         sum->conns_received += w->conns_received;
         sum->net_in += w->net_in;
         sum->net_out += w->net_out;
+        sum->reads += w->reads;
+        sum->writes += w->writes;
         sum->rejected_conns += w->rejected_conns;
         sum->hops += w->hops;
         sum->wakeups += w->wakeups;
@@ -300,21 +316,54 @@ void info_worker_totals(worker_stats_t *sum) {
 
 uint64_t info_total_error_replies(void) { return atomic_load(&info_total_errors); }
 
+/* instantaneous_*: Redis's 16 samples, one every 100 ms, of commands and network bytes per
+   second (worker 0's cron takes them; INFO averages). */
+#define INFO_SAMPLES 16
+enum { INFO_OPS, INFO_NET_IN, INFO_NET_OUT, INFO_METRICS };
+static _Atomic int64_t info_samples[INFO_METRICS][INFO_SAMPLES];
+static int info_sample_idx;
+static int64_t info_last_ms;
+static uint64_t info_last[INFO_METRICS];
+
+void info_cron_sample(int64_t now_ms) {
+    if (now_ms - info_last_ms < 100) return;
+    worker_stats_t sum;
+    info_worker_totals(&sum);
+    uint64_t cur[INFO_METRICS] = {server_total_commands(), sum.net_in, sum.net_out};
+    int64_t dt = now_ms - info_last_ms;
+    for (int m = 0; m < INFO_METRICS && info_last_ms; m++) {
+        int64_t rate = cur[m] >= info_last[m] ? (int64_t)((cur[m] - info_last[m]) * 1000 / (uint64_t)dt) : 0;
+        atomic_store_explicit(&info_samples[m][info_sample_idx], rate, memory_order_relaxed);
+    }
+    if (info_last_ms) info_sample_idx = (info_sample_idx + 1) % INFO_SAMPLES;
+    memcpy(info_last, cur, sizeof cur);
+    info_last_ms = now_ms;
+}
+
+static double info_instant(int m) {
+    int64_t sum = 0;
+    for (int i = 0; i < INFO_SAMPLES; i++)
+        sum += atomic_load_explicit(&info_samples[m][i], memory_order_relaxed);
+    return (double)sum / INFO_SAMPLES;
+}
+
 static void info_stats(rbuf_t *b, const info_shards_t *st) {
     worker_stats_t sum;
     info_worker_totals(&sum);
     info_title(b, "Stats");
     info_line(b, "total_connections_received:%llu", (unsigned long long)sum.conns_received);
     info_line(b, "total_commands_processed:%llu", (unsigned long long)server_total_commands());
-    info_line(b, "instantaneous_ops_per_sec:0");
+    info_line(b, "instantaneous_ops_per_sec:%lld", (long long)info_instant(INFO_OPS));
     info_line(b, "total_net_input_bytes:%llu", (unsigned long long)sum.net_in);
     info_line(b, "total_net_output_bytes:%llu", (unsigned long long)sum.net_out);
-    info_line(b, "instantaneous_input_kbps:0.00");
-    info_line(b, "instantaneous_output_kbps:0.00");
+    info_line(b, "instantaneous_input_kbps:%.2f", info_instant(INFO_NET_IN) / 1024);
+    info_line(b, "instantaneous_output_kbps:%.2f", info_instant(INFO_NET_OUT) / 1024);
     info_line(b, "rejected_connections:%llu", (unsigned long long)sum.rejected_conns);
-    info_line(b, "sync_full:0");
-    info_line(b, "sync_partial_ok:0");
-    info_line(b, "sync_partial_err:0");
+    long long sync[3];
+    master_sync_stats(sync);
+    info_line(b, "sync_full:%lld", sync[0]);
+    info_line(b, "sync_partial_ok:%lld", sync[1]);
+    info_line(b, "sync_partial_err:%lld", sync[2]);
     info_line(b, "expired_keys:%llu", (unsigned long long)st->expired);
     info_line(b, "expired_stale_perc:0.00");
     info_line(b, "expired_time_cap_reached_count:0");
@@ -329,28 +378,24 @@ static void info_stats(rbuf_t *b, const info_shards_t *st) {
     info_line(b, "pubsubshard_channels:%lld", ps[2]);
     info_line(b, "latest_fork_usec:0");
     info_line(b, "total_forks:0");
+    long long tk, ti, tp;
+    tracking_totals(&tk, &ti, &tp);
+    info_line(b, "tracking_total_keys:%lld", tk);
+    info_line(b, "tracking_total_items:%lld", ti);
+    info_line(b, "tracking_total_prefixes:%lld", tp);
     info_line(b, "unexpected_error_replies:0");
     info_line(b, "total_error_replies:%llu", (unsigned long long)info_total_error_replies());
+    info_line(b, "total_reads_processed:%llu", (unsigned long long)sum.reads);
+    info_line(b, "total_writes_processed:%llu", (unsigned long long)sum.writes);
+    info_line(b, "io_threaded_reads_processed:0");
+    info_line(b, "io_threaded_writes_processed:0");
     info_line(b, "total_hops:%llu", (unsigned long long)sum.hops);
     info_line(b, "total_thread_wakeups:%llu", (unsigned long long)sum.wakeups);
 }
 
-/* A 40-hex replication id, fixed for the life of the process. */
-static char info_replid_buf[41];
-static pthread_once_t info_replid_once = PTHREAD_ONCE_INIT;
-
-static void info_replid_init(void) {
-    for (int i = 0; i < 40; i++) info_replid_buf[i] = "0123456789abcdef"[util_rand64() & 15];
-}
-
-const char *info_run_replid(void) {
-    pthread_once(&info_replid_once, info_replid_init);
-    return info_replid_buf;
-}
-
 static void info_replication(rbuf_t *b) {
     info_title(b, "Replication");
-    replica_info(b, info_run_replid());
+    replica_info(b);
 }
 
 static double info_tv(struct timeval tv) { return (double)tv.tv_sec + (double)tv.tv_usec / 1e6; }
@@ -438,11 +483,11 @@ enum {
     INFO_SERVER = 1 << 0, INFO_CLIENTS = 1 << 1, INFO_MEMORY = 1 << 2, INFO_PERSISTENCE = 1 << 3,
     INFO_STATS = 1 << 4, INFO_REPLICATION = 1 << 5, INFO_CPU = 1 << 6, INFO_MODULES = 1 << 7,
     INFO_COMMANDSTATS = 1 << 8, INFO_ERRORSTATS = 1 << 9, INFO_CLUSTER = 1 << 10,
-    INFO_KEYSPACE = 1 << 11,
+    INFO_KEYSPACE = 1 << 11, INFO_LATENCYSTATS = 1 << 12,
     INFO_DEFAULT = INFO_SERVER | INFO_CLIENTS | INFO_MEMORY | INFO_PERSISTENCE | INFO_STATS |
                    INFO_REPLICATION | INFO_CPU | INFO_MODULES | INFO_ERRORSTATS | INFO_CLUSTER |
                    INFO_KEYSPACE,
-    INFO_ALL = INFO_DEFAULT | INFO_COMMANDSTATS,
+    INFO_ALL = INFO_DEFAULT | INFO_COMMANDSTATS | INFO_LATENCYSTATS,
 };
 
 static const struct {
@@ -453,6 +498,7 @@ static const struct {
     {"persistence", INFO_PERSISTENCE}, {"stats", INFO_STATS},       {"replication", INFO_REPLICATION},
     {"cpu", INFO_CPU},                 {"modules", INFO_MODULES},   {"commandstats", INFO_COMMANDSTATS},
     {"errorstats", INFO_ERRORSTATS},   {"cluster", INFO_CLUSTER},   {"keyspace", INFO_KEYSPACE},
+    {"latencystats", INFO_LATENCYSTATS},
     {"default", INFO_DEFAULT},         {"all", INFO_ALL},           {"everything", INFO_ALL},
 };
 
@@ -495,6 +541,10 @@ static void info_generate(rbuf_t *b, int argc, const dfm_str_t *argv, const info
     if (bits & INFO_MODULES) info_modules(b);
     if (bits & INFO_COMMANDSTATS) info_commandstats(b);
     if (bits & INFO_ERRORSTATS) info_errorstats(b);
+    if (bits & INFO_LATENCYSTATS) {
+        info_title(b, "Latencystats");
+        latency_info(b);
+    }
     if (bits & INFO_CLUSTER) {
         info_title(b, "Cluster");
         info_line(b, "cluster_enabled:%d", cluster_enabled());

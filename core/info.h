@@ -52,12 +52,13 @@ uint64_t info_total_error_replies(void);
 /* Redis's addReplyHelp: "<NAME> <subcommand> ... Subcommands are:", lines, then HELP. */
 void command_reply_help(dfm_ctx_t *ctx, const char *name, const char *const *lines);
 
-/* This process's replication id (40 hex characters, fixed for its life). */
-const char *info_run_replid(void);
 /* Append one "name:value\r\n" line (INFO sections). */
 void DFM_PRINTF(2, 3) info_line(rbuf_t *b, const char *fmt, ...);
 
 /* Redis's bytesToHuman: "1.50M" style into buf. */
 void info_bytes_human(char *buf, size_t cap, uint64_t n);
+
+/* Worker 0's cron: a sample for INFO's instantaneous_* rates (every 100 ms). */
+void info_cron_sample(int64_t now_ms);
 
 #endif

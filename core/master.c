@@ -1,11 +1,11 @@
 /*
  * master.c: feeding replicas (see master.h).
  *
- * A replica (rep_t) lives in a slot of g_reps from its PSYNC until shutdown: a dropped one is
- * marked dead and never freed while the server runs, so a writer that read the slot a moment
- * before may still push into it safely (the sender frees nothing a pusher can reach).
- * The queue is Vyukov's intrusive MPSC queue: producers swap the tail (one atomic exchange
- * per record), the sender alone pops.
+ * A replica (rep_t) lives in a slot of g_reps from its SYNC / PSYNC until shutdown: a dropped
+ * one is marked dead and kept (in the graves list once its slot is reused), so INFO or WAIT
+ * reading a slot a moment before may still look at it safely. Its sender thread owns its
+ * socket; the bytes it sends are the replication stream (backlog.c), which it reads at its own
+ * offset.
  */
 #include "master.h"
 
@@ -17,109 +17,56 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backlog.h"
 #include "cmdtab.h"
 #include "config.h"
 #include "conn.h"
 #include "db.h"
+#include "failover.h"
 #include "info.h"
 #include "log.h"
 #include "replica.h"
+#include "replid.h"
 #include "server.h"
 #include "snapshot.h"
 #include "util.h"
 #include "worker.h"
 
 #define MASTER_MAX_REPLICAS 16
-#define MASTER_LAG_LIMIT ((size_t)256 << 20) /* client-output-buffer-limit replica 256mb */
-#define MASTER_PING_MS 10000
+#define MASTER_LAG_LIMIT ((long long)256 << 20) /* client-output-buffer-limit replica 256mb */
 
 enum { REP_WAIT_SNAPSHOT, REP_SEND_RDB, REP_ONLINE, REP_DEAD };
 static const char *const rep_state_names[] = {"wait_bgsave", "send_bulk", "online", "dead"};
 
-typedef struct jrec {
-    struct jrec *_Atomic next;
-    int db;       /* the db the record's first command needs */
-    int db_after; /* the db its last command leaves selected */
-    size_t len;
-    char data[];
-} jrec_t;
-
 typedef struct rep {
     atomic_int state;
-    int fd, efd;
-    atomic_int sleeping;
-    _Atomic(jrec_t *) tail; /* producers */
-    jrec_t *head;           /* sender */
-    jrec_t stub;
-    atomic_size_t queued;
-    atomic_uchar *cut; /* [g_nshards]: this shard's journal feeds us */
-    atomic_int snap_ok; /* 0 pending, 1 written, -1 failed */
-    _Atomic long long offset;   /* stream bytes written (after the snapshot) */
-    _Atomic long long enq_total; /* journal bytes queued, ever */
-    _Atomic long long done_total; /* journal bytes written, ever */
-    _Atomic long long ack;       /* the replica's last REPLCONF ACK (its offset space) */
-    long long base;              /* the FULLRESYNC offset: ack = base + stream bytes it has */
-    atomic_int want_ack;         /* a WAIT asks: send REPLCONF GETACK */
+    int fd;
+    backlog_reader_t rd;
+    atomic_int snap_ok;           /* 0 pending, 1 written, -1 failed, 2 busy: try again */
+    _Atomic long long ack;        /* the replica's last REPLCONF ACK */
+    _Atomic int64_t ack_ms;
     int port;
     char addr[64];
     char path[512];
-    char hello[128]; /* "+FULLRESYNC ..." for PSYNC, sent by the sender thread */
-    int hello_len;
+    int psync;                    /* PSYNC (answered +FULLRESYNC / +CONTINUE), not SYNC */
+    int failover;                 /* PSYNC ... FAILOVER: we are being promoted for it */
+    char want_id[REPLID_LEN + 1]; /* what PSYNC asked for */
+    long long want_off;
     struct rep *grave; /* replaced in its slot after dying: freed at shutdown */
 } rep_t;
 
-atomic_int g_master_nreplicas;
 static _Atomic(rep_t *) g_reps[MASTER_MAX_REPLICAS];
-static _Atomic long long g_offset;
 static atomic_int g_threads;
 static rep_t *g_graves; /* under g_reg_mu */
 static pthread_mutex_t g_reg_mu = PTHREAD_MUTEX_INITIALIZER;
+static atomic_llong g_sync_full, g_sync_partial_ok, g_sync_partial_err; /* INFO stats */
 
 /* ------------------------------------------------------------------------------------ */
-/* Queue                                                                                  */
-
-static void rep_push(rep_t *r, jrec_t *rec) {
-    atomic_store_explicit(&rec->next, NULL, memory_order_relaxed);
-    jrec_t *prev = atomic_exchange_explicit(&r->tail, rec, memory_order_acq_rel);
-    atomic_store_explicit(&prev->next, rec, memory_order_release);
-    atomic_fetch_add(&r->queued, rec->len);
-    atomic_fetch_add(&r->enq_total, (long long)rec->len);
-    if (atomic_load(&r->sleeping)) {
-        uint64_t one = 1;
-        ssize_t w = write(r->efd, &one, sizeof one);
-        (void)w;
-    }
-}
-
-/* Next record or NULL (sender only). A producer between its exchange and its link makes
-   the queue look empty for a moment: the caller retries after a short wait. */
-static jrec_t *rep_pop(rep_t *r) {
-    jrec_t *head = r->head, *next = atomic_load_explicit(&head->next, memory_order_acquire);
-    if (head == &r->stub) {
-        if (!next) return NULL;
-        r->head = next;
-        head = next;
-        next = atomic_load_explicit(&next->next, memory_order_acquire);
-    }
-    if (next) {
-        r->head = next;
-        return head;
-    }
-    if (head != atomic_load(&r->tail)) return NULL;
-    rep_push(r, &r->stub);
-    next = atomic_load_explicit(&head->next, memory_order_acquire);
-    if (!next) return NULL;
-    r->head = next;
-    return head;
-}
-
-/* ------------------------------------------------------------------------------------ */
-/* Journal                                                                                */
+/* Journal: what writers push onto the stream                                             */
 
 static void put_select(rbuf_t *b, int db) {
     char num[16];
@@ -128,26 +75,11 @@ static void put_select(rbuf_t *b, int db) {
     rbuf_append_command(b, 2, argv);
 }
 
-/* Copy the record to every replica whose journal has started on shard. */
-static void journal_push(int shard, int db, int db_after, const rbuf_t *b) {
-    atomic_fetch_add(&g_offset, (long long)b->len);
-    for (int i = 0; i < MASTER_MAX_REPLICAS; i++) {
-        rep_t *r = atomic_load(&g_reps[i]);
-        if (!r || atomic_load(&r->state) == REP_DEAD || !atomic_load(&r->cut[shard])) continue;
-        jrec_t *rec = malloc(sizeof *rec + b->len);
-        rec->db = db;
-        rec->db_after = db_after;
-        rec->len = b->len;
-        memcpy(rec->data, b->data, b->len);
-        rep_push(r, rec);
-    }
-}
-
 void master_journal_cmd(int shard, int db, int argc, const dfm_str_t *argv) {
     if (!master_journaling()) return;
     rbuf_t b = {0};
     rbuf_append_command(&b, argc, argv);
-    journal_push(shard, db, db, &b);
+    backlog_push(shard, db, db, &b);
     rbuf_free(&b);
 }
 
@@ -181,17 +113,15 @@ static int spop_as_srem(rbuf_t *b, const dfm_str_t *key, const char *r, size_t n
 
 /* Commands whose effect depends on the clock or chance, as Redis rewrites them: SPOP as
    SREM of what it popped; a relative TTL pinned to the absolute time it gave the key. */
-void master_journal_write(struct shard *s, int db, int argc, const dfm_str_t *argv,
-                          const char *reply, size_t rlen) {
-    if (!master_journaling()) return;
+/* Append to b the journal form of a write (see master_journal_write). */
+static void journal_render(rbuf_t *b, struct shard *s, int db, int argc, const dfm_str_t *argv,
+                           const char *reply, size_t rlen) {
     const dfm_str_t *name = &argv[0];
-    rbuf_t b = {0};
     if (util_eq_nocase(name->ptr, name->len, "spop") && argc >= 2) {
-        if (spop_as_srem(&b, &argv[1], reply, rlen)) journal_push(s->id, db, db, &b);
-        rbuf_free(&b);
+        spop_as_srem(b, &argv[1], reply, rlen);
         return;
     }
-    rbuf_append_command(&b, argc, argv);
+    rbuf_append_command(b, argc, argv);
     static const char *const ttl_cmds[] = {"expire", "pexpire", "setex", "psetex", "set",
                                            "getex", "restore", NULL};
     int ttl = 0;
@@ -202,11 +132,60 @@ void master_journal_write(struct shard *s, int db, int argc, const dfm_str_t *ar
         char num[24];
         int n = snprintf(num, sizeof num, "%lld", (long long)at);
         dfm_str_t pin[3] = {{"PEXPIREAT", 9}, argv[1], {num, (size_t)n}};
-        rbuf_append_command(&b, 3, pin);
+        rbuf_append_command(b, 3, pin);
     }
-    journal_push(s->id, db, db, &b);
+}
+
+void master_journal_write(struct shard *s, int db, int argc, const dfm_str_t *argv,
+                          const char *reply, size_t rlen) {
+    if (!master_journaling()) return;
+    rbuf_t b = {0};
+    journal_render(&b, s, db, argc, argv, reply, rlen);
+    if (b.len) backlog_push(s->id, db, db, &b);
     rbuf_free(&b);
 }
+
+/* ---- a script's effects (Redis 7.0 replicates what a script did, not the script) ---- */
+
+static _Thread_local struct {
+    int active, n, db0, db;
+    rbuf_t b;
+} tl_fx;
+
+void master_effects_begin(int db) {
+    tl_fx.active = 1;
+    tl_fx.n = 0;
+    tl_fx.db0 = tl_fx.db = db;
+    tl_fx.b.len = 0;
+}
+
+void master_effects_add(struct shard *s, int db, int argc, const dfm_str_t *argv,
+                        const char *reply, size_t rlen) {
+    if (!tl_fx.active) return;
+    if (db != tl_fx.db) put_select(&tl_fx.b, db);
+    tl_fx.db = db;
+    size_t before = tl_fx.b.len;
+    journal_render(&tl_fx.b, s, db, argc, argv, reply, rlen);
+    tl_fx.n += tl_fx.b.len > before;
+}
+
+void master_effects_end(struct shard *s) {
+    if (!tl_fx.active) return;
+    tl_fx.active = 0;
+    if (tl_fx.n && master_journaling()) {
+        rbuf_t out = {0};
+        dfm_str_t word[1] = {{"MULTI", 5}};
+        if (tl_fx.n > 1) rbuf_append_command(&out, 1, word);
+        rbuf_append(&out, tl_fx.b.data, tl_fx.b.len);
+        word[0] = (dfm_str_t){"EXEC", 4};
+        if (tl_fx.n > 1) rbuf_append_command(&out, 1, word);
+        backlog_push(s->id, tl_fx.db0, tl_fx.db, &out);
+        rbuf_free(&out);
+    }
+    if (tl_fx.b.cap > 64 * 1024) rbuf_free(&tl_fx.b);
+}
+
+void master_effects_worker_exit(void) { rbuf_free(&tl_fx.b); }
 
 void master_journal_del(int shard, int db, const char *key, size_t len) {
     if (!master_journaling()) return;
@@ -227,31 +206,26 @@ void master_journal_tx(int shard, const master_txcmd_t *cmds, int n, int exec) {
     }
     word[0] = (dfm_str_t){"EXEC", 4};
     if (exec) rbuf_append_command(&b, 1, word);
-    journal_push(shard, cmds[0].db, db, &b);
+    backlog_push(shard, cmds[0].db, db, &b);
     rbuf_free(&b);
 }
 
 void master_cut_shard(void *replicas, int shard) {
     rep_t *r = replicas;
-    atomic_store(&r->cut[shard], 1);
+    backlog_cut(&r->rd, shard);
 }
 
 void master_snapshot_done(void *replicas, int ok) {
     rep_t *r = replicas;
+    if (atomic_load(&r->state) == REP_DEAD) unlink(r->path); /* nobody sends it */
     atomic_store(&r->snap_ok, ok ? 1 : -1);
     uint64_t one = 1;
-    ssize_t w = write(r->efd, &one, sizeof one);
+    ssize_t w = write(r->rd.efd, &one, sizeof one);
     (void)w;
 }
 
 /* ------------------------------------------------------------------------------------ */
 /* Sender thread                                                                          */
-
-static int rep_write(rep_t *r, const void *p, size_t n) {
-    if (util_write_all(r->fd, p, n) < 0) return -1;
-    atomic_fetch_add(&r->offset, (long long)n);
-    return 0;
-}
 
 /* The offsets of "REPLCONF ACK <n>" commands in what the replica sent (an ack cut in two by
    the socket is lost; the replica sends another within a second). */
@@ -262,18 +236,19 @@ static void rep_parse_acks(rep_t *r, char *buf, size_t n) {
         if (!nl) break;
         long long v = strtoll(nl + 2, NULL, 10);
         if (v > atomic_load(&r->ack)) atomic_store(&r->ack, v);
+        atomic_store(&r->ack_ms, util_now_ms());
     }
 }
 
 /* Wait up to ms for the doorbell or input (acks, read and dropped); -1 if the socket closed. */
 static int rep_wait(rep_t *r, int ms) {
-    struct pollfd p[2] = {{r->efd, POLLIN, 0}, {r->fd, POLLIN, 0}};
-    atomic_store(&r->sleeping, 1);
+    struct pollfd p[2] = {{r->rd.efd, POLLIN, 0}, {r->fd, POLLIN, 0}};
+    atomic_store(&r->rd.sleeping, 1);
     int n = poll(p, 2, ms);
-    atomic_store(&r->sleeping, 0);
+    atomic_store(&r->rd.sleeping, 0);
     char buf[4096];
     if (n > 0 && (p[0].revents & POLLIN)) {
-        ssize_t rd = read(r->efd, buf, 8);
+        ssize_t rd = read(r->rd.efd, buf, 8);
         (void)rd;
     }
     if (n > 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
@@ -284,29 +259,78 @@ static int rep_wait(rep_t *r, int ms) {
     return 0;
 }
 
+/* Wait (a second at a time, sending Redis's newline keep-alive) until done(r) holds; -1 if the
+   replica goes away, lags too far, or we shut down. */
+static int rep_wait_keepalive(rep_t *r, int (*done)(rep_t *)) {
+    while (!done(r)) {
+        if (atomic_load(&g_server.shutting_down) || rep_wait(r, 1000) < 0 ||
+            backlog_read(&r->rd, 0, NULL, MASTER_LAG_LIMIT) < 0 || write(r->fd, "\n", 1) != 1)
+            return -1;
+    }
+    return 0;
+}
+
+static int rep_snapshot_settled(rep_t *r) { return atomic_load(&r->snap_ok) != 0; }
+/* The cut is known, or will not come (the snapshot failed, or could not start: busy). */
+static int rep_cut_known(rep_t *r) {
+    int ok = atomic_load(&r->snap_ok);
+    return atomic_load(&r->rd.cut) >= 0 || ok == -1 || ok == 2;
+}
+
 static void rep_start_snapshot(void *arg) {
     rep_t *r = arg;
     if (snapshot_start_for(r, r->path) < 0) atomic_store(&r->snap_ok, 2); /* busy: retry */
 }
 
-/* The snapshot for r, then its bytes as "$<len>\r\n<bytes>". */
-static int rep_send_snapshot(rep_t *r) {
+/* Start the snapshot for r (after any other one), and wait for its cut: the stream offset
+   where the replica starts. -1 if the replica or the snapshot failed meanwhile. */
+static int rep_take_cut(rep_t *r) {
     for (;;) {
         atomic_store(&r->snap_ok, 0);
         worker_post(0, rep_start_snapshot, r);
-        while (atomic_load(&r->snap_ok) == 0 && !atomic_load(&g_server.shutting_down)) {
-            if (rep_wait(r, 1000) < 0 || write(r->fd, "\n", 1) != 1) return -1; /* keep-alive */
-        }
-        int ok = atomic_load(&r->snap_ok);
-        if (ok == 1) break;
-        if (ok != 2) return -1;
+        if (rep_wait_keepalive(r, rep_cut_known) < 0) return -1;
+        if (atomic_load(&r->rd.cut) >= 0) return 0;
+        if (atomic_load(&r->snap_ok) != 2) return -1;
         usleep(100000); /* another snapshot runs: ours after it */
     }
+}
+
+/* The id a full sync gets: ours as a master; as a replica (chained) one of its own, which
+   no PSYNC ever continues, since our stream's offsets are not our master's. */
+static char g_chain_id[REPLID_LEN + 1];
+static pthread_once_t g_chain_once = PTHREAD_ONCE_INIT;
+
+static void rep_chain_id_init(void) {
+    for (int i = 0; i < REPLID_LEN; i++) g_chain_id[i] = "0123456789abcdef"[util_rand64() & 15];
+}
+
+static void rep_full_id(char id[REPLID_LEN + 1]) {
+    if (!replica_active()) {
+        replid_get(id, NULL, NULL);
+        return;
+    }
+    pthread_once(&g_chain_once, rep_chain_id_init);
+    memcpy(id, g_chain_id, REPLID_LEN + 1);
+}
+
+/* A full sync: +FULLRESYNC <id> <cut offset> (PSYNC only), then the snapshot's bytes as
+   "$<len>\r\n<bytes>". The reader then stands at the cut. */
+static int rep_full_sync(rep_t *r) {
+    atomic_fetch_add(&g_sync_full, 1);
+    backlog_enable(!replica_active());
+    if (backlog_attach_cut(&r->rd) < 0 || rep_take_cut(r) < 0) return -1;
+    char buf[64 * 1024];
+    if (r->psync) {
+        char id[REPLID_LEN + 1];
+        rep_full_id(id);
+        int n = snprintf(buf, sizeof buf, "+FULLRESYNC %s %lld\r\n", id, (long long)atomic_load(&r->rd.cut));
+        if (util_write_all(r->fd, buf, (size_t)n) < 0) return -1;
+    }
+    if (rep_wait_keepalive(r, rep_snapshot_settled) < 0 || atomic_load(&r->snap_ok) != 1) return -1;
     atomic_store(&r->state, REP_SEND_RDB);
     int fd = open(r->path, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0) return -1;
-    char buf[64 * 1024];
     int n = snprintf(buf, sizeof buf, "$%lld\r\n", (long long)st.st_size);
     int rc = util_write_all(r->fd, buf, (size_t)n);
     for (ssize_t got; rc == 0 && (got = read(fd, buf, sizeof buf)) > 0;)
@@ -316,55 +340,65 @@ static int rep_send_snapshot(rep_t *r) {
     return rc;
 }
 
-/* Stream the journal until the replica goes away or lags too far. */
+/* PSYNC <id> <offset> on a stream that still holds the offset: +CONTINUE <our id>, and the
+   reader starts there. 1 done, 0 a full sync is needed, -1 the socket failed. */
+static int rep_continue(rep_t *r) {
+    if (!r->psync || strcmp(r->want_id, "?") == 0) return 0;
+    if (r->failover) { /* the promotion it asked for: the link closes on its worker first */
+        for (int i = 0; i < 500 && replica_active(); i++) usleep(10000);
+        backlog_settle();
+    }
+    if (replica_active() || !replid_accepts(r->want_id, r->want_off) ||
+        backlog_attach_at(&r->rd, r->want_off - 1) < 0) {
+        log_notice("Unable to partial resync with replica %s (request was %s:%lld)", r->addr,
+                   r->want_id, r->want_off);
+        atomic_fetch_add(&g_sync_partial_err, 1);
+        return 0;
+    }
+    char id[REPLID_LEN + 1], line[64];
+    replid_get(id, NULL, NULL);
+    int n = snprintf(line, sizeof line, "+CONTINUE %s\r\n", id);
+    if (util_write_all(r->fd, line, (size_t)n) < 0) return -1;
+    atomic_fetch_add(&g_sync_partial_ok, 1);
+    log_notice("Partial resynchronization request from %s accepted, from offset %lld.", r->addr,
+               r->want_off);
+    return 1;
+}
+
+/* Stream to the replica from its reader's offset until it goes away or lags too far. */
 static void rep_stream(rep_t *r) {
-    int db = -1;
-    int64_t last = util_now_ms();
+    size_t sent = 0;
     while (!atomic_load(&g_server.shutting_down)) {
-        jrec_t *rec = rep_pop(r);
-        if (!rec) {
-            if (atomic_load(&r->queued) > MASTER_LAG_LIMIT) break;
-            if (atomic_exchange(&r->want_ack, 0) &&
-                rep_write(r, "*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n", 37) < 0)
-                break;
-            if (util_now_ms() - last >= MASTER_PING_MS) {
-                if (rep_write(r, "*1\r\n$4\r\nPING\r\n", 14) < 0) break;
-                last = util_now_ms();
-            }
-            if (rep_wait(r, 100) < 0) break;
+        const char *p;
+        long long n = backlog_read(&r->rd, sent, &p, MASTER_LAG_LIMIT);
+        sent = 0;
+        if (n < 0) break;
+        if (n > 0) {
+            if (util_write_all(r->fd, p, (size_t)n) < 0) break;
+            sent = (size_t)n;
             continue;
         }
-        atomic_fetch_sub(&r->queued, rec->len);
-        int rc = 0;
-        if (rec->db != db) {
-            rbuf_t b = {0};
-            put_select(&b, rec->db);
-            rc = rep_write(r, b.data, b.len);
-            rbuf_free(&b);
-        }
-        if (rc == 0) rc = rep_write(r, rec->data, rec->len);
-        if (rc == 0) atomic_fetch_add(&r->done_total, (long long)rec->len);
-        db = rec->db_after;
-        free(rec);
-        last = util_now_ms();
-        if (rc < 0) break;
+        if (rep_wait(r, 100) < 0) break;
     }
 }
 
 static void *rep_thread(void *arg) {
     rep_t *r = arg;
-    if ((r->hello_len == 0 || util_write_all(r->fd, r->hello, (size_t)r->hello_len) == 0) &&
-        rep_send_snapshot(r) == 0) {
+    int rc = rep_continue(r);
+    if (rc == 0) rc = rep_full_sync(r) == 0 ? 1 : -1;
+    if (rc > 0) {
         atomic_store(&r->state, REP_ONLINE);
+        atomic_store(&r->ack_ms, util_now_ms());
         log_notice("Synchronization with replica %s succeeded", r->addr);
         rep_stream(r);
     }
     log_notice("Connection with replica %s lost.", r->addr);
+    backlog_detach(&r->rd);
+    pthread_mutex_lock(&g_reg_mu); /* no killer may shut a reused fd down */
     atomic_store(&r->state, REP_DEAD);
-    atomic_fetch_sub(&g_master_nreplicas, 1);
     shutdown(r->fd, SHUT_RDWR);
     close(r->fd);
-    for (jrec_t *rec; (rec = rep_pop(r)) != NULL;) free(rec); /* late pushes: at shutdown */
+    pthread_mutex_unlock(&g_reg_mu);
     atomic_fetch_sub(&g_threads, 1);
     return NULL;
 }
@@ -372,18 +406,23 @@ static void *rep_thread(void *arg) {
 /* ------------------------------------------------------------------------------------ */
 /* SYNC / PSYNC                                                                           */
 
-static rep_t *rep_new(conn_t *c, int fd) {
+static rep_t *rep_new(conn_t *c, int fd, int argc, const dfm_str_t *argv) {
     rep_t *r = calloc(1, sizeof *r);
     r->fd = fd;
-    r->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    atomic_store(&r->tail, &r->stub);
-    r->head = &r->stub;
-    r->cut = calloc((size_t)g_nshards, sizeof *r->cut);
+    backlog_reader_init(&r->rd);
     r->port = c->repl_port;
     snprintf(r->addr, sizeof r->addr, "%s", c->addr);
     char *base = snapshot_path();
     snprintf(r->path, sizeof r->path, "%s.replica-%llu.tmp", base, (unsigned long long)c->id);
     free(base);
+    r->psync = argc >= 3;
+    if (r->psync) {
+        snprintf(r->want_id, sizeof r->want_id, "%.*s", (int)(argv[1].len < REPLID_LEN ? argv[1].len : REPLID_LEN),
+                 argv[1].ptr);
+        /* an offset below 1 can continue nothing (and want_off - 1 must not overflow) */
+        if (util_str2ll(argv[2].ptr, argv[2].len, &r->want_off) < 0 || r->want_off < 1)
+            snprintf(r->want_id, sizeof r->want_id, "?");
+    }
     return r;
 }
 
@@ -392,12 +431,11 @@ static int rep_register(rep_t *r) {
     for (int i = 0; i < MASTER_MAX_REPLICAS; i++) {
         rep_t *old = atomic_load(&g_reps[i]);
         if (old && atomic_load(&old->state) != REP_DEAD) continue;
-        if (old) { /* a pusher may still hold it: kept until shutdown */
+        if (old) { /* INFO or WAIT may still look at it: kept until shutdown */
             old->grave = g_graves;
             g_graves = old;
         }
         atomic_store(&g_reps[i], r);
-        atomic_fetch_add(&g_master_nreplicas, 1);
         pthread_mutex_unlock(&g_reg_mu);
         return 0;
     }
@@ -406,28 +444,61 @@ static int rep_register(rep_t *r) {
 }
 
 static void rep_free(rep_t *r) {
-    close(r->efd);
-    free(r->cut);
+    backlog_reader_free(&r->rd);
     free(r);
 }
 
-static void sync_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
+/* PSYNC <id> <offset> FAILOVER: our master hands over to us. Only for our current history;
+   we stop following and become a master (the PSYNC itself then goes on). 0, or -1 after
+   replying. */
+static int sync_failover(dfm_ctx_t *ctx, const dfm_str_t *id) {
+    char ours[REPLID_LEN + 1];
+    replid_get(ours, NULL, NULL);
+    if (id->len != REPLID_LEN || memcmp(id->ptr, ours, REPLID_LEN) != 0) {
+        reply_error(ctx, "ERR PSYNC FAILOVER replid must match my replid.");
+        return -1;
+    }
+    replica_promote(ctx->conn->addr);
+    return 0;
+}
+
+/* The checks before a SYNC / PSYNC is served, in Redis's order; 0, or -1 after replying.
+   *failover: a PSYNC ... FAILOVER we accept. */
+static int sync_refused(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv, int *failover) {
     conn_t *c = ctx->conn;
     if (!c || ctx->tx || (c->flags & CONN_MASTER) || c->ssl) { /* no replication over TLS yet */
         reply_error(ctx, "ERR Replica can't interact with the keyspace");
-        return;
+        return -1;
     }
+    *failover = argc > 3 && util_eq_nocase(argv[0].ptr, argv[0].len, "psync") &&
+                util_eq_nocase(argv[3].ptr, argv[3].len, "failover");
+    if (*failover && sync_failover(ctx, &argv[1]) < 0) return -1;
+    if (failover_busy()) {
+        reply_error(ctx, "NOMASTERLINK Can't SYNC while failing over");
+        return -1;
+    }
+    if (!*failover && replica_active() && !replica_link_up()) {
+        reply_error(ctx, "NOMASTERLINK Can't SYNC while not connected with my master");
+        return -1;
+    }
+    return 0;
+}
+
+/* SYNC, PSYNC <replid> <offset> [FAILOVER]: the socket goes to a sender thread of its own,
+   which answers (+CONTINUE, +FULLRESYNC) and streams; the client is closed here. */
+static void sync_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
+    int failover;
+    if (sync_refused(ctx, argc, argv, &failover) < 0) return;
+    conn_t *c = ctx->conn;
     int fd = dup(c->fd);
-    rep_t *r = fd < 0 ? NULL : rep_new(c, fd);
+    rep_t *r = fd < 0 ? NULL : rep_new(c, fd, argc, argv);
     if (!r || rep_register(r) < 0) {
         if (fd >= 0) close(fd);
+        if (r) rep_free(r);
         reply_error(ctx, "ERR too many replicas");
         return;
     }
-    r->base = atomic_load(&g_offset);
-    if (argc >= 3) /* PSYNC: always a full resynchronisation */
-        r->hello_len = snprintf(r->hello, sizeof r->hello, "+FULLRESYNC %s %lld\r\n",
-                                info_run_replid(), r->base);
+    r->failover = failover;
     /* blocking from now on: only the sender thread writes to it */
     int flags = fcntl(fd, F_GETFL);
     fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
@@ -443,7 +514,6 @@ static void sync_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     if (pthread_create(&tid, &attr, rep_thread, r) != 0) {
         atomic_fetch_sub(&g_threads, 1);
         atomic_store(&r->state, REP_DEAD);
-        atomic_fetch_sub(&g_master_nreplicas, 1);
         close(fd);
     }
     pthread_attr_destroy(&attr);
@@ -452,40 +522,32 @@ static void sync_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
 /* ------------------------------------------------------------------------------------ */
 /* WAIT numreplicas timeout                                                               */
 
-/* A client in WAIT: per replica slot, the journal bytes it must have written (queued when
-   WAIT came) and then the offset its ack must reach (the stream position once they were
-   written; -1 until then). Lives on the client's thread. */
+/* A client in WAIT: the stream offset its writes (everything queued before the WAIT) end at,
+   from the mark the feeder reaches after them; replicas count once their ack is there. Lives
+   on the client's thread. */
 typedef struct waiter {
     conn_t *c;
     int need;
     int64_t deadline_ms; /* 0: none */
     struct event *ev;
-    rep_t *rep[MASTER_MAX_REPLICAS];
-    long long target[MASTER_MAX_REPLICAS], need_ack[MASTER_MAX_REPLICAS];
+    backlog_mark_t *mark;
 } waiter_t;
 
 /* Replicas that have acknowledged everything queued before the WAIT. */
-static int wait_count(waiter_t *w) {
+static int wait_count(const waiter_t *w) {
+    long long off = backlog_mark_offset(w->mark);
     int n = 0;
-    for (int i = 0; i < MASTER_MAX_REPLICAS; i++) {
-        rep_t *r = w->rep[i];
-        if (!r || atomic_load(&r->state) != REP_ONLINE) continue;
-        if (w->need_ack[i] < 0 && atomic_load(&r->done_total) >= w->target[i])
-            w->need_ack[i] = r->base + atomic_load(&r->offset);
-        if (w->need_ack[i] >= 0 && atomic_load(&r->ack) >= w->need_ack[i]) n++;
+    for (int i = 0; i < MASTER_MAX_REPLICAS && off >= 0; i++) {
+        rep_t *r = atomic_load(&g_reps[i]);
+        if (r && atomic_load(&r->state) == REP_ONLINE && atomic_load(&r->ack) >= off) n++;
     }
     return n;
 }
 
-static void wait_ask_acks(waiter_t *w) {
-    for (int i = 0; i < MASTER_MAX_REPLICAS; i++) {
-        rep_t *r = w->rep[i];
-        if (!r || atomic_load(&r->state) != REP_ONLINE) continue;
-        atomic_store(&r->want_ack, 1);
-        uint64_t one = 1;
-        ssize_t x = write(r->efd, &one, sizeof one);
-        (void)x;
-    }
+static void wait_free(waiter_t *w) {
+    if (w->ev) event_free(w->ev);
+    backlog_mark_release(w->mark);
+    free(w);
 }
 
 static void wait_tick(evutil_socket_t fd, short what, void *arg) {
@@ -505,8 +567,7 @@ static void wait_tick(evutil_socket_t fd, short what, void *arg) {
         int len = snprintf(line, sizeof line, ":%d\r\n", n);
         rbuf_append(&c->obuf, line, (size_t)len);
     }
-    event_free(w->ev);
-    free(w);
+    wait_free(w);
     c->pending--;
     conn_resume(c);
 }
@@ -534,18 +595,13 @@ static void wait_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     }
     waiter_t *w = calloc(1, sizeof *w);
     w->need = need > MASTER_MAX_REPLICAS ? MASTER_MAX_REPLICAS + 1 : (int)need;
-    for (int i = 0; i < MASTER_MAX_REPLICAS; i++) {
-        w->rep[i] = atomic_load(&g_reps[i]);
-        w->target[i] = w->rep[i] ? atomic_load(&w->rep[i]->enq_total) : 0;
-        w->need_ack[i] = -1;
-    }
+    w->mark = backlog_mark(1);
     int n = wait_count(w);
     if (n >= w->need || ctx->tx || !ctx->conn) { /* inside MULTI: at once, as Redis */
-        free(w);
+        wait_free(w);
         reply_int(ctx, n);
         return;
     }
-    wait_ask_acks(w);
     w->c = ctx->conn;
     w->deadline_ms = timeout ? util_now_ms() + timeout : 0;
     w->ev = evtimer_new(ctx->conn->w->base, wait_tick, w);
@@ -555,38 +611,93 @@ static void wait_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
 }
 
 /* ------------------------------------------------------------------------------------ */
-/* INFO, shutdown                                                                         */
+/* INFO, replicas, shutdown                                                               */
 
-long long master_offset(void) { return atomic_load(&g_offset); }
+long long master_offset(void) { return backlog_offset(); }
 
-void master_info(rbuf_t *b) {
+void master_sync_stats(long long out[3]) {
+    out[0] = atomic_load(&g_sync_full);
+    out[1] = atomic_load(&g_sync_partial_ok);
+    out[2] = atomic_load(&g_sync_partial_err);
+}
+
+long long master_kill_replicas(const char *addr) {
+    long long n = 0;
+    pthread_mutex_lock(&g_reg_mu);
+    for (int i = 0; i < MASTER_MAX_REPLICAS; i++) {
+        rep_t *r = atomic_load(&g_reps[i]);
+        if (!r || atomic_load(&r->state) == REP_DEAD || (addr[0] && strcmp(addr, r->addr) != 0)) continue;
+        shutdown(r->fd, SHUT_RDWR); /* its sender sees the socket fail and drops it */
+        n++;
+    }
+    pthread_mutex_unlock(&g_reg_mu);
+    return n;
+}
+
+int master_replica_count(void) {
     int n = 0;
     for (int i = 0; i < MASTER_MAX_REPLICAS; i++) {
         rep_t *r = atomic_load(&g_reps[i]);
         if (r && atomic_load(&r->state) != REP_DEAD) n++;
     }
-    info_line(b, "connected_slaves:%d", n);
-    n = 0;
+    return n;
+}
+
+/* r's address is ip (as Redis's findReplica: the IP it connected from, compared as text). */
+static int rep_from(const rep_t *r, const char *ip) {
+    size_t n = strlen(ip);
+    return strncmp(r->addr, ip, n) == 0 && r->addr[n] == ':' && !strchr(r->addr + n + 1, ':');
+}
+
+int master_replica_ack(const char *ip, int port, long long *ack) {
     for (int i = 0; i < MASTER_MAX_REPLICAS; i++) {
         rep_t *r = atomic_load(&g_reps[i]);
-        if (!r || atomic_load(&r->state) == REP_DEAD) continue;
+        int state = r ? atomic_load(&r->state) : REP_DEAD;
+        if (state == REP_DEAD || r->port != port || !rep_from(r, ip)) continue;
+        *ack = atomic_load(&r->ack);
+        return state == REP_ONLINE;
+    }
+    return -1;
+}
+
+int master_caught_up_replica(long long offset, char *ip, size_t cap, int *port) {
+    for (int i = 0; i < MASTER_MAX_REPLICAS; i++) {
+        rep_t *r = atomic_load(&g_reps[i]);
+        if (!r || atomic_load(&r->state) != REP_ONLINE || atomic_load(&r->ack) < offset) continue;
+        snprintf(ip, cap, "%s", r->addr);
+        char *colon = strrchr(ip, ':');
+        if (colon) *colon = '\0';
+        *port = r->port;
+        return 0;
+    }
+    return -1;
+}
+
+void master_info(rbuf_t *b) {
+    info_line(b, "connected_slaves:%d", master_replica_count());
+    int n = 0;
+    int64_t now = util_now_ms();
+    for (int i = 0; i < MASTER_MAX_REPLICAS; i++) {
+        rep_t *r = atomic_load(&g_reps[i]);
+        int state = r ? atomic_load(&r->state) : REP_DEAD;
+        if (state == REP_DEAD) continue;
         char ip[64];
         snprintf(ip, sizeof ip, "%s", r->addr);
         char *colon = strrchr(ip, ':');
         if (colon) *colon = '\0';
-        info_line(b, "slave%d:ip=%s,port=%d,state=%s,offset=%lld,lag=0", n++, ip, r->port,
-                  rep_state_names[atomic_load(&r->state)], (long long)atomic_load(&r->offset));
+        int64_t ack_ms = atomic_load(&r->ack_ms);
+        info_line(b, "slave%d:ip=%s,port=%d,state=%s,offset=%lld,lag=%lld", n++, ip, r->port,
+                  rep_state_names[state], (long long)atomic_load(&r->ack),
+                  ack_ms ? (long long)((now - ack_ms) / 1000) : 0LL);
     }
 }
 
 void master_shutdown(void) {
     for (int i = 0; i < 300 && atomic_load(&g_threads) > 0; i++) {
-        for (int j = 0; j < MASTER_MAX_REPLICAS; j++) {
-            rep_t *r = atomic_load(&g_reps[j]);
-            if (r && atomic_load(&r->state) != REP_DEAD) shutdown(r->fd, SHUT_RDWR);
-        }
+        master_kill_replicas("");
         usleep(10000);
     }
+    backlog_shutdown(); /* the feeder may still ring a reader: before they are freed */
     for (int j = 0; j < MASTER_MAX_REPLICAS; j++) {
         rep_t *r = atomic_exchange(&g_reps[j], NULL);
         if (r && atomic_load(&r->state) == REP_DEAD) rep_free(r);

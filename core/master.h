@@ -1,21 +1,21 @@
 /*
  * master.h: the master side of replication: replicas (redis-server, or ourselves) that send
- * SYNC / PSYNC get a full resynchronisation (an RDB snapshot taken for them, fork-less) and
- * then the stream of write commands.
+ * SYNC / PSYNC get the replication stream (backlog.h), after a full resynchronisation (an RDB
+ * snapshot taken for them, fork-less) or, when the stream still holds the offset they ask
+ * for, a partial one (+CONTINUE).
  *
- * The journal. Every write that changes the keyspace after a replica's cut is appended, as
- * RESP, to that replica's lock-free queue by the thread that ran it: single-shard commands
- * where they run (only if they changed something), multi-shard transactions and EXEC at
- * their end while they still hold every lock (EXEC wrapped in MULTI/EXEC), expired and
- * evicted keys as DEL, blocking commands when served. Ordering: a single-shard write is
- * queued by its shard's thread in execution order; a transaction is queued while it holds
- * its keys, so any conflicting write is queued entirely before or after it. Per replica and
- * shard, a flag set in the snapshot's cut phase decides whether a write is already in the
- * snapshot (before the cut: not journaled) or must follow it.
+ * The journal. Every write that changes the keyspace is pushed, as RESP, onto the stream by
+ * the thread that ran it: single-shard commands where they run (only if they changed
+ * something), multi-shard transactions and EXEC at their end while they still hold every lock
+ * (EXEC wrapped in MULTI/EXEC), expired and evicted keys as DEL, blocking commands when
+ * served. Ordering: a single-shard write is pushed by its shard's thread in execution order;
+ * a transaction is pushed while it holds its keys, so any conflicting write is pushed
+ * entirely before or after it.
  *
- * One sender thread per replica owns its socket once PSYNC is answered: it sends the
- * snapshot file ("$<len>" form), then the queue (inserting SELECT when the db changes), a
- * PING every 10 s, and drops the replica when it lags 256 MB behind or the socket fails.
+ * One sender thread per replica owns its socket once PSYNC is handed over: it answers
+ * (+CONTINUE, or +FULLRESYNC at its snapshot's cut followed by the snapshot file), then
+ * writes the stream from its offset, and drops the replica when it lags 256 MB behind or the
+ * socket fails.
  */
 #ifndef DF_MASTER_H
 #define DF_MASTER_H
@@ -23,26 +23,32 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "backlog.h"
 #include "reply.h"
 
 struct conn;
 struct shard;
 
-extern atomic_int g_master_nreplicas; /* replicas being fed (fast-path check) */
-
 /* A write ran on shard `shard` in db `db` (its thread or a transaction's last step). */
 void master_journal_cmd(int shard, int db, int argc, const dfm_str_t *argv);
-static inline int master_journaling(void) {
-    return atomic_load_explicit(&g_master_nreplicas, memory_order_relaxed) != 0;
-}
+static inline int master_journaling(void) { return backlog_on(); }
 /* A single-shard write that ran on s (its thread) with this reply: journaled as Redis
    propagates it (SPOP as SREM, relative TTLs pinned with PEXPIREAT). */
 void master_journal_write(struct shard *s, int db, int argc, const dfm_str_t *argv,
                           const char *reply, size_t rlen);
+/* A script runs on s's thread (EVAL, FCALL: commands without mandatory keys): between begin
+   and end, the writes it calls (api->call) are collected with master_effects_add (journal
+   form, SELECTs between dbs) and end pushes them as one record, in MULTI/EXEC when more
+   than one, instead of the script itself, as Redis 7.0 replicates effects. Its thread. */
+void master_effects_begin(int db);
+void master_effects_add(struct shard *s, int db, int argc, const dfm_str_t *argv,
+                        const char *reply, size_t rlen);
+void master_effects_end(struct shard *s);
+void master_effects_worker_exit(void);
 /* A key removed by expiry or eviction: DEL key. */
 void master_journal_del(int shard, int db, const char *key, size_t len);
 /* A transaction's write commands as one record (wrapped in MULTI/EXEC when exec); shard:
-   any shard it locked (the cut flag is the same on all of them). */
+   any shard it locked (a snapshot cut passes all of them before or after it). */
 typedef struct master_txcmd {
     int argc;
     const dfm_str_t *argv;
@@ -50,8 +56,8 @@ typedef struct master_txcmd {
 } master_txcmd_t;
 void master_journal_tx(int shard, const master_txcmd_t *cmds, int n, int exec);
 
-/* The snapshot's cut phase on shard s: replicas waiting for this snapshot start their
-   journal of s here (shard thread, under the cut's locks). */
+/* The snapshot's cut phase on shard s: the stream learns where s's writes stop being in the
+   replica's snapshot (shard thread, under the cut's locks). */
 void master_cut_shard(void *replicas, int shard);
 /* The snapshot for replicas is written (path) or failed. Writer thread. */
 void master_snapshot_done(void *replicas, int ok);
@@ -59,6 +65,18 @@ void master_snapshot_done(void *replicas, int ok);
 /* INFO replication lines for connected replicas; master_repl_offset. */
 void master_info(rbuf_t *b);
 long long master_offset(void);
+/* INFO stats: sync_full, sync_partial_ok, sync_partial_err. Any thread. */
+void master_sync_stats(long long out[3]);
+/* CLIENT KILL TYPE replica [ADDR addr] ("" any): close those replicas' links; how many. */
+long long master_kill_replicas(const char *addr);
+/* Shutdown (main thread, workers stopped): stop the senders and the stream, free them. */
+/* FAILOVER: replicas not dropped; the one that connected from ip with listening port `port`:
+   -1 none, 0 not online yet, 1 online (*ack: its last ack); the first online replica whose
+   ack reached offset (its ip and port; 0), or -1. Any thread. */
+int master_replica_count(void);
+int master_replica_ack(const char *ip, int port, long long *ack);
+int master_caught_up_replica(long long offset, char *ip, size_t cap, int *port);
+/* Shutdown (main thread, workers stopped): stop the senders and the stream, free them. */
 void master_shutdown(void);
 
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "api.h"
 #include "config.h"
 #include "crc64.h"
 #include "db.h"
@@ -112,6 +113,11 @@ static int load_body(rdb_loader_t *l) {
     for (;;) {
         int op = rdb_load_type(&l->r);
         uint64_t v, v2;
+        const dfm_rdb_aux_t *aux = op >= 0 ? api_rdb_aux_find(op) : NULL;
+        if (aux) { /* a module's record (the scripting module's function libraries) */
+            if (aux->load(&l->r) < 0) return load_fail(l, "Bad module record");
+            continue;
+        }
         switch (op) {
         case -1:
             return load_fail(l, "Short read (no EOF marker)");
@@ -198,9 +204,11 @@ int rdb_load_path(const char *path, rdb_sink_fn sink, void *arg, uint64_t *loade
     rdb_loader_t l = {.base = map, .size = (size_t)st.st_size, .expire_ms = -1,
                       .sink = sink, .sink_arg = arg};
     rdb_reader_init(&l.r, map, (size_t)st.st_size);
+    api_rdb_aux_begin();
     int rc = load_header(&l);
     if (rc == 0) rc = load_body(&l);
     if (rc == 0) rc = load_checksum(&l);
+    api_rdb_aux_end(rc == 0);
     munmap(map, (size_t)st.st_size);
     if (rc < 0) {
         snprintf(err, errcap, "error loading %s: %s", path, l.err);

@@ -12,7 +12,9 @@ struct entry;
 typedef void (*rdb_sink_fn)(void *arg, int db, struct entry *e);
 
 /* Walk the RDB file at path, handing every live key to sink (any thread: the sink decides
-   where keys go). 1 loaded (counts in *loaded, *expired), 0 no such file, -1 error. */
+   where keys go) and modules' records to their loaders (register_rdb_aux: the scripting
+   module's needs the workers running). 1 loaded (counts in *loaded, *expired), 0 no such
+   file, -1 error. */
 int rdb_load_path(const char *path, rdb_sink_fn sink, void *arg, uint64_t *loaded,
                   uint64_t *expired, char *err, size_t errcap);
 

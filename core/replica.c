@@ -1,11 +1,18 @@
 /*
  * replica.c: following a master (see replica.h).
  *
- * Shared state lives in g_repl: the target and the link under mu, the rest atomic. `gen`
- * counts REPLICAOF changes: a replication thread works for one generation and gives up as
- * soon as it is no longer current, so a REPLICAOF never waits for the old thread.
+ * Shared state lives in g_repl: the target, the link and the cached master under mu, the rest
+ * atomic. `gen` counts REPLICAOF changes: a replication thread works for one generation and
+ * gives up as soon as it is no longer current, so a REPLICAOF never waits for the old thread.
+ *
+ * The cached master (Redis's name for it) is where our data stands in the master's stream:
+ * the replication id (replid.h), the offset of the last byte applied and the database the
+ * stream had selected. A lost link leaves it behind (conn_master_applied), and the next sync
+ * asks "PSYNC <id> <offset+1>": "+CONTINUE" resumes the stream on the data as it is, and only
+ * "+FULLRESYNC" replaces the data.
  */
 #include "replica.h"
+#include "tracking.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,18 +31,24 @@
 #include "cmdtab.h"
 #include "config.h"
 #include "conn.h"
+#include "backlog.h"
 #include "db.h"
+#include "failover.h"
+#include "fanout.h"
 #include "info.h"
 #include "log.h"
 #include "master.h"
 #include "rdb_load.h"
+#include "replid.h"
 #include "server.h"
 #include "snapshot.h"
 #include "util.h"
 #include "worker.h"
 
-enum { REPL_NONE, REPL_CONNECT, REPL_CONNECTING, REPL_TRANSFER, REPL_CONNECTED };
-static const char *const repl_state_names[] = {"none", "connect", "connecting", "sync", "connected"};
+/* REPL_PROMOTING: REPLICAOF NO ONE waits for the link to close (clients still get READONLY). */
+enum { REPL_NONE, REPL_CONNECT, REPL_CONNECTING, REPL_TRANSFER, REPL_CONNECTED, REPL_PROMOTING };
+static const char *const repl_state_names[] = {"none", "connect", "connecting", "sync", "connected",
+                                               "connected"};
 
 #define REPL_TIMEOUT_S 60
 
@@ -43,15 +56,19 @@ typedef struct repl {
     pthread_mutex_t mu;
     char host[256]; /* under mu; "" when not a replica */
     int port;
-    char master_replid[41]; /* under mu */
     conn_t *link;           /* under mu; touched only on its worker's thread */
     int sync_fd;            /* under mu; the thread's socket before the hand-over, or -1 */
+    int cache_ok;           /* under mu: the cached master below is valid */
+    long long cache_off;    /* under mu: the last stream byte our data has applied */
+    int cache_db;           /* under mu: the db the stream had selected (-1: none yet) */
+    int cache_self;         /* under mu: a master now following: cache our own history */
     atomic_uint gen;
     atomic_int state;
     atomic_int threads;
-    _Atomic int64_t offset;
+    _Atomic int64_t offset; /* stream bytes read (the applied offset once the link is lost) */
     _Atomic int64_t last_io_ms;
     _Atomic int64_t last_ack_ms;
+    _Atomic int64_t down_since_ms; /* when the link was lost (0: never up) */
 } repl_t;
 
 static repl_t g_repl = {.mu = PTHREAD_MUTEX_INITIALIZER, .sync_fd = -1};
@@ -60,6 +77,7 @@ const char *const replica_readonly_error = "READONLY You can't write against a r
 const char *const replica_loading_error = "LOADING Redis is loading the dataset in memory";
 
 int replica_active(void) { return atomic_load_explicit(&g_repl.state, memory_order_relaxed) != REPL_NONE; }
+int replica_link_up(void) { return atomic_load(&g_repl.state) == REPL_CONNECTED; }
 int replica_loading(void) { return atomic_load_explicit(&g_server.loading, memory_order_relaxed) != 0; }
 
 void replica_stream_read(size_t n) {
@@ -150,8 +168,33 @@ static int repl_connect(const char *host, int port) {
 /* ------------------------------------------------------------------------------------ */
 /* Handshake and transfer                                                                 */
 
-/* AUTH, PING, REPLCONF, PSYNC ? -1; fills replid and offset from +FULLRESYNC. */
-static int repl_handshake(rd_t *r, char *replid, int64_t *offset) {
+/* The master's answer to PSYNC: a full resync (its id and offset), or a continuation (the
+   id it goes on with, "" when it sent none). */
+typedef struct psync_reply {
+    int full;
+    char replid[REPLID_LEN + 1];
+    long long offset;
+} psync_reply_t;
+
+/* Parse a PSYNC reply line. 0, or -1 for anything else (an error, a master not ready). */
+static int repl_parse_psync(const char *line, psync_reply_t *out) {
+    memset(out, 0, sizeof *out);
+    if (strncmp(line, "+CONTINUE", 9) == 0 && (line[9] == '\0' || line[9] == ' ')) {
+        if (sscanf(line + 9, " %40s", out->replid) == 1 && strlen(out->replid) != REPLID_LEN)
+            out->replid[0] = '\0';
+        return 0;
+    }
+    out->full = 1;
+    if (sscanf(line, "+FULLRESYNC %40s %lld", out->replid, &out->offset) != 2 ||
+        strlen(out->replid) != REPLID_LEN)
+        return -1;
+    return 0;
+}
+
+/* AUTH, PING, REPLCONF, then PSYNC with id and offset ("?" "-1": a full sync), flagged
+   FAILOVER when we hand over to this master. 0; -1 if anything before PSYNC's answer failed;
+   -2 if the answer was neither +FULLRESYNC nor +CONTINUE. */
+static int repl_handshake(rd_t *r, const char *id, const char *offset, int failover, psync_reply_t *out) {
     char line[512], port[16];
     if (g_config.masterauth && g_config.masterauth[0]) {
         const char *auth[] = {"AUTH", g_config.masterauth, NULL};
@@ -164,11 +207,12 @@ static int repl_handshake(rd_t *r, char *replid, int64_t *offset) {
     if (repl_cmd(r, line, sizeof line, lport) < 0) goto bad;
     const char *capa[] = {"REPLCONF", "capa", "eof", "capa", "psync2", NULL};
     if (repl_cmd(r, line, sizeof line, capa) < 0) goto bad;
-    const char *psync[] = {"PSYNC", "?", "-1", NULL};
+    const char *psync[] = {"PSYNC", id, offset, failover ? "FAILOVER" : NULL, NULL};
     if (repl_cmd(r, line, sizeof line, psync) < 0) goto bad;
-    long long off;
-    if (sscanf(line, "+FULLRESYNC %40s %lld", replid, &off) != 2) goto bad;
-    *offset = off;
+    if (repl_parse_psync(line, out) < 0) {
+        log_warning("Replication: the master refused PSYNC: %s", line);
+        return -2;
+    }
     return 0;
 bad:
     log_warning("Replication: the master refused the handshake: %s", line);
@@ -258,6 +302,7 @@ static int repl_load(const char *path) {
     atomic_store(&repl_flushing, g_nworkers);
     for (int w = 0; w < g_nworkers; w++) worker_post(w, repl_flush_worker, NULL);
     while (atomic_load(&repl_flushing) > 0) usleep(500);
+    tracking_flushed(); /* once every shard is empty: no read can cache what went */
     char err[256];
     uint64_t loaded = 0, expired = 0;
     int rc = rdb_load_into_shards(path, &loaded, &expired, err, sizeof err);
@@ -272,15 +317,18 @@ static int repl_load(const char *path) {
 typedef struct repl_adopt {
     int fd;
     unsigned gen;
+    long long offset; /* the stream offset after pre */
+    int db;
     size_t n;
     char pre[];
 } repl_adopt_t;
 
-/* REPLCONF ACK with the offset of what the link has applied: bytes read minus those still
-   unparsed in its buffer (a WAIT on the master counts on it). Link's thread. */
+/* REPLCONF ACK with the offset of what the link has applied (a WAIT on the master counts on
+   it; the caller makes sure no command of the stream is still away on another shard). Link's
+   thread. */
 static void repl_send_ack(conn_t *c) {
     char num[24], buf[96];
-    long long off = (long long)atomic_load(&g_repl.offset) - (long long)(c->ilen - c->ipos);
+    long long off = conn_master_applied(c);
     snprintf(num, sizeof num, "%lld", off);
     int n = snprintf(buf, sizeof buf, "*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$%zu\r\n%s\r\n", strlen(num), num);
     ssize_t w = write(c->fd, buf, (size_t)n);
@@ -301,32 +349,52 @@ static void repl_adopt(void *arg) {
     struct timeval none = {0, 0};
     setsockopt(a->fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none);
     setsockopt(a->fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof none);
-    conn_t *c = conn_adopt_master(tl_worker, a->fd, a->pre, a->n);
+    conn_t *c = conn_adopt_master(tl_worker, a->fd, a->pre, a->n, a->offset, a->db);
     free(a);
     if (c->flags & CONN_CLOSING) return;
     pthread_mutex_lock(&g_repl.mu);
     g_repl.link = c;
+    g_repl.cache_ok = 0; /* the link carries the position now; its close leaves it behind */
     atomic_store(&g_repl.state, REPL_CONNECTED);
     pthread_mutex_unlock(&g_repl.mu);
     repl_send_ack(c); /* a diskless master starts the stream on the first ack */
 }
 
-void replica_master_closed(conn_t *c) {
+/* Under mu: we stopped following a master, our data having applied its stream up to offset:
+   the history goes on under a new id of ours (Redis's shiftReplicationId), the master's id
+   staying valid up to there for its other replicas, and our stream starts there. */
+static void repl_promote_locked(long long offset) {
+    g_repl.cache_ok = 0;
+    replid_shift(NULL, offset);
+    backlog_promote(offset);
+    atomic_store(&g_repl.state, REPL_NONE);
+}
+
+void replica_master_closed(conn_t *c, long long applied) {
     pthread_mutex_lock(&g_repl.mu);
     if (g_repl.link == c) {
         g_repl.link = NULL;
+        if (atomic_load(&g_repl.state) == REPL_PROMOTING) {
+            repl_promote_locked(applied);
+        } else {
+            g_repl.cache_ok = 1;
+            g_repl.cache_off = applied;
+            g_repl.cache_db = c->db;
+        }
+        atomic_store(&g_repl.offset, applied);
+        atomic_store(&g_repl.down_since_ms, util_now_ms());
         if (atomic_load(&g_repl.state) == REPL_CONNECTED) atomic_store(&g_repl.state, REPL_CONNECT);
         log_warning("Connection with master lost.");
     }
     pthread_mutex_unlock(&g_repl.mu);
 }
 
-/* On the link's worker: close it (REPLICAOF elsewhere, NO ONE, shutdown). */
+/* On the link's worker: close it (REPLICAOF elsewhere, NO ONE, shutdown); the close leaves
+   the cached master behind (replica_master_closed). */
 static void repl_close_link(void *arg) {
     (void)arg;
     pthread_mutex_lock(&g_repl.mu);
     conn_t *c = g_repl.link && g_repl.link->w == tl_worker ? g_repl.link : NULL;
-    g_repl.link = NULL;
     pthread_mutex_unlock(&g_repl.mu);
     if (c) conn_close(c);
 }
@@ -348,9 +416,113 @@ void replica_cron(worker_t *w) {
 
 static int repl_current(unsigned gen) { return atomic_load(&g_repl.gen) == gen; }
 
-/* One full sync; on success the socket now belongs to worker 0. */
+/* Wait (up to 2 s) until the previous link is closed: its close leaves the cached master
+   behind. */
+static void repl_wait_link_closed(void) {
+    for (int i = 0; i < 200; i++) {
+        pthread_mutex_lock(&g_repl.mu);
+        int open = g_repl.link != NULL;
+        pthread_mutex_unlock(&g_repl.mu);
+        if (!open) return;
+        usleep(10000);
+    }
+}
+
+/* A master that starts following: its own stream, once every write pushed is in it, is the
+   cached master (no valid history without one). Its replicas go, as their offsets will not
+   be our new master's. */
+static void repl_cache_myself(unsigned gen) {
+    pthread_mutex_lock(&g_repl.mu);
+    int self = g_repl.cache_self;
+    pthread_mutex_unlock(&g_repl.mu);
+    if (!self) return;
+    backlog_settle();
+    pthread_mutex_lock(&g_repl.mu);
+    if (g_repl.cache_self && repl_current(gen)) { /* else REPLICAOF NO ONE came: still a master */
+        g_repl.cache_self = 0;
+        g_repl.cache_ok = backlog_on();
+        g_repl.cache_off = backlog_offset();
+        g_repl.cache_db = -1;
+        atomic_store(&g_repl.offset, g_repl.cache_off);
+        backlog_stop();
+    }
+    pthread_mutex_unlock(&g_repl.mu);
+}
+
+/* PSYNC's arguments: the cached master's id and the offset of the next byte it needs, or
+   "?" "-1" (a full sync) without one. */
+static void repl_psync_args(char id[REPLID_LEN + 1], char off[24]) {
+    pthread_mutex_lock(&g_repl.mu);
+    int ok = g_repl.cache_ok;
+    long long next = g_repl.cache_off + 1;
+    pthread_mutex_unlock(&g_repl.mu);
+    if (!ok) {
+        snprintf(id, REPLID_LEN + 1, "?");
+        snprintf(off, 24, "-1");
+        return;
+    }
+    replid_get(id, NULL, NULL);
+    snprintf(off, 24, "%lld", next);
+}
+
+/* A full sync: the payload into a temporary file, then the keyspace replaced by it. */
+static int repl_full(rd_t *r, unsigned gen, const psync_reply_t *rep) {
+    char *path = snapshot_path();
+    size_t plen = strlen(path) + 32;
+    char *tmp = malloc(plen);
+    snprintf(tmp, plen, "%s.repl-%d.tmp", path, (int)getpid());
+    free(path);
+    atomic_store(&g_repl.state, REPL_TRANSFER);
+    log_notice("Full resync from master: %s:%lld", rep->replid, rep->offset);
+    int rc = repl_receive(r, tmp);
+    if (rc == 0 && repl_current(gen)) {
+        pthread_mutex_lock(&g_repl.mu);
+        g_repl.cache_ok = 0; /* the data is being replaced */
+        pthread_mutex_unlock(&g_repl.mu);
+        backlog_stop(); /* our own replicas (chained) must sync again from the new data */
+        atomic_fetch_add(&g_server.loading, 1);
+        rc = repl_load(tmp);
+        atomic_fetch_sub(&g_server.loading, 1);
+    }
+    unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
+/* Under mu: hand the socket, with what was read past the payload, to worker 0 as the link.
+   A continuation goes on from the cached master (in a new history when the master names a
+   new id); a full sync from the offset the master gave. */
+static void repl_hand_over(rd_t *r, unsigned gen, const psync_reply_t *rep) {
+    long long offset = rep->offset;
+    int db = 0;
+    if (rep->full) {
+        replid_set(rep->replid);
+    } else {
+        char id[REPLID_LEN + 1];
+        replid_get(id, NULL, NULL);
+        if (rep->replid[0] && strcmp(rep->replid, id) != 0) replid_shift(rep->replid, g_repl.cache_off);
+        offset = g_repl.cache_off;
+        db = g_repl.cache_db < 0 ? 0 : g_repl.cache_db;
+        log_notice("Successful partial resynchronization with master.");
+    }
+    repl_adopt_t *a = malloc(sizeof *a + (r->len - r->pos));
+    a->fd = r->fd;
+    a->gen = gen;
+    a->n = r->len - r->pos;
+    a->offset = offset + (long long)a->n;
+    a->db = db;
+    memcpy(a->pre, r->buf + r->pos, a->n);
+    atomic_store(&g_repl.offset, a->offset);
+    worker_post(0, repl_adopt, a);
+    r->fd = -1;
+}
+
+/* One synchronisation, partial when the master can continue our stream; on success the socket
+   now belongs to worker 0. */
 static int repl_sync(unsigned gen, const char *host, int port) {
     atomic_store(&g_repl.state, REPL_CONNECTING);
+    repl_wait_link_closed();
+    repl_cache_myself(gen);
     rd_t *r = calloc(1, sizeof *r);
     r->fd = repl_connect(host, port);
     if (r->fd < 0) {
@@ -360,39 +532,16 @@ static int repl_sync(unsigned gen, const char *host, int port) {
     pthread_mutex_lock(&g_repl.mu);
     g_repl.sync_fd = r->fd;
     pthread_mutex_unlock(&g_repl.mu);
-    char replid[41] = "", *path = snapshot_path();
-    int64_t offset = 0;
-    size_t plen = strlen(path) + 32;
-    char *tmp = malloc(plen);
-    snprintf(tmp, plen, "%s.repl-%d.tmp", path, (int)getpid());
-    free(path);
-    int rc = repl_handshake(r, replid, &offset);
-    if (rc == 0 && repl_current(gen)) {
-        atomic_store(&g_repl.state, REPL_TRANSFER);
-        log_notice("Full resync from master: %s:%lld", replid, (long long)offset);
-        rc = repl_receive(r, tmp);
-    }
-    if (rc == 0 && repl_current(gen)) {
-        atomic_fetch_add(&g_server.loading, 1);
-        rc = repl_load(tmp);
-        atomic_fetch_sub(&g_server.loading, 1);
-    }
-    unlink(tmp);
-    free(tmp);
+    char id[REPLID_LEN + 1], off[24];
+    repl_psync_args(id, off);
+    psync_reply_t rep;
+    int failover = failover_in_progress();
+    int rc = repl_handshake(r, id, off, failover, &rep);
+    if (failover && rc != -1) failover_psync_answered(rc == 0);
+    if (rc == 0 && rep.full && repl_current(gen)) rc = repl_full(r, gen, &rep);
     pthread_mutex_lock(&g_repl.mu);
     g_repl.sync_fd = -1;
-    if (rc == 0 && repl_current(gen)) {
-        memcpy(g_repl.master_replid, replid, sizeof replid);
-        atomic_store(&g_repl.offset, offset);
-        repl_adopt_t *a = malloc(sizeof *a + (r->len - r->pos));
-        a->fd = r->fd;
-        a->gen = gen;
-        a->n = r->len - r->pos;
-        memcpy(a->pre, r->buf + r->pos, a->n);
-        atomic_fetch_add(&g_repl.offset, (int64_t)a->n);
-        worker_post(0, repl_adopt, a);
-        r->fd = -1;
-    }
+    if (rc == 0 && repl_current(gen)) repl_hand_over(r, gen, &rep);
     pthread_mutex_unlock(&g_repl.mu);
     if (r->fd >= 0) close(r->fd);
     free(r);
@@ -421,16 +570,20 @@ static void *repl_thread(void *arg) {
     return NULL;
 }
 
-/* Under mu: stop following the current master (its thread sees the new generation). */
-static void repl_detach_locked(void) {
+/* Under mu: stop following the current master (its thread sees the new generation); the link
+   is closed on its worker, by a message when post_close. */
+static void repl_detach_locked(int post_close) {
     atomic_fetch_add(&g_repl.gen, 1);
     if (g_repl.sync_fd >= 0) shutdown(g_repl.sync_fd, SHUT_RDWR); /* wakes a blocked read */
-    if (g_repl.link) worker_post(g_repl.link->w->id, repl_close_link, NULL);
+    if (g_repl.link && post_close) worker_post(g_repl.link->w->id, repl_close_link, NULL);
 }
 
-static void repl_follow(const char *host, int port) {
+/* Follow host:port. A master keeps its own history as the cached master (Redis's
+   replicationCacheMasterUsingMyself), so a replica promoted in its place can continue it. */
+void replica_follow(const char *host, int port) {
     pthread_mutex_lock(&g_repl.mu);
-    repl_detach_locked();
+    if (atomic_load(&g_repl.state) == REPL_NONE) g_repl.cache_self = 1;
+    repl_detach_locked(1);
     snprintf(g_repl.host, sizeof g_repl.host, "%s", host);
     g_repl.port = port;
     atomic_store(&g_repl.state, REPL_CONNECT);
@@ -451,11 +604,23 @@ static void repl_follow(const char *host, int port) {
     pthread_attr_destroy(&attr);
 }
 
-static void repl_unfollow(void) {
+/* Stop following (REPLICAOF NO ONE, PSYNC FAILOVER, shutdown). With promote, we become a
+   master when the link is closed (its worker, at the offset it has applied; post_close: by a
+   message, else the caller closes it), or at once when there is none; until then clients
+   still get READONLY. */
+static void repl_unfollow(int promote, int post_close) {
     pthread_mutex_lock(&g_repl.mu);
-    repl_detach_locked();
+    int was = atomic_load(&g_repl.state) != REPL_NONE;
+    if (g_repl.cache_self) was = 0; /* a master that had not left its history yet */
+    repl_detach_locked(post_close);
     g_repl.host[0] = '\0';
-    atomic_store(&g_repl.state, REPL_NONE);
+    g_repl.cache_self = 0;
+    if (!was || !promote)
+        atomic_store(&g_repl.state, REPL_NONE);
+    else if (g_repl.link)
+        atomic_store(&g_repl.state, REPL_PROMOTING);
+    else
+        repl_promote_locked(g_repl.cache_ok ? g_repl.cache_off : (long long)atomic_load(&g_repl.offset));
     pthread_mutex_unlock(&g_repl.mu);
 }
 
@@ -463,53 +628,63 @@ void replica_start_from_config(void) {
     char host[256];
     int port;
     if (g_config.replicaof && sscanf(g_config.replicaof, "%255s %d", host, &port) == 2)
-        repl_follow(host, port);
+        replica_follow(host, port);
+}
+
+void replica_promote(const char *who) {
+    if (!replica_active()) return;
+    repl_unfollow(1, 1);
+    log_notice("MASTER MODE enabled (failover request from '%s')", who);
 }
 
 void replica_shutdown(void) {
-    repl_unfollow();
+    repl_unfollow(0, 1);
     for (int i = 0; i < 500 && atomic_load(&g_repl.threads) > 0; i++) usleep(10000);
 }
 
 /* ------------------------------------------------------------------------------------ */
 /* INFO, ROLE, REPLICAOF, REPLCONF                                                        */
 
-void replica_info(rbuf_t *b, const char *own_replid) {
-    int state = atomic_load(&g_repl.state);
-    int64_t off = atomic_load(&g_repl.offset);
-    if (state == REPL_NONE) {
-        info_line(b, "role:master");
-        master_info(b);
-        info_line(b, "master_failover_state:no-failover");
-        info_line(b, "master_replid:%s", own_replid);
-        info_line(b, "master_replid2:0000000000000000000000000000000000000000");
-        info_line(b, "master_repl_offset:%lld", master_offset());
-    } else {
-        pthread_mutex_lock(&g_repl.mu);
-        info_line(b, "role:slave");
-        info_line(b, "master_host:%s", g_repl.host);
-        info_line(b, "master_port:%d", g_repl.port);
-        info_line(b, "master_link_status:%s", state == REPL_CONNECTED ? "up" : "down");
-        int64_t io = atomic_load(&g_repl.last_io_ms);
-        info_line(b, "master_last_io_seconds_ago:%lld", io ? (long long)((util_now_ms() - io) / 1000) : -1LL);
-        info_line(b, "master_sync_in_progress:%d", state == REPL_TRANSFER);
-        info_line(b, "slave_read_repl_offset:%lld", (long long)off);
-        info_line(b, "slave_repl_offset:%lld", (long long)off);
-        info_line(b, "slave_priority:100");
-        info_line(b, "slave_read_only:%d", (int)g_config.replica_read_only);
-        info_line(b, "replica_announced:1");
-        info_line(b, "connected_slaves:0");
-        info_line(b, "master_failover_state:no-failover");
-        info_line(b, "master_replid:%s", g_repl.master_replid[0] ? g_repl.master_replid : own_replid);
-        info_line(b, "master_replid2:0000000000000000000000000000000000000000");
-        info_line(b, "master_repl_offset:%lld", (long long)off);
-        pthread_mutex_unlock(&g_repl.mu);
+/* INFO replication's lines about our master (we are a replica). */
+static void replica_info_link(rbuf_t *b, int state) {
+    int64_t off = atomic_load(&g_repl.offset), now = util_now_ms();
+    pthread_mutex_lock(&g_repl.mu);
+    info_line(b, "role:slave");
+    info_line(b, "master_host:%s", g_repl.host);
+    info_line(b, "master_port:%d", g_repl.port);
+    pthread_mutex_unlock(&g_repl.mu);
+    info_line(b, "master_link_status:%s", state == REPL_CONNECTED ? "up" : "down");
+    int64_t io = atomic_load(&g_repl.last_io_ms);
+    info_line(b, "master_last_io_seconds_ago:%lld", io ? (long long)((now - io) / 1000) : -1LL);
+    info_line(b, "master_sync_in_progress:%d", state == REPL_TRANSFER);
+    info_line(b, "slave_read_repl_offset:%lld", (long long)off);
+    info_line(b, "slave_repl_offset:%lld", (long long)off);
+    if (state != REPL_CONNECTED) {
+        int64_t down = atomic_load(&g_repl.down_since_ms);
+        info_line(b, "master_link_down_since_seconds:%lld", down ? (long long)((now - down) / 1000) : -1LL);
     }
-    info_line(b, "second_repl_offset:-1");
-    info_line(b, "repl_backlog_active:0");
-    info_line(b, "repl_backlog_size:1048576");
-    info_line(b, "repl_backlog_first_byte_offset:0");
-    info_line(b, "repl_backlog_histlen:0");
+    info_line(b, "slave_priority:%d", config_replica_priority());
+    info_line(b, "slave_read_only:%d", (int)g_config.replica_read_only);
+    info_line(b, "replica_announced:1");
+}
+
+void replica_info(rbuf_t *b) {
+    int state = atomic_load(&g_repl.state);
+    if (state == REPL_NONE)
+        info_line(b, "role:master");
+    else
+        replica_info_link(b, state);
+    master_info(b);
+    info_line(b, "master_failover_state:%s", failover_state_name());
+    char id[REPLID_LEN + 1], id2[REPLID_LEN + 1];
+    long long second;
+    replid_get(id, id2, &second);
+    info_line(b, "master_replid:%s", id);
+    info_line(b, "master_replid2:%s", id2);
+    info_line(b, "master_repl_offset:%lld",
+              state == REPL_NONE ? master_offset() : (long long)atomic_load(&g_repl.offset));
+    info_line(b, "second_repl_offset:%lld", second);
+    backlog_info(b);
 }
 
 static void role_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
@@ -518,7 +693,7 @@ static void role_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     if (state == REPL_NONE) {
         reply_array(ctx, 3);
         reply_cstr(ctx, "master");
-        reply_int(ctx, 0);
+        reply_int(ctx, master_offset());
         reply_array(ctx, 0);
         return;
     }
@@ -532,14 +707,42 @@ static void role_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     reply_int(ctx, state == REPL_CONNECTED ? (long long)atomic_load(&g_repl.offset) : -1);
 }
 
+/* fanout: the worker holding the link closes it, which completes the promotion. */
+static void repl_close_link_here(worker_t *w, rbuf_t *out, void *arg) {
+    (void)w, (void)out;
+    repl_close_link(arg);
+}
+
+static void repl_promoted_reply(dfm_ctx_t *ctx, rbuf_t *parts, int n, void *arg) {
+    (void)parts, (void)n, (void)arg;
+    reply_ok(ctx);
+}
+
+/* REPLICAOF NO ONE answers once we are a master: every worker has run (the link's worker
+   closed the link and promoted us). Inside MULTI or a script it answers at once and the
+   promotion follows a message later. */
+static void replicaof_no_one(dfm_ctx_t *ctx) {
+    if (!replica_active()) {
+        reply_ok(ctx);
+        return;
+    }
+    int wait = ctx->conn && !ctx->tx;
+    repl_unfollow(1, !wait);
+    log_notice("MASTER MODE enabled (user request from '%s')", ctx->conn ? ctx->conn->addr : "?");
+    if (wait)
+        fanout_run(ctx, repl_close_link_here, repl_promoted_reply, NULL, NULL);
+    else
+        reply_ok(ctx);
+}
+
 static void replicaof_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     (void)argc;
+    if (failover_busy()) {
+        reply_error(ctx, "ERR REPLICAOF not allowed while failing over.");
+        return;
+    }
     if (util_eq_nocase(argv[1].ptr, argv[1].len, "no") && util_eq_nocase(argv[2].ptr, argv[2].len, "one")) {
-        if (replica_active()) {
-            repl_unfollow();
-            log_notice("MASTER MODE enabled (user request from '%s')", ctx->conn ? ctx->conn->addr : "?");
-        }
-        reply_ok(ctx);
+        replicaof_no_one(ctx);
         return;
     }
     long long port;
@@ -556,7 +759,7 @@ static void replicaof_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
         reply_simple(ctx, "OK Already connected to specified master");
         return;
     }
-    repl_follow(host, (int)port);
+    replica_follow(host, (int)port);
     log_notice("REPLICAOF %s:%lld enabled", host, port);
     reply_ok(ctx);
 }

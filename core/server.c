@@ -28,6 +28,7 @@
 #include "api.h"
 #include "evict.h"
 #include "block.h"
+#include "busy.h"
 #include "cmdtab.h"
 #include "config.h"
 #include "conn.h"
@@ -37,12 +38,17 @@
 #include "metrics.h"
 #include "module_loader.h"
 #include "rdb_load.h"
+#include "failover.h"
 #include "master.h"
+#include "info.h"
+#include "migrate.h"
+#include "monitor.h"
 #include "replica.h"
 #include "tls.h"
 #include "snapshot.h"
 #include "squash.h"
 #include "table.h"
+#include "tracking.h"
 #include "tx.h"
 #include "util.h"
 
@@ -283,6 +289,13 @@ const cmd_t *server_prepare(struct conn *c, int argc, dfm_str_t *argv) {
         server_reject_cmd(c, cmd, replica_loading_error);
         return NULL;
     }
+    const char *busy = busy_error();
+    if (__builtin_expect(busy != NULL, 0) && !(cmd->flags & CMD_ALLOW_BUSY) &&
+        !(c->flags & CONN_MASTER)) {
+        cmd->stats[c->w->id].rejected++;
+        server_reject_cmd(c, cmd, busy);
+        return NULL;
+    }
     if (__builtin_expect(replica_active(), 0) && server_replica_refuses(c, cmd)) return NULL;
     if (g_config.maxmemory > 0 && !(c->flags & CONN_MASTER) &&
         evict_before_command(c->w->id, cmd) < 0) {
@@ -332,9 +345,16 @@ void server_call_into(struct conn *c, const cmd_t *cmd, int argc, dfm_str_t *arg
     ctx.argc = argc;
     ctx.argv = argv;
     uint64_t t0 = tl_cmd_clock; /* the previous command's end: one clock read per command */
-    int journal = master_journaling() && (cmd->flags & CMD_WRITE);
+    int journal = master_journaling() && (cmd->flags & CMD_WRITE) && !cmd->await;
     uint64_t dirty0 = journal && s ? atomic_load_explicit(&s->dirty, memory_order_relaxed) : 0;
     size_t out0 = ctx.out->len;
+    monitor_before(c, cmd, ctx.db, argc, argv);
+    int trk = s && tracking_begin(s, c, c->w->id, tracking_read_flag(c, cmd, 0));
+    int fx = __builtin_expect(journal, 0) && s && (cmd->flags & CMD_NO_MANDATORY_KEYS);
+    if (fx) { /* a script: its effects are replicated, not the script */
+        master_effects_begin(ctx.db);
+        journal = 0;
+    }
     if (cmd->multi) {
         int stack[64];
         int *kidx = argc <= 64 ? stack : df_malloc(sizeof(int) * (size_t)argc);
@@ -348,12 +368,16 @@ void server_call_into(struct conn *c, const cmd_t *cmd, int argc, dfm_str_t *arg
     } else {
         cmd->handler(&ctx, argc, argv);
     }
+    if (__builtin_expect(fx, 0)) master_effects_end(s);
+    if (__builtin_expect(trk, 0)) tracking_end(s, cmd, argc, argv, NULL, 0);
+    tracking_after_inline(c, cmd);
     cmd_stats_t *st = &cmd->stats[c->w->id];
     uint64_t now = util_cycles();
     st->calls++;
     st->usec += now - t0; /* cycles (including the command's parsing); INFO converts */
     tl_cmd_clock = now;
     if (ctx.errors) st->failed++;
+    monitor_observe(c, cmd, c->db, argc, argv, now - t0); /* SELECT: shown in its new db */
     if (__builtin_expect(journal, 0) &&
         (!s || atomic_load_explicit(&s->dirty, memory_order_relaxed) != dirty0)) {
         if (s)
@@ -362,6 +386,13 @@ void server_call_into(struct conn *c, const cmd_t *cmd, int argc, dfm_str_t *arg
         else
             master_journal_cmd(0, ctx.db, argc, argv);
     }
+    /* pushes this command caused for its own client (keyspace events, a PUBLISH to itself)
+       go before its reply, as Redis writes them; not EXEC's (its commands' pushes would go
+       inside its array in Redis 7.0: they follow it, as the transaction's own do) */
+    if (__builtin_expect(c->pushq.len != 0, 0) && ctx.out == &c->obuf && c->w == tl_worker &&
+        !(cmd->flags & CMD_MONITOR_SELF) && conn_pushes_may_lead(c) &&
+        out0 >= c->opos && !c->handoff && !(c->flags & (CONN_CLOSING | CONN_PUSH_KILL)))
+        conn_push_insert(c, out0);
     if (__builtin_expect(ctx.block != NULL, 0)) block_attach(c, ctx.block);
     if (s && s->block) block_process_ready(s);
 }
@@ -412,7 +443,7 @@ static int server_socket(listen_addr_t *a, int reuseport) {
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (reuseport) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     if (a->ss.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&a->ss, a->len) < 0 || listen(fd, 511) < 0) {
+    if (bind(fd, (struct sockaddr *)&a->ss, a->len) < 0 || listen(fd, config_tcp_backlog()) < 0) {
         int e = errno;
         close(fd);
         errno = e;
@@ -456,7 +487,7 @@ static int server_bind_unix(void) {
     strcpy(sa.sun_path, path);
     unlink(path);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 511) < 0) {
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, config_tcp_backlog()) < 0) {
         log_error("Could not create server unix socket %s: %s", path, strerror(errno));
         return -1;
     }
@@ -576,6 +607,10 @@ void server_worker_exit(worker_t *w) {
     sq_worker_exit();
     tx_worker_exit();
     db_worker_exit();
+    monitor_worker_exit();
+    tracking_worker_exit();
+    mlink_worker_exit();
+    master_effects_worker_exit();
 }
 
 /* Shutdown, first step: no new clients, the connected ones closed (their in-flight work
@@ -590,6 +625,7 @@ static void server_worker_quiesce(void *arg) {
         w->listen_fds[i] = -1;
     }
     conn_close_all(w);
+    mlink_abort_all(); /* a MIGRATE waiting for its target ends now, releasing its keys */
     atomic_fetch_add(&g_server.quiesced, 1);
 }
 
@@ -610,6 +646,7 @@ void server_worker_cron(worker_t *w) {
         atomic_store(&g_server.lru_clock, (unsigned)(now / 1000));
         int64_t used = (int64_t)df_heap_allocated();
         if (used > atomic_load(&g_server.peak_memory)) atomic_store(&g_server.peak_memory, used);
+        info_cron_sample(now);
     }
     int64_t hz = g_config.hz > 0 ? g_config.hz : 10;
     int64_t budget = 250000 / hz; /* 25% of the period */
@@ -620,8 +657,11 @@ void server_worker_cron(worker_t *w) {
     evict_cron(w->id);
     snapshot_cron(w);
     replica_cron(w);
+    failover_cron(w);
     conn_cron(w);
     block_cron(w);
+    tracking_cron(w);
+    mlink_cron(now);
 }
 
 void server_request_shutdown(int exit_code) {
@@ -749,9 +789,36 @@ static void server_shutdown_answer(const char *err) {
     if (c) worker_post(c->w->id, server_shutdown_reply, (void *)err);
 }
 
-static void server_unpause(void *arg) {
-    (void)arg;
-    atomic_store(&g_server.pause_until_ms, 0);
+/* ---- Pauses by purpose ---- */
+
+static pthread_mutex_t server_pause_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* Under server_pause_mu: the latest end of every purpose, the workers' one-load gate. */
+static void server_pause_publish(void) {
+    int64_t until = 0;
+    for (int p = 0; p < SERVER_PAUSE_N; p++) {
+        int64_t end = atomic_load(&g_server.pause_end[p]);
+        if (end > until) until = end;
+    }
+    atomic_store(&g_server.pause_until_ms, until);
+}
+
+void server_pause(int purpose, int64_t until_ms, int all) {
+    pthread_mutex_lock(&server_pause_mu);
+    int64_t end = atomic_load(&g_server.pause_end[purpose]);
+    int live = end > util_now_ms();
+    atomic_store(&g_server.pause_all[purpose], all || (live && atomic_load(&g_server.pause_all[purpose])));
+    if (!live || end < until_ms) atomic_store(&g_server.pause_end[purpose], until_ms);
+    server_pause_publish();
+    pthread_mutex_unlock(&server_pause_mu);
+}
+
+void server_unpause(int purpose) {
+    pthread_mutex_lock(&server_pause_mu);
+    atomic_store(&g_server.pause_end[purpose], 0);
+    atomic_store(&g_server.pause_all[purpose], 0);
+    server_pause_publish();
+    pthread_mutex_unlock(&server_pause_mu);
 }
 
 /* Main thread, SIGTERM or SHUTDOWN: the final save when save points are set (or SHUTDOWN
@@ -768,12 +835,11 @@ static int server_final_save(void) {
     int want = (mode == 1 || (mode < 0 && g_config.save && g_config.save[0])) &&
                !atomic_load(&g_server.skip_final_save);
     if (want) {
-        atomic_store(&g_server.pause_all, 0);
-        atomic_store(&g_server.pause_until_ms, INT64_MAX);
+        server_pause(SERVER_PAUSE_SHUTDOWN, INT64_MAX, 0);
         log_notice("Saving the final RDB snapshot before exiting.");
         if (snapshot_save_and_wait() < 0 && !atomic_load(&g_server.shutdown_force)) {
             log_warning("Error trying to save the DB, can't exit.");
-            server_unpause(NULL);
+            server_unpause(SERVER_PAUSE_SHUTDOWN);
             server_shutdown_answer("-ERR Errors trying to SHUTDOWN. Check logs.\r\n");
             return -1;
         }
@@ -822,6 +888,7 @@ static void server_free_all(void) {
         block_shard_free(&g_shards[i]);
         tx_shard_free(&g_shards[i]);
     }
+    tracking_free_all();
     db_free_shards();
     workers_destroy();
     acl_free();
@@ -888,6 +955,7 @@ int server_main(int argc, char **argv) {
     for (int i = 0; i < g_nshards; i++) tx_shard_init(&g_shards[i]);
     int load = server_want_load();
     if (lazyfree_start() < 0 || workers_create((int)g_config.threads) < 0) return 1;
+    tracking_init();
     if (tls_init() < 0 || server_listen() < 0 || metrics_start() < 0) return 1;
     server_write_pidfile();
     server_banner();

@@ -5,6 +5,9 @@
 #ifndef DF_SERVER_H
 #define DF_SERVER_H
 
+/* The Redis version we answer as (INFO, HELLO, LOLWUT, RDB aux field). */
+#define DF_REDIS_VERSION "7.0.15"
+
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -14,6 +17,9 @@
 
 struct conn;
 struct shard;
+
+/* Why clients are paused (server_pause): CLIENT PAUSE, a FAILOVER, the final save. */
+enum { SERVER_PAUSE_CLIENT, SERVER_PAUSE_FAILOVER, SERVER_PAUSE_SHUTDOWN, SERVER_PAUSE_N };
 
 typedef struct server_state {
     int64_t start_ms;
@@ -32,8 +38,9 @@ typedef struct server_state {
     atomic_int quiesced;      /* workers that closed their listeners and clients */
     atomic_int loading;       /* a dump (start-up) or a full sync (replica) is being loaded */
     atomic_int skip_final_save; /* the start-up load failed: never overwrite the file */
-    _Atomic int64_t pause_until_ms; /* CLIENT PAUSE: clients' commands wait until then */
-    atomic_int pause_all;           /* ALL (1) or WRITE (0) */
+    _Atomic int64_t pause_until_ms; /* the latest end of the pauses below (0: none) */
+    _Atomic int64_t pause_end[SERVER_PAUSE_N]; /* per purpose: clients' commands wait until then */
+    atomic_int pause_all[SERVER_PAUSE_N];      /* ALL (1) or WRITE (0) */
     atomic_int shutdown_force;      /* SHUTDOWN FORCE: exit even when the final save fails */
     _Atomic(struct conn *) shutdown_client; /* the client waiting in SHUTDOWN (its worker's) */
 } server_state_t;
@@ -41,6 +48,11 @@ typedef struct server_state {
 extern server_state_t g_server;
 
 int server_main(int argc, char **argv);
+/* Hold clients' commands (every one with all, else those that may write) for a purpose until
+   until_ms, as Redis's pause purposes: a second pause of a purpose keeps the later end and
+   the stricter mode; unpausing one purpose leaves the others. Any thread. */
+void server_pause(int purpose, int64_t until_ms, int all);
+void server_unpause(int purpose);
 /* Worker thread hooks (worker.c). */
 void server_worker_init(worker_t *w);
 void server_worker_exit(worker_t *w);

@@ -1,11 +1,21 @@
 /*
  * snapshot.c: fork-less point-in-time RDB snapshots (see snapshot.h).
  *
- * Threads. The job (snap_job_t) is shared: its chunk queue and waiter list under job->mu, its
+ * Threads. The job (snap_job_t) is shared: its chunk queues and waiter list under job->mu, its
  * counters atomic. Each shard's part (shard_snap_t) is touched only by the shard's thread:
  * the cut phase starts it, table hooks and the worker's stepping event fill its buffer. The
  * writer thread owns the file. No event-loop thread ever waits: shards only push chunks
  * (a pointer append under the mutex) and stop stepping while the writer is far behind.
+ *
+ * Big values. A value of a type with a slicer (dfm_rdb_slicer_t) weighing SNAP_BIG_WEIGHT
+ * or more is not written when the pass reaches it: the table holds it (ENTRY_F_SNAP) and the
+ * part queues it; the stepping event then writes it a slice at a time into a buffer of its
+ * own (the part's other records keep going to the ordinary buffer), and the table pass waits
+ * until the queue is empty. A held value cannot change: a find or erase of it first makes the
+ * table call snap_release, which writes the rest at once (today's cost, once). A record
+ * bigger than a chunk goes to the writer in pieces: the first on the main queue marked open,
+ * the rest on the shard's continuation queue, which the writer drains before it takes any
+ * other chunk, so the record stays contiguous in the file.
  */
 #include "snapshot.h"
 
@@ -20,6 +30,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "api.h"
 #include "cmdtab.h"
 #include "config.h"
 #include "conn.h"
@@ -39,21 +50,40 @@
 #define SNAP_STEP_BUCKETS 128              /* buckets per slice of a table */
 #define SNAP_STEP_US 400                   /* time per stepping event */
 #define SNAP_RETRY_MS 5000                 /* after a failed save, as Redis's retry delay */
+#define SNAP_BIG_WEIGHT 2048               /* values of this many elements go in slices */
+#define SNAP_SLICE_ELEMS 512               /* elements per slice of a big value... */
+#define SNAP_SLICE_BYTES (64 * 1024)       /* ...or this much element data */
 
 typedef struct snap_chunk {
     struct snap_chunk *next;
     rbuf_t buf;
+    int shard;
+    int open; /* ends inside a big record: the shard's continuation queue comes next */
 } snap_chunk_t;
 
-typedef struct shard_snap shard_snap_t;
+typedef struct snap_queue {
+    snap_chunk_t *head, *tail;
+} snap_queue_t;
 
-typedef struct snap_table {
+typedef struct shard_snap shard_snap_t;
+typedef struct snap_table snap_table_t;
+
+/* A big value held in its table, to be written in slices (queued on its part). */
+typedef struct snap_big {
+    struct snap_big *next;
+    snap_table_t *st;
+    const entry_t *e;
+    const dfm_rdb_slicer_t *sl;
+    void *cur; /* the slicer's cursor once the record has begun (only the queue's head) */
+} snap_big_t;
+
+struct snap_table {
     table_t *t;
     int db;
     int detached; /* FLUSHDB/FLUSHALL replaced it: freed once written out */
     uint64_t cursor;
     shard_snap_t *ss;
-} snap_table_t;
+};
 
 struct shard_snap {
     struct snap_job *job;
@@ -63,6 +93,10 @@ struct shard_snap {
     rbuf_t buf;
     int buf_db;       /* the db the buffer's last SELECTDB named, -1 before the first */
     uint64_t keys, skipped;
+    snap_big_t *bigs, **bigs_tail; /* held big values, in order; the head is being written */
+    rbuf_t big;                    /* the head's record since its last piece went out */
+    int big_out;                   /* a piece of the head's record went to the writer */
+    uint64_t slices, sliced, finished_early; /* INFO rdb_big_value_* */
     shard_snap_t *next; /* the worker's list of running parts */
 };
 
@@ -76,7 +110,9 @@ typedef struct snap_waiter {
 typedef struct snap_job {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    snap_chunk_t *head, *tail;       /* under mu */
+    snap_queue_t main;               /* under mu */
+    snap_queue_t *cont;              /* [g_nshards] under mu: pieces of an open big record */
+    int open_shard;                  /* writer: the shard whose record is open, or -1 */
     snap_waiter_t *waiters;          /* under mu */
     int aborted;                     /* under mu */
     atomic_size_t backlog;           /* bytes queued for the writer */
@@ -84,6 +120,7 @@ typedef struct snap_job {
     atomic_uint_fast64_t keys;
     shard_snap_t *parts;             /* [g_nshards], each its shard's thread's */
     char *path, *tmp;
+    rbuf_t aux; /* modules' records (functions), taken at the start, written before the keys */
     int64_t start_ms;
     uint64_t dirty_at_start;
     void *replicas; /* a snapshot for a replica's full sync (master.c), not a save */
@@ -99,6 +136,7 @@ static _Atomic int64_t g_job_start_ms; /* the running snapshot's start (INFO; th
                                           may be freed under a reader) */ /* BGSAVE SCHEDULE during a snapshot: start one after it */
 static atomic_uint_fast64_t g_saves, g_dirty_at_save, g_generation;
 static atomic_uint_fast64_t g_load_keys, g_load_expired;
+static atomic_uint_fast64_t g_big_slices, g_big_sliced, g_big_early;
 
 static _Thread_local shard_snap_t *tl_parts; /* this worker's running parts */
 static _Thread_local struct event *tl_step_ev;
@@ -121,36 +159,54 @@ char *snapshot_path(void) {
 /* ------------------------------------------------------------------------------------ */
 /* Shard side                                                                             */
 
-/* Hand the part's buffer to the writer (shard thread). */
-static void snap_flush(shard_snap_t *ss) {
-    if (!ss->buf.len) return;
-    snap_job_t *job = ss->job;
+/* Queue a chunk of bytes for the writer (shard thread). buf is taken over. */
+static void snap_push(snap_job_t *job, snap_queue_t *q, rbuf_t *buf, int shard, int open) {
     snap_chunk_t *ch = malloc(sizeof *ch);
     ch->next = NULL;
-    ch->buf = ss->buf;
-    memset(&ss->buf, 0, sizeof ss->buf);
-    ss->buf_db = -1; /* the next chunk may land after another shard's: it names its db */
+    ch->buf = *buf;
+    ch->shard = shard;
+    ch->open = open;
+    memset(buf, 0, sizeof *buf);
     atomic_fetch_add(&job->backlog, ch->buf.len);
     pthread_mutex_lock(&job->mu);
-    if (job->tail)
-        job->tail->next = ch;
+    if (q->tail)
+        q->tail->next = ch;
     else
-        job->head = ch;
-    job->tail = ch;
+        q->head = ch;
+    q->tail = ch;
     pthread_cond_signal(&job->cv);
     pthread_mutex_unlock(&job->mu);
 }
 
-/* table_snap_fn: one entry as it was at the cut (shard thread). */
-static void snap_entry(void *arg, const entry_t *e) {
-    snap_table_t *st = arg;
+/* Hand the part's buffer to the writer (shard thread). */
+static void snap_flush(shard_snap_t *ss) {
+    if (!ss->buf.len) return;
+    snap_push(ss->job, &ss->job->main, &ss->buf, ss->s->id, 0);
+    ss->buf_db = -1; /* the next chunk may land after another shard's: it names its db */
+}
+
+/* Hand the big record's bytes so far to the writer: the first piece on the main queue, the
+   later ones on the shard's continuation queue; last: the record is complete. */
+static void snap_flush_big(shard_snap_t *ss, int last) {
+    snap_job_t *job = ss->job;
+    snap_queue_t *q = ss->big_out ? &job->cont[ss->s->id] : &job->main;
+    snap_push(job, q, &ss->big, ss->s->id, !last);
+    ss->big_out = !last;
+}
+
+static void snap_select(rbuf_t *b, int db) {
+    unsigned char op = RDB_OPCODE_SELECTDB;
+    dfm_rdb_t r;
+    rdb_writer_init(&r, b);
+    rdb_save_raw(&r, &op, 1);
+    rdb_save_len(&r, (uint64_t)db);
+}
+
+/* Write one entry whole into the part's buffer. */
+static void snap_write_entry(snap_table_t *st, const entry_t *e) {
     shard_snap_t *ss = st->ss;
     if (ss->buf_db != st->db) {
-        unsigned char op = RDB_OPCODE_SELECTDB;
-        dfm_rdb_t r;
-        rdb_writer_init(&r, &ss->buf);
-        rdb_save_raw(&r, &op, 1);
-        rdb_save_len(&r, (uint64_t)st->db);
+        snap_select(&ss->buf, st->db);
         ss->buf_db = st->db;
     }
     if (rdb_save_key(&ss->buf, e) == 0)
@@ -160,9 +216,98 @@ static void snap_entry(void *arg, const entry_t *e) {
     if (ss->buf.len >= SNAP_CHUNK_BYTES) snap_flush(ss);
 }
 
+/* table_snap_fn: one entry as it was at the cut (shard thread). A big one is held and
+   queued when the table allows it. */
+static int snap_entry(void *arg, const entry_t *e, int may_hold) {
+    snap_table_t *st = arg;
+    const dfm_rdb_slicer_t *sl = may_hold ? rdb_slicer_for(e, SNAP_BIG_WEIGHT) : NULL;
+    if (!sl) {
+        snap_write_entry(st, e);
+        return 0;
+    }
+    shard_snap_t *ss = st->ss;
+    snap_big_t *b = calloc(1, sizeof *b);
+    b->st = st;
+    b->e = e;
+    b->sl = sl;
+    *ss->bigs_tail = b;
+    ss->bigs_tail = &b->next;
+    return 1;
+}
+
+/* Unlink b (at *link in the part's queue) and free it; the entry becomes ordinary again. */
+static void snap_big_drop(shard_snap_t *ss, snap_big_t **link) {
+    snap_big_t *b = *link;
+    *link = b->next;
+    if (ss->bigs_tail == &b->next) ss->bigs_tail = link;
+    table_snap_unhold(b->st->t, b->e);
+    free(b);
+}
+
+/* Begin the head's record in ss->big: SELECTDB (its first piece may follow any chunk), then
+   the key's head. -1 when the type declines: the value was written whole instead. */
+static int snap_big_begin(shard_snap_t *ss) {
+    snap_big_t *b = ss->bigs;
+    snap_select(&ss->big, b->st->db);
+    b->cur = rdb_save_key_begin(&ss->big, b->e, b->sl);
+    if (b->cur) return 0;
+    rbuf_free(&ss->big);
+    snap_write_entry(b->st, b->e);
+    snap_big_drop(ss, &ss->bigs);
+    return -1;
+}
+
+/* One slice of the queue's head. 1 when its record is complete (and it left the queue). */
+static int snap_big_step(shard_snap_t *ss) {
+    if (!ss->bigs->cur && snap_big_begin(ss) < 0) return 1;
+    snap_big_t *b = ss->bigs;
+    dfm_rdb_t r;
+    rdb_writer_init(&r, &ss->big);
+    if (b->sl->step(b->cur, &r, SNAP_SLICE_ELEMS, SNAP_SLICE_BYTES)) {
+        b->cur = NULL; /* the slicer freed it */
+        snap_flush_big(ss, 1);
+        ss->keys++;
+        snap_big_drop(ss, &ss->bigs);
+        return 1;
+    }
+    if (ss->big.len >= SNAP_CHUNK_BYTES) snap_flush_big(ss, 0);
+    return 0;
+}
+
+/* table_snap_release_fn: held entry e is about to be handed out or erased (shard thread).
+   Its record is finished now, or, if not begun, written whole. */
+static void snap_release(void *arg, const entry_t *e) {
+    snap_table_t *st = arg;
+    shard_snap_t *ss = st->ss;
+    snap_big_t **link = &ss->bigs;
+    while (*link && (*link)->e != e) link = &(*link)->next;
+    if (!*link) return; /* not ours: cannot happen, the table holds only what we queued */
+    ss->finished_early++;
+    if ((*link)->cur) { /* the head, begun */
+        while (!snap_big_step(ss)) {
+        }
+        return;
+    }
+    snap_big_drop(ss, link);
+    snap_write_entry(st, e);
+}
+
+/* Abandon the part's held values (the snapshot is aborted). */
+static void snap_big_abort(shard_snap_t *ss) {
+    while (ss->bigs) {
+        if (ss->bigs->cur) rdb_slicer_abort(ss->bigs->sl, ss->bigs->cur);
+        snap_big_drop(ss, &ss->bigs);
+    }
+    rbuf_free(&ss->big);
+    ss->big_out = 0;
+}
+
 /* One shard's part is written out: release its tables, tell the writer. */
 static void snap_part_done(shard_snap_t *ss) {
     snap_job_t *job = ss->job;
+    atomic_fetch_add_explicit(&g_big_slices, ss->slices, memory_order_relaxed);
+    atomic_fetch_add_explicit(&g_big_sliced, ss->sliced, memory_order_relaxed);
+    atomic_fetch_add_explicit(&g_big_early, ss->finished_early, memory_order_relaxed);
     for (int i = 0; i < ss->ntabs; i++) {
         table_snap_end(ss->tabs[i].t);
         if (ss->tabs[i].detached) db_release_table(ss->tabs[i].t);
@@ -189,14 +334,20 @@ static void snap_unlink(shard_snap_t *ss) {
     }
 }
 
-/* Write out a slice of ss; 1 when the part is complete. */
+/* Write out a slice of ss: of its first big value while it holds any (the table pass waits
+   for them), else of its tables. 1 when the part is complete. */
 static int snap_step_part(shard_snap_t *ss) {
+    if (ss->bigs) {
+        ss->slices++;
+        ss->sliced += (uint64_t)snap_big_step(ss);
+        return 0;
+    }
     while (ss->cur < ss->ntabs) {
         snap_table_t *st = &ss->tabs[ss->cur];
         if (!table_snap_step(st->t, &st->cursor, SNAP_STEP_BUCKETS)) return 0;
         ss->cur++;
     }
-    return 1;
+    return !ss->bigs;
 }
 
 static void snap_arm(int delay_ms) {
@@ -205,24 +356,25 @@ static void snap_arm(int delay_ms) {
 }
 
 /* The worker's stepping event: slices of every running part for SNAP_STEP_US, then back to
-   the clients; paused (1 ms at a time) while the writer is SNAP_BACKLOG_BYTES behind. */
+   the clients. A part pauses (1 ms at a time) while the writer is SNAP_BACKLOG_BYTES behind,
+   unless it is inside a big record that the writer has begun: the writer waits for it. */
 static void snap_step(evutil_socket_t fd, short what, void *arg) {
     (void)fd, (void)what, (void)arg;
-    if (!tl_parts) return;
-    if (atomic_load(&tl_parts->job->backlog) > SNAP_BACKLOG_BYTES) {
-        snap_arm(1);
-        return;
-    }
     int64_t until = util_mono_us() + SNAP_STEP_US;
-    while (tl_parts && util_mono_us() < until) {
+    int ran = 1;
+    while (tl_parts && ran && util_mono_us() < until) {
+        int behind = atomic_load(&tl_parts->job->backlog) > SNAP_BACKLOG_BYTES;
+        ran = 0;
         for (shard_snap_t *ss = tl_parts, *next; ss; ss = next) {
             next = ss->next;
+            if (behind && !ss->big_out) continue;
+            ran = 1;
             if (!snap_step_part(ss)) continue;
             snap_unlink(ss);
             snap_part_done(ss);
         }
     }
-    if (tl_parts) snap_arm(0);
+    if (tl_parts) snap_arm(ran ? 0 : 1);
 }
 
 /* The cut, on shard s (its thread, every shard locked by the cut's transaction). */
@@ -232,6 +384,7 @@ static void snap_begin_shard(snap_job_t *job, shard_t *s) {
     ss->job = job;
     ss->s = s;
     ss->buf_db = -1;
+    ss->bigs_tail = &ss->bigs;
     ss->tabs = calloc((size_t)s->ndbs, sizeof *ss->tabs);
     for (int db = 0; db < s->ndbs; db++) {
         table_t *t = s->dbs[db].t;
@@ -240,7 +393,7 @@ static void snap_begin_shard(snap_job_t *job, shard_t *s) {
         st->t = t;
         st->db = db;
         st->ss = ss;
-        table_snap_begin(t, snap_entry, st);
+        table_snap_begin(t, snap_entry, snap_release, st);
     }
     if (!ss->ntabs) {
         snap_part_done(ss);
@@ -280,6 +433,7 @@ void snapshot_worker_exit(worker_t *w) {
         shard_snap_t *ss = tl_parts;
         tl_parts = ss->next;
         rbuf_free(&ss->buf);
+        snap_big_abort(ss);
         ss->cur = ss->ntabs;
         snap_part_done(ss);
     }
@@ -327,7 +481,7 @@ static void snap_aux(rbuf_t *b, const char *k, const char *v) {
 static void snap_header(rbuf_t *b) {
     char num[32];
     rbuf_append(b, "REDIS0010", 9);
-    snap_aux(b, "redis-ver", "7.0.15");
+    snap_aux(b, "redis-ver", DF_REDIS_VERSION);
     snap_aux(b, "redis-bits", "64");
     snprintf(num, sizeof num, "%lld", (long long)(util_now_ms() / 1000));
     snap_aux(b, "ctime", num);
@@ -336,15 +490,22 @@ static void snap_header(rbuf_t *b) {
     snap_aux(b, "aof-base", "0");
 }
 
-/* Next chunk for the writer, NULL when every shard is done (or the job aborted). */
+/* Next chunk for the writer, NULL when every shard is done. While a big record is open only
+   its shard's continuation queue is taken (unless the job aborted: then nothing completes
+   it, and its bytes no longer matter). */
 static snap_chunk_t *snap_next_chunk(snap_job_t *job, int *aborted) {
+    snap_queue_t *q;
     pthread_mutex_lock(&job->mu);
-    while (!job->head && atomic_load(&job->shards_left) > 0)
+    for (;;) {
+        q = job->open_shard >= 0 && !job->aborted ? &job->cont[job->open_shard] : &job->main;
+        if (q->head || atomic_load(&job->shards_left) == 0) break;
         pthread_cond_wait(&job->cv, &job->mu);
-    snap_chunk_t *ch = job->head;
+    }
+    snap_chunk_t *ch = q->head;
     if (ch) {
-        job->head = ch->next;
-        if (!job->head) job->tail = NULL;
+        q->head = ch->next;
+        if (!q->head) q->tail = NULL;
+        job->open_shard = ch->open ? ch->shard : -1;
     }
     *aborted = job->aborted;
     pthread_mutex_unlock(&job->mu);
@@ -363,6 +524,7 @@ static int snap_write_file(snap_job_t *job) {
     } else {
         rbuf_t head = {0};
         snap_header(&head);
+        rbuf_append(&head, job->aux.data, job->aux.len);
         crc = crc64(0, head.data, head.len);
         rc = util_write_all(fd, head.data, head.len);
         rbuf_free(&head);
@@ -407,11 +569,24 @@ static void snap_answer(void *arg) {
     conn_resume(c);
 }
 
+static void snap_queue_free(snap_queue_t *q) {
+    while (q->head) {
+        snap_chunk_t *ch = q->head;
+        q->head = ch->next;
+        rbuf_free(&ch->buf);
+        free(ch);
+    }
+}
+
 static void snap_job_free(snap_job_t *job) {
+    snap_queue_free(&job->main); /* leftovers of an aborted job */
+    for (int i = 0; i < g_nshards; i++) snap_queue_free(&job->cont[i]);
+    free(job->cont);
     for (int i = 0; i < g_nshards; i++) free(job->parts[i].tabs);
     free(job->parts);
     free(job->path);
     free(job->tmp);
+    rbuf_free(&job->aux);
     pthread_mutex_destroy(&job->mu);
     pthread_cond_destroy(&job->cv);
     free(job);
@@ -472,6 +647,8 @@ static snap_job_t *snap_job_new(void) {
     pthread_cond_init(&job->cv, NULL);
     atomic_init(&job->shards_left, g_nshards);
     job->parts = calloc((size_t)g_nshards, sizeof *job->parts);
+    job->cont = calloc((size_t)g_nshards, sizeof *job->cont);
+    job->open_shard = -1;
     job->path = snapshot_path();
     const char *dir = g_config.dir && g_config.dir[0] ? g_config.dir : ".";
     size_t n = strlen(dir) + 48;
@@ -480,6 +657,7 @@ static snap_job_t *snap_job_new(void) {
     job->start_ms = util_now_ms();
     atomic_store(&g_job_start_ms, job->start_ms);
     job->dirty_at_start = snap_dirty_now();
+    api_rdb_aux_save(&job->aux); /* a worker thread, as the savers need */
     return job;
 }
 
@@ -570,7 +748,7 @@ static int snap_due(const char *save, uint64_t changes, int64_t since_s) {
         long long secs = strtoll(p, &end, 10);
         if (end == p) return 0;
         long long n = strtoll(end, &end, 10);
-        if (changes >= (uint64_t)n && since_s >= secs) {
+        if (changes >= (uint64_t)n && since_s > secs) { /* Redis: strictly more seconds */
             log_notice("%lld changes in %lld seconds. Saving...", n, secs);
             return 1;
         }
@@ -591,7 +769,8 @@ void snapshot_cron(worker_t *w) {
     if (!atomic_load(&g_last_ok) && now - atomic_load(&g_last_try_ms) < SNAP_RETRY_MS) return;
     uint64_t changes = snap_dirty_now() - atomic_load(&g_dirty_at_save);
     if (!changes) return;
-    if (snap_due(save, changes, now / 1000 - atomic_load(&g_lastsave_s))) snapshot_start(NULL);
+    /* since the last save, or the start (as Redis: a fresh server waits a whole period) */
+    if (snap_due(save, changes, now / 1000 - snapshot_lastsave())) snapshot_start(NULL);
 }
 
 static void snap_start_on_worker(void *arg) {
@@ -643,6 +822,10 @@ void snapshot_info(rbuf_t *b) {
     info_line(b, "rdb_last_cow_size:0");
     info_line(b, "rdb_last_load_keys_expired:%llu", (unsigned long long)atomic_load(&g_load_expired));
     info_line(b, "rdb_last_load_keys_loaded:%llu", (unsigned long long)atomic_load(&g_load_keys));
+    /* ours: big values written in slices, the slices, and those a command finished early */
+    info_line(b, "rdb_big_values_sliced:%llu", (unsigned long long)atomic_load(&g_big_sliced));
+    info_line(b, "rdb_big_value_slices:%llu", (unsigned long long)atomic_load(&g_big_slices));
+    info_line(b, "rdb_big_values_finished_early:%llu", (unsigned long long)atomic_load(&g_big_early));
 }
 
 /* ------------------------------------------------------------------------------------ */

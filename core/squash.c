@@ -213,6 +213,12 @@ void conn_squash_delivered(conn_t *c, tx_t *t) {
         return;
     }
     void *block = c->sq->block;
+    /* pushes that came meanwhile (the group's own keyspace events among them) go before
+       its replies, as Redis writes an event before the reply of the command that caused
+       it; not after a handoff (replies already on the wire; subscribed clients get none) */
+    if (c->pushq.len && !c->sq->written && !c->sq->all_written && conn_pushes_may_lead(c) &&
+        !(c->flags & CONN_CLOSING))
+        conn_push_move(c);
     sq_assemble(c);
     if (block) block_attach(c, block);
     if (!(c->flags & CONN_IN_DISPATCH)) conn_resume(c);

@@ -74,6 +74,7 @@ struct table {
     uint64_t version;
     table_seg_t *hint;   /* segment of the last find/insert: erase/slot_set skip a rehash */
     table_snap_fn snap_fn; /* a snapshot is running over this table (table_snap_begin) */
+    table_snap_release_fn snap_release;
     void *snap_arg;
 };
 
@@ -136,19 +137,41 @@ static inline void table__touch(table_t *t, table_seg_t *seg, unsigned b) {
 
 uint64_t table_next_version(table_t *t) { return ++t->version; }
 
-/* Serialises bucket b of seg for the running snapshot and marks it done (version != 0). */
-static void table__snap_bucket(table_t *t, table_seg_t *seg, unsigned b) {
+/* Serialises bucket b of seg for the running snapshot and marks it done (version != 0).
+   touch: the slot about to be handed out or erased, whose entry must be written now, or
+   NULL; the snapshot may hold any other entry (ENTRY_F_SNAP) to write it later. */
+static void table__snap_bucket(table_t *t, table_seg_t *seg, unsigned b,
+                               const table_slot_t *touch) {
     table_slot_t *bk = seg->buckets[b];
-    for (unsigned i = 0; i < TABLE_BUCKET_SLOTS; i++)
-        if (bk[i]) t->snap_fn(t->snap_arg, slot_entry(bk[i]));
+    for (unsigned i = 0; i < TABLE_BUCKET_SLOTS; i++) {
+        if (!bk[i]) continue;
+        entry_t *e = slot_entry(bk[i]);
+        if (t->snap_fn(t->snap_arg, e, &bk[i] != touch)) e->flags |= ENTRY_F_SNAP;
+    }
     table__touch(t, seg, b);
 }
 
-/* Before bucket b changes (or hands out an entry that may change in place): while a snapshot
-   runs, a bucket it has not reached yet is written out first, as it was at the cut. */
-static inline void table__pre(table_t *t, table_seg_t *seg, unsigned b) {
-    if (__builtin_expect(t->snap_fn != NULL, 0) && seg->version[b] == 0)
-        table__snap_bucket(t, seg, b);
+/* The slow half of table__pre: write the bucket out if the snapshot has not reached it,
+   else have the snapshot finish a held entry at touch. Held entries only sit in buckets
+   already written out (holding happens there; moves and splits keep versions). */
+static void table__snap_pre(table_t *t, table_seg_t *seg, unsigned b, const table_slot_t *touch) {
+    if (seg->version[b] == 0) {
+        table__snap_bucket(t, seg, b, touch);
+        return;
+    }
+    entry_t *e = touch ? slot_entry(*touch) : NULL;
+    if (e && (e->flags & ENTRY_F_SNAP)) {
+        e->flags &= (uint8_t)~ENTRY_F_SNAP;
+        t->snap_release(t->snap_arg, e);
+    }
+}
+
+/* Before bucket b changes (or hands out the entry at touch, which may change in place):
+   while a snapshot runs, a bucket it has not reached yet is written out first, as it was at
+   the cut, and a held entry at touch is finished. */
+static inline void table__pre(table_t *t, table_seg_t *seg, unsigned b,
+                              const table_slot_t *touch) {
+    if (__builtin_expect(t->snap_fn != NULL, 0)) table__snap_pre(t, seg, b, touch);
 }
 
 /* ---- segments and directory ---- */
@@ -351,14 +374,14 @@ table_slot_t *table_find(table_t *t, uint64_t hash, const char *key, size_t klen
     table_slot_t *s = table__match(de->buckets[home], fp, key, klen);
     t->hint = de->seg;
     if (s || !de->seg->spill[home]) {
-        if (s) table__pre(t, de->seg, home);
+        if (s) table__pre(t, de->seg, home, s);
         return s;
     }
     for (unsigned d = 1; d < TABLE_PROBE; d++) {
         unsigned b = (home + d) & TABLE_BUCKET_MASK;
         s = table__match(de->buckets[b], fp, key, klen);
         if (s) {
-            table__pre(t, de->seg, b);
+            table__pre(t, de->seg, b, s);
             return s;
         }
     }
@@ -373,7 +396,7 @@ static table_slot_t *table__place(table_t *t, table_seg_t *seg, uint64_t hash, e
         table_slot_t *bk = seg->buckets[b];
         for (unsigned i = 0; i < TABLE_BUCKET_SLOTS; i++) {
             if (bk[i]) continue;
-            table__pre(t, seg, b);
+            table__pre(t, seg, b, NULL);
             bk[i] = table__word(hash, e, d);
             if (d) seg->spill[home]++;
             table__touch(t, seg, b);
@@ -400,8 +423,8 @@ static inline unsigned table__gap(unsigned a, unsigned b) { return (b - a) & TAB
    the entry's probe window, fixing its distance tag, the spill counts and both versions. */
 static void table__move(table_t *t, table_seg_t *seg, table_slot_t *src, unsigned sb,
                         table_slot_t *dst, unsigned db) {
-    table__pre(t, seg, sb);
-    table__pre(t, seg, db);
+    table__pre(t, seg, sb, NULL);
+    table__pre(t, seg, db, NULL);
     table_slot_t w = *src;
     unsigned od = table__dist(w);
     unsigned home = (sb - od) & TABLE_BUCKET_MASK;
@@ -489,7 +512,9 @@ static inline unsigned table__bucket_of(const table_seg_t *seg, const table_slot
 void table_slot_set(table_t *t, table_slot_t *slot, entry_t *e) {
     table_seg_t *seg = table__locate(t, slot, e);
     TABLE_ASSERT(((uintptr_t)e & ~TABLE_PTR_MASK) == 0);
-    table__pre(t, seg, table__bucket_of(seg, slot)); /* a no-op: the find before did it */
+    /* A no-op: the find before did it (and released a held entry; the old entry may be
+       freed by now, so it is not looked at). */
+    table__pre(t, seg, table__bucket_of(seg, slot), NULL);
     *slot = (*slot & ~(TABLE_PTR_MASK | TABLE_TAG_EXPIRE)) | (uintptr_t)e | table__expire_tag(e);
     table__touch(t, seg, table__bucket_of(seg, slot));
 }
@@ -498,7 +523,7 @@ void table_erase(table_t *t, table_slot_t *slot) {
     TABLE_ASSERT(*slot != 0);
     table_seg_t *seg = table__locate(t, slot, slot_entry(*slot));
     unsigned b = table__bucket_of(seg, slot);
-    table__pre(t, seg, b);
+    table__pre(t, seg, b, slot);
     unsigned d = table__dist(*slot);
     if (d) seg->spill[(b - d) & TABLE_BUCKET_MASK]--;
     *slot = 0;
@@ -579,17 +604,26 @@ static void table__seg_zero_versions(table_t *t, table_seg_t *seg, void *arg) {
  * non-zero. Splits copy versions, so both halves of a split segment keep the mark of the
  * entries they hold. O(segments).
  */
-void table_snap_begin(table_t *t, table_snap_fn fn, void *arg) {
+void table_snap_begin(table_t *t, table_snap_fn fn, table_snap_release_fn release, void *arg) {
     table__each_seg(t, table__seg_zero_versions, NULL);
     t->version = 0;
     t->snap_fn = fn;
+    t->snap_release = release;
     t->snap_arg = arg;
 }
 
 int table_snap_active(const table_t *t) { return t->snap_fn != NULL; }
 
+/* The entry is the table's element, so the table keeps its mark. */
+void table_snap_unhold(table_t *t, const entry_t *e) {
+    (void)t;
+    ((entry_t *)(uintptr_t)e)->flags &= (uint8_t)~ENTRY_F_SNAP;
+}
+
+/* Every held entry must have been unheld (written out) by now. */
 void table_snap_end(table_t *t) {
     t->snap_fn = NULL;
+    t->snap_release = NULL;
     t->snap_arg = NULL;
 }
 
@@ -612,7 +646,7 @@ int table_snap_step(table_t *t, uint64_t *cursor, unsigned max_buckets) {
                 *cursor = (prefix << TABLE_HOME_BITS) | b;
                 return 0;
             }
-            table__snap_bucket(t, seg, b);
+            table__snap_bucket(t, seg, b, NULL);
         }
         b = 0;
         prefix += span;

@@ -88,11 +88,20 @@ uint32_t table_bucket_version(table_t *t, const table_slot_t *slot);
  * is passed to fn exactly once: either by table_snap_step walking the table, or just before
  * its bucket changes or a table_find hands it out (the caller may then change it in place).
  * Entries inserted after begin are never passed. fn must not change the table.
+ *
+ * Holding (big values written in slices). When may_hold is set, fn may return 1 instead of
+ * writing e: the table marks e held (ENTRY_F_SNAP) and, until table_snap_unhold, calls
+ * release(arg, e) before a table_find hands e out or table_erase removes it; release must
+ * write e out at once. may_hold is 0 for the entry such a find or erase is about to touch.
+ * A table_slot_set must follow a table_find of the same key (which released it).
  */
-typedef void (*table_snap_fn)(void *arg, const entry_t *e);
-void table_snap_begin(table_t *t, table_snap_fn fn, void *arg);
+typedef int (*table_snap_fn)(void *arg, const entry_t *e, int may_hold);
+typedef void (*table_snap_release_fn)(void *arg, const entry_t *e);
+void table_snap_begin(table_t *t, table_snap_fn fn, table_snap_release_fn release, void *arg);
 int table_snap_step(table_t *t, uint64_t *cursor, unsigned max_buckets);
 int table_snap_active(const table_t *t);
+/* The snapshot has written held entry e out: it is an ordinary entry again. */
+void table_snap_unhold(table_t *t, const entry_t *e);
 void table_snap_end(table_t *t);
 
 /* Remove everything, calling free_entry for each; the table stays usable. */

@@ -19,6 +19,8 @@
 #include "server.h"
 #include "util.h"
 #include "master.h"
+#include "monitor.h"
+#include "tracking.h"
 
 #define LOCK_BUCKETS 4096 /* a power of two */
 
@@ -31,6 +33,7 @@ enum {
     OP_WATCHCHECK,
     OP_CROSSSLOT,
     OP_TRYLOCK, /* take a part's locks now or give up (tx_plan_short) */
+    OP_AWAIT,   /* a command's asynchronous step, on the client's thread (tx_resume) */
 };
 
 enum { LOCK_NONE, LOCK_TAKE, LOCK_CHECK };
@@ -82,6 +85,10 @@ typedef struct tx_cmd {
     int *kidx;
     int *kshard; /* the shard of each key (after kidx in the key pool) */
     int jdb;     /* the db it ran in (the journal of a transaction, master.c) */
+    uint8_t track; /* its reads are remembered for the client (tracking_read_flag) */
+    uint8_t jset;  /* tx_journal_as was called: journal jargv instead */
+    int jargc;
+    dfm_str_t *jargv; /* df_malloc'd array (tx_journal_as), freed with the tx */
 } tx_cmd_t;
 
 typedef struct tx_part {
@@ -108,6 +115,7 @@ struct tx {
     int db, resp;
     int locking;
     int is_exec;
+    const cmd_t *exec_cmd; /* EXEC's table entry, to show it to MONITOR when done */
     int aborted; /* EXEC: a watched key changed */
     int ncmds, nops, cur, nparts, nav, nki;
     int batch_shard;
@@ -121,6 +129,8 @@ struct tx {
     size_t written; /* handoff: bytes it wrote */
     int wrote_all;  /* handoff: every byte of the group's replies */
     const char *in_lo, *in_hi; /* the span of the commands' argument bytes */
+    int running; /* the command whose phase or reply runs now (tx_journal_as) */
+    int njournal_as; /* commands with a jargv to free */
     /* Everything from here on is kept when the tx is recycled (tx_clear). */
     tx_cmd_t *cmds;
     tx_op_t *ops;
@@ -132,6 +142,9 @@ struct tx {
     size_t *spans; /* squash: start and end offsets in out of each command's reply */
     int capcmds, capops, capparts, capav, capki, capspans;
     rbuf_t out; /* its length is reset */
+    /* pushes the client got before a command of the tx ran on its thread (an UNSUBSCRIBE
+       in EXEC): written before the reply; later ones after it */
+    rbuf_t pre;
 };
 
 static void tx_step(tx_t *t);
@@ -226,7 +239,7 @@ int tx_must_wait(shard_t *s, int db, const cmd_t *cmd, int argc, const dfm_str_t
     int excl = (cmd->flags & CMD_WRITE) != 0;
     if (l->whole_excl || (excl && l->whole_shared)) return 1;
     int kidx[64];
-    int nk = dispatch_keys(cmd, argc, argv, kidx, 64);
+    int nk = dispatch_route_keys(cmd, argc, argv, kidx, 64);
     for (int i = 0; i < nk; i++) {
         const dfm_str_t *k = &argv[kidx[i]];
         if (!lock_key_free(l, db, k->ptr, k->len, excl, table_hash(k->ptr, k->len))) return 1;
@@ -351,6 +364,7 @@ static _Thread_local int tl_npool;
 static void tx_clear(tx_t *t) {
     memset(t, 0, offsetof(tx_t, cmds));
     t->out.len = 0;
+    t->pre.len = 0;
 }
 
 static void tx_destroy(tx_t *t) {
@@ -361,6 +375,7 @@ static void tx_destroy(tx_t *t) {
     df_free(t->av);
     df_free(t->ki);
     rbuf_free(&t->out);
+    rbuf_free(&t->pre);
     df_free(t->spans);
     df_free(t);
 }
@@ -442,6 +457,7 @@ static int tx_add_cmd(tx_t *t, const cmd_t *cmd, int argc, const dfm_str_t *argv
     tc->avoff = t->nav;
     tc->argv = t->av + t->nav;
     memcpy(tc->argv, argv, (size_t)argc * sizeof *argv);
+    tc->track = t->c ? tracking_read_flag(t->c, cmd, !t->is_exec) : 0;
     for (int i = 0; i < argc; i++) { /* the span of argument bytes, for tx_prefetch_arrays */
         const char *p = argv[i].ptr;
         if (!t->in_lo || p < t->in_lo) t->in_lo = p;
@@ -493,6 +509,7 @@ static int part_cmp(const void *a, const void *b) {
 /* Drop a reference; the last one recycles the tx into this thread's pool (or frees it). */
 static void tx_free(tx_t *t) {
     if (atomic_fetch_sub(&t->refs, 1) != 1) return;
+    for (int i = 0; t->njournal_as && i < t->ncmds; i++) df_free(t->cmds[i].jargv);
     if (t->watch) watch_state_release(t->watch);
     if (t->ms) multi_state_free(t->ms);
     t->watch = NULL;
@@ -502,6 +519,7 @@ static void tx_free(tx_t *t) {
         return;
     }
     if (t->out.cap > TX_OUT_KEEP) rbuf_free(&t->out);
+    if (t->pre.cap > TX_OUT_KEEP) rbuf_free(&t->pre);
     t->qnext = tl_pool;
     tl_pool = t;
     tl_npool++;
@@ -522,13 +540,15 @@ static void tx_ctx(tx_t *t, dfm_ctx_t *ctx, shard_t *s, const cmd_t *cmd) {
     ctx->client_worker = t->origin;
 }
 
-static void tx_count(const cmd_t *cmd, uint64_t t0, int errors) {
-    cmd_stats_t *st = &cmd->stats[tl_worker->id];
+/* Count tc's run in INFO commandstats and show it to MONITOR, SLOWLOG and LATENCY. */
+static void tx_count(const tx_t *t, const tx_cmd_t *tc, int db, uint64_t t0, int errors) {
+    cmd_stats_t *st = &tc->cmd->stats[tl_worker->id];
     st->calls++;
     uint64_t now = util_cycles();
     st->usec += now - t0; /* cycles; INFO converts */
     tl_cmd_clock = now;   /* the next command's start: one clock read per command */
     if (errors) st->failed++;
+    monitor_observe(t->c, tc->cmd, db, tc->argc, tc->argv, now - t0);
 }
 
 static void tx_run_single(tx_t *t, tx_cmd_t *tc, shard_t *s) {
@@ -541,6 +561,13 @@ static void tx_run_single(tx_t *t, tx_cmd_t *tc, shard_t *s) {
     int journal = master_journaling() && !t->locking && (tc->cmd->flags & CMD_WRITE);
     uint64_t dirty0 = journal ? atomic_load_explicit(&s->dirty, memory_order_relaxed) : 0;
     size_t out0 = ctx.out->len;
+    monitor_before(t->c, tc->cmd, ctx.db, tc->argc, tc->argv);
+    int fx = __builtin_expect(journal, 0) && (tc->cmd->flags & CMD_NO_MANDATORY_KEYS);
+    if (fx) { /* a script: its effects are replicated, not the script */
+        master_effects_begin(ctx.db);
+        journal = 0;
+    }
+    int trk = tracking_begin(s, t->c, t->origin, tc->track);
     if (tc->cmd->multi) {
         const dfm_multi_t *m = tc->cmd->multi;
         int kbuf[64];
@@ -555,8 +582,10 @@ static void tx_run_single(tx_t *t, tx_cmd_t *tc, shard_t *s) {
     } else {
         tc->cmd->handler(&ctx, tc->argc, tc->argv);
     }
+    if (__builtin_expect(trk, 0)) tracking_end(s, tc->cmd, tc->argc, tc->argv, NULL, 0);
     t->errors += ctx.errors;
-    tx_count(tc->cmd, t0, ctx.errors);
+    tx_count(t, tc, ctx.db, t0, ctx.errors);
+    if (__builtin_expect(fx, 0)) master_effects_end(s);
     /* plain batches journal here; locked transactions as a whole at their end */
     if (__builtin_expect(journal, 0) && atomic_load_explicit(&s->dirty, memory_order_relaxed) != dirty0)
         master_journal_write(s, ctx.db, tc->argc, tc->argv, ctx.out->data + out0,
@@ -584,6 +613,7 @@ static int tx_shard_keys(tx_cmd_t *tc, int shard, int *out) {
 static void tx_run_phase(tx_t *t, tx_op_t *op, shard_t *s) {
     tx_cmd_t *tc = &t->cmds[op->cmd];
     if (tc->stopped) return;
+    t->running = op->cmd;
     dfm_ctx_t ctx;
     tx_ctx(t, &ctx, s, tc->cmd);
     ctx.argc = tc->argc;
@@ -593,8 +623,10 @@ static void tx_run_phase(tx_t *t, tx_op_t *op, shard_t *s) {
     int *keys = tc->nk < 64 ? kbuf : df_malloc(sizeof(int) * (size_t)(tc->nk + 1));
     int n = tx_shard_keys(tc, s->id, keys);
     if (op->phase == 0 && n > 1) db_prefetch_keys(s, t->db, tc->argv, keys, n);
+    int trk = tracking_begin(s, t->c, t->origin, tc->track && op->phase == 0);
     if (tc->cmd->multi->phase(&ctx, op->phase, &tc->state, tc->argc, tc->argv, keys, n) < 0)
         tc->stopped = 1;
+    if (__builtin_expect(trk, 0)) tracking_end(s, tc->cmd, tc->argc, tc->argv, keys, n);
     t->errors += ctx.errors;
     if (keys != kbuf) df_free(keys);
     tx_after(t, &ctx, s);
@@ -606,10 +638,11 @@ static void tx_run_reply(tx_t *t, tx_op_t *op) {
     tx_ctx(t, &ctx, NULL, tc->cmd);
     ctx.argc = tc->argc;
     ctx.argv = tc->argv;
+    t->running = op->cmd;
     uint64_t t0 = tl_cmd_clock;
     tc->cmd->multi->reply(&ctx, &tc->state, tc->argc, tc->argv);
     t->errors += ctx.errors;
-    tx_count(tc->cmd, t0, ctx.errors);
+    tx_count(t, tc, ctx.db, t0, ctx.errors);
     tx_after(t, &ctx, NULL);
 }
 
@@ -623,9 +656,17 @@ static void tx_run_origin(tx_t *t, tx_op_t *op) {
     ctx.cmd = tc->cmd;
     tc->jdb = t->db;
     uint64_t t0 = tl_cmd_clock;
+    /* pushes so far came before this (un)subscription ran: they precede the transaction's
+       reply; those after the last one follow the reply, as if the whole transaction ran at
+       that point, between two messages (Redis runs it at once) */
+    if (t->c->pushq.len && (tc->cmd->flags & CMD_PUBSUB) &&
+        conn_pushes_may_lead(t->c)) {
+        rbuf_append(&t->pre, t->c->pushq.data, t->c->pushq.len);
+        t->c->pushq.len = 0;
+    }
     tc->cmd->handler(&ctx, tc->argc, tc->argv);
     t->db = t->c->db; /* SELECT inside MULTI */
-    tx_count(tc->cmd, t0, ctx.errors);
+    tx_count(t, tc, t->db, t0, ctx.errors);
 }
 
 #define TX_PREFETCH_MAX 4096 /* bytes of each array */
@@ -697,6 +738,7 @@ static int tx_gather(struct iovec *iov, int n, char *buf) {
 /* Write the group's replies to the client's socket from this thread (handoff); returns bytes
    written (short on EAGAIN or an error: the client's thread writes or fails the rest). */
 static size_t tx_write_handoff(tx_t *t) {
+    tracking_flush(); /* invalidations this thread owes go ahead of any reply it writes */
     struct iovec iov[SQ_IOV_MAX];
     int n = sq_reply_iov(t->c->sq, t, iov, SQ_IOV_MAX);
     char buf[TX_GATHER_MAX];
@@ -717,6 +759,7 @@ static size_t tx_write_handoff(tx_t *t) {
         }
     }
     tl_worker->stats.net_out += done;
+    tl_worker->stats.writes++;
     t->wrote_all = done == total;
     return done;
 }
@@ -747,6 +790,10 @@ static void tx_journal(tx_t *t) {
     for (int i = 0; i < t->ncmds; i++) {
         tx_cmd_t *tc = &t->cmds[i];
         if (!(tc->cmd->flags & CMD_WRITE)) continue;
+        if (tc->jset || tc->cmd->await) { /* journaled as it said, or not at all */
+            if (tc->jset && tc->jargc) cmds[n++] = (master_txcmd_t){tc->jargc, tc->jargv, tc->jdb};
+            continue;
+        }
         cmds[n++] = (master_txcmd_t){tc->argc, tc->argv, tc->jdb};
     }
     if (n) master_journal_tx(t->nparts ? t->parts[0].shard : 0, cmds, n, t->is_exec);
@@ -805,7 +852,10 @@ static void tx_deliver(msg_t *m) {
         conn_squash_delivered(c, t);
         return;
     }
-    if (!(c->flags & CONN_CLOSING)) rbuf_append(&c->obuf, t->out.data, t->out.len);
+    if (!(c->flags & CONN_CLOSING)) {
+        rbuf_append(&c->obuf, t->pre.data, t->pre.len);
+        rbuf_append(&c->obuf, t->out.data, t->out.len);
+    }
     if (t->block) {
         if (c->flags & CONN_CLOSING) {
             block_drop(t->block);
@@ -816,7 +866,12 @@ static void tx_deliver(msg_t *m) {
     }
     c->pending--;
     worker_awaiting_add(c->w, -1);
-    if (t->is_exec) server_unwatch_all(c);
+    if (t->is_exec) {
+        server_unwatch_all(c);
+        c->track &= ~TRK_CACHING; /* a CLIENT CACHING inside ends with EXEC, as in Redis */
+        static const dfm_str_t exec_argv = {.ptr = "EXEC", .len = 4};
+        if (t->exec_cmd) monitor_self(c, t->exec_cmd, 1, &exec_argv);
+    }
     tx_free(t);
     if (!(c->flags & CONN_IN_DISPATCH)) conn_resume(c);
 }
@@ -884,10 +939,40 @@ static int tx_single_may_run(tx_t *t, tx_cmd_t *tc, shard_t *s) {
     return 0;
 }
 
+/* OP_AWAIT on the client's thread: 1 if the command's step started asynchronous work (the
+   tx stays at this op, holding its locks, until tx_resume). */
+static int tx_run_await(tx_t *t, tx_op_t *op) {
+    tx_cmd_t *tc = &t->cmds[op->cmd];
+    if (tc->stopped) return 0;
+    dfm_ctx_t ctx;
+    tx_ctx(t, &ctx, NULL, tc->cmd);
+    ctx.argc = tc->argc;
+    ctx.argv = tc->argv;
+    return tc->cmd->await(&ctx, &tc->state, tc->argc, tc->argv, t);
+}
+
+void tx_resume(tx_t *t) {
+    if (tl_worker->id != t->origin || t->ops[t->cur].kind != OP_AWAIT) abort(); /* invariant */
+    t->cur++;
+    tx_step(t);
+}
+
+void tx_journal_as(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
+    tx_t *t = ctx->tx;
+    if (!t) return;
+    tx_cmd_t *tc = &t->cmds[t->running];
+    df_free(tc->jargv);
+    tc->jargv = argc ? df_malloc(sizeof *argv * (size_t)argc) : NULL;
+    if (argc) memcpy(tc->jargv, argv, sizeof *argv * (size_t)argc);
+    tc->jargc = argc;
+    tc->jset = 1;
+    t->njournal_as++;
+}
+
 static int tx_op_thread(tx_t *t, tx_op_t *op) {
     if (op->kind == OP_REPLY || op->kind == OP_WATCHCHECK || op->kind == OP_CROSSSLOT)
         return tl_worker->id;
-    if (op->kind == OP_ORIGIN) return t->origin;
+    if (op->kind == OP_ORIGIN || op->kind == OP_AWAIT) return t->origin;
     return g_shards[op->shard].owner;
 }
 
@@ -937,7 +1022,8 @@ static void tx_step(tx_t *t) {
             worker_send(where, &t->m);
             return;
         }
-        shard_t *s = op->shard >= 0 && op->kind != OP_REPLY && op->kind != OP_ORIGIN
+        shard_t *s = op->shard >= 0 && op->kind != OP_REPLY && op->kind != OP_ORIGIN &&
+                             op->kind != OP_AWAIT
                          ? &g_shards[op->shard]
                          : NULL;
         if (op->kind == OP_TRYLOCK) {
@@ -960,6 +1046,9 @@ static void tx_step(tx_t *t) {
         case OP_PHASE: tx_run_phase(t, op, s); break;
         case OP_REPLY: tx_run_reply(t, op); break;
         case OP_ORIGIN: tx_run_origin(t, op); break;
+        case OP_AWAIT:
+            if (tx_run_await(t, op)) return; /* tx_resume goes on */
+            break;
         case OP_WATCHCHECK: tx_check_watch(t); break;
         case OP_CROSSSLOT: {
             dfm_ctx_t ctx;
@@ -1063,7 +1152,7 @@ static void tx_cmd_keys(tx_t *t, int ci, int sid) {
     tx_cmd_t *tc = &t->cmds[ci];
     tc->kioff = t->nki;
     tc->kidx = t->ki + t->nki;
-    tc->nk = dispatch_keys(tc->cmd, tc->argc, tc->argv, tc->kidx, tc->argc + 1);
+    tc->nk = dispatch_route_keys(tc->cmd, tc->argc, tc->argv, tc->kidx, tc->argc + 1);
     if (tc->nk < 0) tc->nk = 0;
     tc->kshard = tc->kidx + tc->nk;
     for (int i = 0; i < tc->nk; i++)
@@ -1081,6 +1170,7 @@ static void tx_ops_for_multi(tx_t *t, int ci, int fuse_lock) {
             tx_op_t *op = tx_add_op(t, OP_PHASE, s, ci, ph);
             op->lock_first = fuse_lock && ph == 0 ? LOCK_TAKE : LOCK_NONE;
         }
+        if (tc->cmd->await && ph == tc->cmd->await_after) tx_add_op(t, OP_AWAIT, -1, ci, 0);
     }
     tx_add_op(t, OP_REPLY, -1, ci, 0);
 }
@@ -1284,13 +1374,21 @@ void tx_run_exec(conn_t *c) {
     tx_t *t = tx_new(c);
     t->locking = 1;
     t->is_exec = 1;
+    t->exec_cmd = c->last_cmd;
     t->ms = ms;
     c->multi = NULL;
+    /* A queued CLIENT CACHING yes|no counts for the reads after it in the transaction (as
+       Redis keeps the flag through EXEC): whether each read is tracked is decided here. */
+    uint32_t caching0 = c->track & TRK_CACHING;
     for (int i = 0; ms && i < ms->n; i++) {
         int ci = tx_add_cmd(t, ms->cmds[i].cmd, ms->cmds[i].argc, ms->cmds[i].argv);
         tx_cmd_keys(t, ci, -1);
         tx_plan_cmd(t, ci, 1);
+        if (__builtin_expect(c->track != 0, 0) && ms->cmds[i].cmd->fullname &&
+            !strcmp(ms->cmds[i].cmd->fullname, "client|caching"))
+            c->track |= TRK_CACHING;
     }
+    c->track = (c->track & ~TRK_CACHING) | caching0;
     watch_state_t *w = c->watch;
     if (w) {
         for (int i = 0; i < w->nkeys; i++)

@@ -56,6 +56,23 @@ void tx_dispatch(tx_t *t);
 /* A command whose keys span shards (or all shards): lock, run phases, reply. */
 void tx_run_multi(conn_t *c, const cmd_t *cmd, int argc, dfm_str_t *argv, const int *kidx,
                   int nk);
+/*
+ * Asynchronous steps (core commands only: MIGRATE). A multi-shard command whose cmd_t has an
+ * `await` step (dispatch_set_await) always runs as a locked transaction, even on one shard.
+ * After its phase `await_after` has run on every shard, the step runs on the client's thread
+ * while the transaction still holds every lock. It returns 0 to go on at once, or 1 after
+ * starting work that will call tx_resume(t) exactly once, later, from the client's thread's
+ * event loop (never from inside the step). Meanwhile no thread waits: the client is pending,
+ * commands of other clients on the locked keys queue for the locks, everything else runs.
+ * The later phases then run shard by shard, then the reply. Inside EXEC the step holds the
+ * whole EXEC. Scripts cannot call such a command (api_call refuses it as noscript).
+ */
+void tx_resume(tx_t *t);
+/* What a locked transaction journals for the command now running (its reply step or a
+   phase; ctx->tx set): argc/argv instead of the command itself, argc 0 for nothing. The
+   argv array is copied, its bytes must stay valid until the transaction ends (the command's
+   own arguments, or literals). Without it, a command with an await step journals nothing. */
+void tx_journal_as(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
 /* 1 if this tx is an EXEC (blocking commands do not block inside it). */
 int tx_is_exec(const void *tx);
 /* Pipelined single-phase multi-shard commands, grouped into one transaction (see tx.c). */

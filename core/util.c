@@ -167,6 +167,11 @@ void util_calibrate(void) {
 
 uint64_t util_cycles_to_us(uint64_t cycles) { return (uint64_t)((double)cycles / util_cycles_per_us); }
 
+uint64_t util_us_to_cycles(uint64_t us) {
+    double c = (double)us * util_cycles_per_us;
+    return c >= 1.8e19 ? UINT64_MAX : (uint64_t)c;
+}
+
 int util_write_all(int fd, const void *p, size_t n) {
     const char *c = p;
     while (n) {

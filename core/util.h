@@ -72,6 +72,7 @@ static inline uint64_t util_cycles(void) { return (uint64_t)util_mono_us() * 100
 #endif
 void util_calibrate(void);
 uint64_t util_cycles_to_us(uint64_t cycles);
+uint64_t util_us_to_cycles(uint64_t us); /* saturates at UINT64_MAX */
 
 /* ASCII case-insensitive equality of a byte string with a NUL-terminated word. */
 int util_eq_nocase(const char *p, size_t len, const char *word);

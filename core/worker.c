@@ -14,6 +14,7 @@
 #include "log.h"
 #include "conn.h"
 #include "server.h"
+#include "tracking.h"
 #include "util.h"
 
 worker_t *g_workers;
@@ -228,6 +229,7 @@ static int worker_done(worker_t *w) {
 static void worker_loop(worker_t *w) {
     while (!worker_done(w)) {
         worker_drain(w);
+        tracking_flush();
         conn_flush_pending(w);
         worker_flush(w);
         atomic_store(&w->sleeping, 1);
@@ -242,12 +244,15 @@ static void worker_loop(worker_t *w) {
             event_base_loop(w->base, EVLOOP_ONCE);
         }
         atomic_store(&w->sleeping, 0);
+        tracking_flush();
         conn_flush_pending(w);
         worker_flush(w);
     }
     /* Let closing clients' last messages and the loop exit run. */
+    tracking_flush();
     worker_flush(w);
     worker_drain(w);
+    tracking_flush();
     worker_flush(w);
     event_base_loop(w->base, EVLOOP_NONBLOCK);
 }

@@ -33,6 +33,7 @@ typedef struct worker_stats {
     uint64_t conns_received;
     uint64_t commands;
     uint64_t net_in, net_out;
+    uint64_t reads, writes; /* read / write calls that moved bytes (total_*_processed) */
     uint64_t rejected_conns;
     uint64_t hops;    /* messages sent to another thread */
     uint64_t wakeups; /* eventfd writes to wake a sleeping thread */

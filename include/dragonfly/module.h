@@ -34,6 +34,16 @@
  *                    "protocol" and "allshards".
  *   2026-11-25  1.7  call: run a command inline in a handler's shard and db, its reply into a
  *                    buffer (the scripting module's redis.call).
+ *   2026-11-25  1.8  set_busy / shutdown_pending: a long command (a script past
+ *                    busy-reply-threshold) makes the other threads answer BUSY, and learns
+ *                    that the server is shutting down (the scripting module's SCRIPT KILL);
+ *                    call's DFM_CALL_ACL flag: the calling client's ACL permissions apply;
+ *                    set_command_route: what a call without keys is routed by (EVAL);
+ *                    register_rdb_aux: a module's records in RDB files (functions), RDB
+ *                    streams in memory framed as DUMP payloads (FUNCTION DUMP/RESTORE).
+ *   2026-11-26  1.9  register_rdb_slicer: a data type saves a big value in slices, so a
+ *                    snapshot does not stall the key's thread for the whole encoding.
+ *   2026-11-25  1.10 from_master: whether a command runs for our master's replication link.
  */
 #ifndef DRAGONFLY_MODULE_H
 #define DRAGONFLY_MODULE_H
@@ -46,7 +56,7 @@ extern "C" {
 #endif
 
 #define DFM_ABI_MAJOR 1
-#define DFM_ABI_MINOR 7
+#define DFM_ABI_MINOR 10
 #define DFM_MAGIC 0x44464d44u /* "DFMD" */
 
 #if defined(__GNUC__)
@@ -131,7 +141,8 @@ typedef struct dfm_command {
                           allow_busy no_multi; (1.6) protocol: only a request protocol's
                           parser can issue it (RESP clients get "unknown command", COMMAND
                           and INFO do not list it); allshards: a dfm_multi_t command whose
-                          phases run on every shard (FLUSHALL-like, see db_flush) */
+                          phases run on every shard (FLUSHALL-like, see db_flush);
+                          (1.8) no_mandatory_keys: a call may have no keys (EVAL ... 0) */
     /* Key positions, as Redis's legacy (first, last, step); last = -1 means the last arg. */
     int first_key, last_key, key_step;
     /* keynum form: argv[keynum_index] holds the number of keys, which follow it. 0 = unused.
@@ -178,6 +189,59 @@ typedef struct dfm_type {
 /* The predefined string type: its bytes live inside the key's entry. */
 #define DFM_TYPE_STRING 0
 #define DFM_TYPE_NONE (-1)
+
+/* (1.8) Records of a module's own in RDB files, under an opcode of its own (the scripting
+ * module's function libraries: Redis's RDB_OPCODE_FUNCTION2, 245). save runs when a snapshot
+ * starts, on a worker thread: it writes its records, each [opcode byte][payload], which the
+ * file holds after its header and before the keys. Loading a file (any RDB, ours or Redis's;
+ * on a loader thread, the workers running, clients refused with LOADING) calls load_begin,
+ * then load once per record of that opcode, the opcode already read (read the payload; 0, or
+ * -1 to fail the whole load), then load_end (ok: 1 when the file loaded completely). */
+typedef struct dfm_rdb_aux {
+    uint32_t size; /* sizeof(dfm_rdb_aux_t) */
+    int opcode;    /* below 247 (the core's opcodes) and no data type's RDB id */
+    void (*save)(dfm_rdb_t *rdb);
+    void (*load_begin)(void); /* may be NULL */
+    int (*load)(dfm_rdb_t *rdb);
+    void (*load_end)(int ok); /* may be NULL */
+} dfm_rdb_aux_t;
+
+/* (1.9) Saving a big value in slices. A snapshot (SAVE, BGSAVE, a replica's full sync) writes
+ * a value whose weight is 2048 or more (the core's threshold) a slice at a time from its
+ * shard thread's event loop, instead of calling rdb_save once, so one huge key does not stall
+ * every client of that thread for the whole encoding. Between begin and the last step (or
+ * abort) the core guarantees that obj neither changes nor moves nor goes away: a command that
+ * would touch it first makes the core run the remaining steps at once. The steps' bytes, one
+ * after another, must be exactly what rdb_save writes after the type byte. All on the key's
+ * shard thread. docs/modules.md, section 18. */
+typedef struct dfm_rdb_slicer {
+    uint32_t size; /* sizeof(dfm_rdb_slicer_t) */
+    /* The value's elements (or comparable units of work), in O(1). */
+    size_t (*weight)(const void *obj);
+    /* A cursor that saves obj from its start (api->alloc'd); the RDB type id the steps will
+       write in *rdb_type. Writes nothing. */
+    void *(*begin)(const void *obj, int *rdb_type);
+    /* The next part: at least one element (written, or only counted: a step may write
+       nothing) and at most about max_elems elements or max_bytes bytes of element data; the
+       first bytes written are the length prefix. 1 when the value is complete (the cursor is
+       freed), else 0. */
+    int (*step)(void *cursor, dfm_rdb_t *rdb, size_t max_elems, size_t max_bytes);
+    /* Free an unfinished cursor (the snapshot was abandoned); NULL when the cursor is one
+       api->alloc'd block, which the core then frees. */
+    void (*abort)(void *cursor);
+} dfm_rdb_slicer_t;
+
+/* A type's rdb_save written with its slicer: every step at once, so both save the same bytes.
+   Returns the RDB type id, or -1 when begin declines. */
+static inline int dfm_rdb_save_sliced(const dfm_rdb_slicer_t *s, const void *obj,
+                                      dfm_rdb_t *rdb) {
+    int type = -1;
+    void *cursor = s->begin(obj, &type);
+    if (!cursor) return -1;
+    while (!s->step(cursor, rdb, (size_t)-1, (size_t)-1)) {
+    }
+    return type;
+}
 
 /* ------------------------------------------------------------------------------------------ */
 /* Config parameters                                                                            */
@@ -302,6 +366,8 @@ typedef struct dfm_buf {
 
 /* (1.6) One call of api->call: what the command may do and where its reply goes. */
 #define DFM_CALL_NO_WRITES 0x1 /* refuse commands flagged write (EVAL_RO, no-writes) */
+#define DFM_CALL_ACL 0x2       /* (1.8) check the ACL permissions of the client the handler
+                                  runs for (a denial is logged in ACL LOG, context "lua") */
 typedef struct dfm_call {
     int flags;     /* DFM_CALL_* */
     int resp;      /* protocol of the reply written into out: 2 or 3 */
@@ -315,6 +381,9 @@ typedef struct dfm_call {
 #define DFM_CALL_NOSCRIPT (-3) /* flagged noscript, or needs the client's connection */
 #define DFM_CALL_WRITE (-4)    /* a write command under DFM_CALL_NO_WRITES */
 #define DFM_CALL_NONLOCAL (-5) /* a key (or the whole keyspace) outside ctx's shard */
+#define DFM_CALL_NOPERM_CMD (-6)     /* (1.8, DFM_CALL_ACL) the user may not run the command */
+#define DFM_CALL_NOPERM_KEY (-7)     /* ... may not access one of its keys */
+#define DFM_CALL_NOPERM_CHANNEL (-8) /* ... may not use one of its channels */
 
 /* ------------------------------------------------------------------------------------------ */
 /* The core's services. Test for a function with DFM_HAS(api, field) before calling anything
@@ -512,13 +581,56 @@ typedef struct dfm_api {
     /* From a handler (on its shard's thread): run the command argv (argv[0] its name, any
        case; "parent sub" resolved) inline, as Redis runs a script's redis.call: look it up,
        check arity, refuse noscript commands and connection commands (SELECT excepted: it
-       validates and sets call->db), refuse writes under DFM_CALL_NO_WRITES, check that every
+       validates and sets call->db), (1.8) under DFM_CALL_ACL refuse what the client's ACL
+       user may not run, refuse writes under DFM_CALL_NO_WRITES, check that every
        key is in ctx's shard (a command that needs every shard only runs when there is one
        shard), then run its handler, or its phases and reply step in order, against ctx's
        shard and call->db, with no client: blocking commands do not block, no MULTI. The
        reply, in call->resp, is appended to call->out; an error reply is DFM_CALL_OK too.
        Returns DFM_CALL_OK or a refusal above. argv is only read during the call. */
     int (*call)(dfm_ctx_t *ctx, dfm_call_t *call, int argc, const dfm_str_t *argv);
+
+    /* ---- 1.8 ---- */
+    /* From a handler that runs long on its worker thread (a script past busy-reply-threshold):
+       until set_busy(NULL) from the same thread, every thread answers commands not flagged
+       allow_busy with `error` ("BUSY ..."; it must outlive the busy period: a literal), as
+       Redis does while a script is too slow. The busy thread itself serves nothing until its
+       handler returns: its clients, and commands already routed to its shards, wait. */
+    void (*set_busy)(const char *error);
+    /* 0 while the server runs; after a SHUTDOWN or SIGTERM began: 1 when a final snapshot
+       will be saved, 2 when not (SHUTDOWN NOSAVE, no save points). A long handler polls it
+       and stops: the server cannot stop while a worker is held. Any thread. */
+    int (*shutdown_pending)(void);
+    /* Inside dfm_module_init, for one of this module's commands: when a call has no keys
+       (its key spec, or its set_command_keys function, finds none), fn may name one argument
+       (idx[0], return 1) the call is routed by, as if it were a key: the thread of its shard
+       runs it, transactions lock it (EVAL's script body: one script, one shard). It is not a
+       key: ACL and COMMAND GETKEYS do not see it. fn returns 0 or -1 to run the call keyless
+       on the client's thread. 0, or -1 (not this module's command, after init). */
+    int (*set_command_route)(dfm_module_t *m, const char *command, dfm_keys_fn fn);
+    /* Inside dfm_module_init: own an RDB opcode (dfm_rdb_aux_t above). 0 or -1. */
+    int (*register_rdb_aux)(dfm_module_t *m, const dfm_rdb_aux_t *aux);
+    /* RDB streams in memory, as DUMP payloads (FUNCTION DUMP/RESTORE). A writer for the
+       rdb_save_* calls; rdb_writer_payload frees it and returns its bytes followed by the RDB
+       version and CRC-64, as DUMP frames a value (api->alloc'd, *len). rdb_payload_reader
+       checks a payload's version and CRC (NULL when wrong) and reads what precedes them;
+       rdb_at_end is 1 when nothing is left; rdb_free releases a reader (or an unfinished
+       writer). Any thread. */
+    dfm_rdb_t *(*rdb_writer_new)(void);
+    char *(*rdb_writer_payload)(dfm_rdb_t *w, size_t *len);
+    dfm_rdb_t *(*rdb_payload_reader)(const void *p, size_t len);
+    int (*rdb_at_end)(dfm_rdb_t *r);
+    void (*rdb_free)(dfm_rdb_t *r);
+
+    /* ---- 1.9 ---- */
+    /* Inside dfm_module_init, for a type this module registered: save its big values in
+       slices (dfm_rdb_slicer_t above; it must outlive the module). 0 or -1. */
+    int (*register_rdb_slicer)(dfm_module_t *m, int type_id, const dfm_rdb_slicer_t *slicer);
+
+    /* ---- 1.10 ---- */
+    /* 1 if ctx's command came from our master over the replication link (a replica obeys
+       it: SCRIPT KILL must not stop it), else 0. The command's thread. */
+    int (*from_master)(dfm_ctx_t *ctx);
 } dfm_api_t;
 
 #define DFM_HAS(api, field)                                                                     \

@@ -33,6 +33,8 @@ int hs_export_register(dfm_module_t *self);
 /* RDB callbacks of the type (rdb.c). */
 int hs_rdb_save(const void *obj, dfm_rdb_t *rdb);
 void *hs_rdb_load(int rdb_type, dfm_rdb_t *rdb);
+/* ... and the same save a slice at a time, for snapshots (ABI 1.9). */
+extern const dfm_rdb_slicer_t hs_rdb_slicer;
 
 void hs_cmd_hset(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
 void hs_cmd_hmset(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);

@@ -147,6 +147,9 @@ DFM_EXPORT int dfm_module_init(dfm_module_t *self, const dfm_api_t *api, int arg
     }
     sd_seed((uint64_t)api->now_ms() * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)&hs_api);
     if (api->register_type(self, &hs_type, &hs_type_id) < 0) return -1;
+    if (DFM_HAS(api, register_rdb_slicer) &&
+        api->register_rdb_slicer(self, hs_type_id, &hs_rdb_slicer) < 0)
+        return -1;
     for (size_t i = 0; i < sizeof hs_configs / sizeof hs_configs[0]; i++)
         if (api->register_config(self, &hs_configs[i]) < 0) return -1;
     for (const dfm_command_t *c = hs_commands; c->name != NULL; c++)

@@ -10,17 +10,51 @@
 #define RDB_TYPE_HASH 4
 #define RDB_TYPE_HASH_LISTPACK 16
 
-int hs_rdb_save(const void *obj, dfm_rdb_t *rdb) {
-    const hobj_t *h = obj;
+/* Saving (dfm_rdb_slicer_t): a cursor over the pairs, written a slice at a time by snapshots
+   and all at once by rdb_save. The hash does not change meanwhile (the core sees to it). */
+typedef struct hs_save {
+    const hobj_t *h;
     hobj_iter_t it;
+    int started;
+} hs_save_t;
+
+static size_t hs_save_weight(const void *obj) { return ((const hobj_t *)obj)->count; }
+
+static void *hs_save_begin(const void *obj, int *rdb_type) {
+    hs_save_t *c = hs_api->alloc(sizeof *c);
+    c->h = obj;
+    c->started = 0;
+    hobj_iter_init(&c->it, c->h);
+    *rdb_type = RDB_TYPE_HASH;
+    return c;
+}
+
+/* RDB_TYPE_HASH: the pair count, then field and value strings. */
+static int hs_save_step(void *cursor, dfm_rdb_t *rdb, size_t max_elems, size_t max_bytes) {
+    hs_save_t *c = cursor;
     dfm_str_t f, v;
-    hs_api->rdb_save_len(rdb, h->count);
-    hobj_iter_init(&it, h);
-    while (hobj_iter_next(&it, &f, &v)) {
+    size_t n = 0, bytes = 0;
+    if (!c->started) {
+        hs_api->rdb_save_len(rdb, c->h->count);
+        c->started = 1;
+    }
+    while (n++ < max_elems && bytes < max_bytes) {
+        if (!hobj_iter_next(&c->it, &f, &v)) {
+            hs_api->free(c);
+            return 1;
+        }
         hs_api->rdb_save_string(rdb, f.ptr, f.len);
         hs_api->rdb_save_string(rdb, v.ptr, v.len);
+        bytes += f.len + v.len;
     }
-    return RDB_TYPE_HASH;
+    return 0;
+}
+
+const dfm_rdb_slicer_t hs_rdb_slicer = {sizeof(dfm_rdb_slicer_t), hs_save_weight, hs_save_begin,
+                                        hs_save_step, NULL};
+
+int hs_rdb_save(const void *obj, dfm_rdb_t *rdb) {
+    return dfm_rdb_save_sliced(&hs_rdb_slicer, obj, rdb);
 }
 
 /* Type 4: len pairs of strings. NULL when malformed or empty. */

@@ -73,6 +73,8 @@ void lst_cmd_sort_ro(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
    data. Shard thread. */
 int lst_rdb_save(const void *obj, dfm_rdb_t *rdb);
 void *lst_rdb_load(int rdb_type, dfm_rdb_t *rdb);
+/* ... and the same save a slice at a time, for snapshots (ABI 1.9). */
+extern const dfm_rdb_slicer_t lst_rdb_slicer;
 
 /* Cross-shard (blocking) commands. */
 extern const dfm_multi_t lst_blpop_multi;

@@ -240,6 +240,9 @@ DFM_EXPORT int dfm_module_init(dfm_module_t *self, const dfm_api_t *api, int arg
         return -1;
     }
     if (api->register_type(self, &lst_type, &lst_type_id) < 0) return -1;
+    if (DFM_HAS(api, register_rdb_slicer) &&
+        api->register_rdb_slicer(self, lst_type_id, &lst_rdb_slicer) < 0)
+        return -1;
     for (const dfm_command_t *c = lst_commands; c->name != NULL; c++)
         if (api->register_command(self, c) < 0) return -1;
     if (lst_sort_register(self) < 0) return -1;

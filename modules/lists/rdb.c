@@ -1,5 +1,5 @@
 /*
- * rdb.c: the list type's RDB encoding (DUMP / RESTORE, and snapshots once they exist), in
+ * rdb.c: the list type's RDB encoding (DUMP / RESTORE and snapshots), in
  * Redis's formats so that payloads travel both ways between us and Redis 7.0.
  *
  * We save what Redis 7.0 saves, RDB_TYPE_LIST_QUICKLIST_2: the number of nodes, then per node
@@ -19,7 +19,7 @@
  * Ziplist: [total bytes u32 LE][offset of the last entry u32 LE][count u16 LE][entries][0xff];
  * an entry is [previous entry's size: 1 byte < 254, or 0xfe + u32 LE][encoding][data].
  *
- * Runs on the shard thread that owns the key (DUMP, RESTORE).
+ * Runs on the shard thread that owns the key (DUMP, RESTORE, snapshots).
  */
 #include <stdint.h>
 #include <string.h>
@@ -149,7 +149,7 @@ static size_t lp_backlen(unsigned char *buf, uint64_t l) {
 /* ---------------------------------------------------------------- saving */
 
 /* Cuts a list into nodes and writes them; with rdb NULL it only counts the nodes, so the
-   count can be written before them. */
+   count can be written before them (lst_save_step). */
 typedef struct lp_packer {
     dfm_rdb_t *rdb;
     unsigned char *buf; /* the listpack being built, header first (only with rdb) */
@@ -209,28 +209,74 @@ static void pk_add(lp_packer_t *pk, const dfm_str_t *e) {
     pk->count++;
 }
 
-/* Walk l into nodes: write them to rdb, or only count them when rdb is NULL. */
-static size_t pack_list(ql_t *l, dfm_rdb_t *rdb) {
-    lp_packer_t pk = {.rdb = rdb, .len = LP_HDR};
-    if (rdb) {
-        pk.cap = LP_NODE_BYTES;
-        pk.buf = lst_api->alloc(pk.cap);
-    }
+/* Saving (dfm_rdb_slicer_t): two passes of a cursor over the list, the first only counting
+   the nodes (their number comes first), the second writing them; a slice at a time in
+   snapshots, all at once in rdb_save. The list does not change meanwhile (the core sees to
+   it). */
+typedef struct lst_save {
+    ql_t *l;
+    int writing; /* 0: counting, 1: writing */
     ql_iter_t it;
-    dfm_str_t e;
-    for (ql_seek(l, 0, &it); ql_iter_get(&it, &e); ql_iter_next(&it)) pk_add(&pk, &e);
-    pk_flush(&pk);
-    if (pk.buf) lst_api->free(pk.buf);
-    return pk.nodes;
+    lp_packer_t pk;
+} lst_save_t;
+
+static size_t lst_save_weight(const void *obj) { return ((const ql_t *)obj)->count; }
+
+/* The list is only read (the iterator API takes a non-const list). */
+static void *lst_save_begin(const void *obj, int *rdb_type) {
+    lst_save_t *c = lst_api->alloc(sizeof *c);
+    c->l = (ql_t *)(uintptr_t)obj;
+    c->writing = 0;
+    c->pk = (lp_packer_t){.len = LP_HDR};
+    ql_seek(c->l, 0, &c->it);
+    *rdb_type = RDB_TYPE_LIST_QUICKLIST_2;
+    return c;
 }
 
-/* dfm_type_t.rdb_save: the list as RDB_TYPE_LIST_QUICKLIST_2. The list is only read (the
-   iterator API takes a non-const list). */
+/* The end of a pass: after counting, write the node count and start over, writing. 1 when
+   the writing pass is over (c freed). */
+static int lst_save_pass_end(lst_save_t *c, dfm_rdb_t *rdb) {
+    pk_flush(&c->pk);
+    if (c->writing) {
+        lst_api->free(c->pk.buf);
+        lst_api->free(c);
+        return 1;
+    }
+    lst_api->rdb_save_len(rdb, c->pk.nodes);
+    c->writing = 1;
+    c->pk = (lp_packer_t){.len = LP_HDR, .cap = LP_NODE_BYTES};
+    c->pk.buf = lst_api->alloc(c->pk.cap);
+    ql_seek(c->l, 0, &c->it);
+    return 0;
+}
+
+/* RDB_TYPE_LIST_QUICKLIST_2: the number of nodes, then each node (pk_flush). */
+static int lst_save_step(void *cursor, dfm_rdb_t *rdb, size_t max_elems, size_t max_bytes) {
+    lst_save_t *c = cursor;
+    dfm_str_t e;
+    size_t n = 0, bytes = 0;
+    c->pk.rdb = c->writing ? rdb : NULL; /* a new writer every step */
+    while (n++ < max_elems && bytes < max_bytes) {
+        if (!ql_iter_get(&c->it, &e)) return lst_save_pass_end(c, rdb);
+        pk_add(&c->pk, &e);
+        bytes += e.len;
+        ql_iter_next(&c->it);
+    }
+    return 0;
+}
+
+static void lst_save_abort(void *cursor) {
+    lst_save_t *c = cursor;
+    if (c->pk.buf) lst_api->free(c->pk.buf);
+    lst_api->free(c);
+}
+
+const dfm_rdb_slicer_t lst_rdb_slicer = {sizeof(dfm_rdb_slicer_t), lst_save_weight,
+                                         lst_save_begin, lst_save_step, lst_save_abort};
+
+/* dfm_type_t.rdb_save: the list as RDB_TYPE_LIST_QUICKLIST_2. */
 int lst_rdb_save(const void *obj, dfm_rdb_t *rdb) {
-    ql_t *l = (ql_t *)(uintptr_t)obj;
-    lst_api->rdb_save_len(rdb, pack_list(l, NULL));
-    pack_list(l, rdb);
-    return RDB_TYPE_LIST_QUICKLIST_2;
+    return dfm_rdb_save_sliced(&lst_rdb_slicer, obj, rdb);
 }
 
 /* ---------------------------------------------------------------- reading listpacks */

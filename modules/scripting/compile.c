@@ -10,19 +10,30 @@
 
 #include "scripting.h"
 
+int sc_load_chunk(sc_thread_t *t, lua_State *L, const char *p, size_t n, const char *chunk,
+                  const char *what, char *err, size_t cap) {
+    sc_mem_cap(t, L, 1);
+    int rc = luaL_loadbuffer(L, p, n, chunk);
+    sc_mem_cap(t, L, 0);
+    if (rc != 0) {
+        snprintf(err, cap, "%s: %s", what, lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return -1;
+    }
+    lua_getfield(L, LUA_REGISTRYINDEX, "sc_env");
+    lua_setfenv(L, -2);
+    return 0;
+}
+
 /* Compile body into registry["f_<sha>"] on t: 0 with *flags, or -1 with err. */
 static int sc_load(sc_thread_t *t, const char *sha, const char *body, size_t len, int *flags,
                    char *err, size_t cap) {
     size_t skip;
     if (sc_shebang(body, len, &skip, flags, err, cap) < 0) return -1;
     lua_State *L = t->L;
-    if (luaL_loadbuffer(L, body + skip, len - skip, "@user_script") != 0) {
-        snprintf(err, cap, "ERR Error compiling script (new function): %s", lua_tostring(L, -1));
-        lua_pop(L, 1);
+    if (sc_load_chunk(t, L, body + skip, len - skip, "@user_script",
+                      "ERR Error compiling script (new function)", err, cap) < 0)
         return -1;
-    }
-    lua_getfield(L, LUA_REGISTRYINDEX, "sc_env");
-    lua_setfenv(L, -2);
     char name[SC_SHA_LEN + 3];
     snprintf(name, sizeof name, "f_%s", sha);
     lua_setfield(L, LUA_REGISTRYINDEX, name);

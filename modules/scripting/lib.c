@@ -12,14 +12,14 @@
 
 #include "scripting.h"
 
-/* Push {err = msg} as Redis does: "-CODE text" keeps its code, "text" gets "ERR "; trailing
-   newlines go. */
+/* Push {err = msg} as Redis does: "-CODE text" keeps its code, "-text" (one word) and "text"
+   get "ERR "; trailing newlines go. */
 void sc_push_error(lua_State *L, const char *msg) {
     lua_newtable(L);
-    if (msg[0] == '-')
+    if (msg[0] == '-' && strchr(msg, ' '))
         lua_pushstring(L, msg + 1);
     else
-        lua_pushfstring(L, "ERR %s", msg);
+        lua_pushfstring(L, "ERR %s", msg + (msg[0] == '-'));
     size_t n;
     const char *s = lua_tolstring(L, -1, &n);
     if (n && (s[n - 1] == '\n' || s[n - 1] == '\r')) {
@@ -56,27 +56,71 @@ static const char *sc_call_refusal(int rc) {
     case DFM_CALL_ARITY: return "Wrong number of args calling Redis command from script";
     case DFM_CALL_NOSCRIPT: return "This Redis command is not allowed from script";
     case DFM_CALL_WRITE: return "Write commands are not allowed from read-only scripts.";
+    case DFM_CALL_NOPERM_CMD:
+        return "The user executing the script can't run this command or subcommand";
+    case DFM_CALL_NOPERM_KEY:
+        return "The user executing the script can't access at least one of the keys mentioned "
+               "in the command arguments";
+    case DFM_CALL_NOPERM_CHANNEL:
+        return "The user executing the script can't publish to the channel mentioned in the "
+               "command";
     default: return "Script attempted to access a non local key in a cluster node";
     }
+}
+
+/* api->call, with the write bookkeeping SCRIPT KILL needs: until the script's first write,
+   each call is first tried with writes refused; a refused write marks the script dirty
+   (unless a kill came first: then nothing runs and SC_CALL_KILLED is returned) and runs
+   again. */
+#define SC_CALL_KILLED 1
+static int sc_call_checked(sc_run_t *run, dfm_call_t *call, int argc, const dfm_str_t *argv) {
+    int flags = run->call_flags | DFM_CALL_ACL;
+    *call = (dfm_call_t){.flags = flags, .resp = run->resp, .db = run->db};
+    if ((flags & DFM_CALL_NO_WRITES) || sc_kill_dirty())
+        return sc_api->call(run->ctx, call, argc, argv);
+    call->flags |= DFM_CALL_NO_WRITES;
+    int rc = sc_api->call(run->ctx, call, argc, argv);
+    if (rc != DFM_CALL_WRITE) return rc;
+    if (sc_kill_mark_dirty() < 0) return SC_CALL_KILLED;
+    call->flags = flags;
+    return sc_api->call(run->ctx, call, argc, argv);
 }
 
 /* Run the call whose arguments are on the stack; push its converted reply (or its error
    table, with *failed set). */
 static void sc_call_run(lua_State *L, sc_run_t *run, int argc, int *failed) {
+    sc_thread_t *t = sc_thread();
+    if (t->pending) { /* an earlier reply whose conversion raised (caught by pcall) */
+        sc_api->free(t->pending);
+        t->pending = NULL;
+    }
     dfm_str_t stack[16];
-    dfm_str_t *argv = argc <= 16 ? stack : sc_api->alloc(sizeof *argv * (size_t)argc);
+    dfm_call_t call;
+    dfm_str_t *argv = stack;
+    if (argc > 16) { /* the thread keeps it: nothing here leaks if Lua raises */
+        if ((size_t)argc > t->argv_cap) {
+            if (t->argv) sc_api->free(t->argv);
+            t->argv = sc_api->alloc(sizeof *argv * (size_t)argc);
+            t->argv_cap = (size_t)argc;
+        }
+        argv = t->argv;
+    }
     for (int i = 0; i < argc; i++) argv[i].ptr = lua_tolstring(L, i + 1, &argv[i].len);
-    dfm_call_t call = {.flags = run->call_flags, .resp = run->resp, .db = run->db};
-    int rc = sc_api->call(run->ctx, &call, argc, argv);
-    if (argv != stack) sc_api->free(argv);
+    int rc = sc_call_checked(run, &call, argc, argv);
     run->db = call.db;
     *failed = 1;
-    if (rc != DFM_CALL_OK) {
+    if (rc == SC_CALL_KILLED) {
+        sc_push_error(L, "Script killed by user with SCRIPT KILL...");
+        lua_error(L); /* even from redis.pcall: the script must stop */
+    } else if (rc != DFM_CALL_OK) {
         sc_push_error(L, sc_call_refusal(rc));
-    } else if (!sc_resp_to_lua(L, call.out.data, call.out.data + call.out.len)) {
-        sc_push_error(L, "Reply from the command could not be parsed");
     } else {
-        *failed = call.out.len > 0 && call.out.data[0] == '-';
+        t->pending = call.out.data; /* if Lua raises: freed by the next call or by sc_exec */
+        if (!sc_resp_to_lua(L, call.out.data, call.out.data + call.out.len))
+            sc_push_error(L, "Reply from the command could not be parsed");
+        else
+            *failed = call.out.len > 0 && call.out.data[0] == '-';
+        t->pending = NULL;
     }
     sc_api->free(call.out.data);
 }
@@ -214,6 +258,31 @@ static void sc_set_int(lua_State *L, const char *name, int v) {
     lua_setfield(L, -2, name);
 }
 
+/* The constants into the table on top: all (the redis table) or LOG_* only (load time);
+   and the version. */
+static void sc_lib_consts(lua_State *L, int all) {
+    static const struct {
+        const char *name;
+        int value;
+    } consts[] = {{"LOG_DEBUG", 0},  {"LOG_VERBOSE", 1}, {"LOG_NOTICE", 2},   {"LOG_WARNING", 3},
+                  {"REPL_NONE", 0},  {"REPL_AOF", 1},    {"REPL_SLAVE", 2},   {"REPL_REPLICA", 2},
+                  {"REPL_ALL", 3}};
+    for (size_t i = 0; i < sizeof consts / sizeof consts[0]; i++)
+        if (all || consts[i].name[0] == 'L') sc_set_int(L, consts[i].name, consts[i].value);
+    sc_set_int(L, "REDIS_VERSION_NUM", 0x07000f);
+    lua_pushstring(L, "7.0.15");
+    lua_setfield(L, -2, "REDIS_VERSION");
+}
+
+void sc_lib_push_load_api(lua_State *L, lua_CFunction register_function) {
+    lua_newtable(L);
+    lua_pushcfunction(L, register_function);
+    lua_setfield(L, -2, "register_function");
+    lua_pushcfunction(L, sc_lua_log);
+    lua_setfield(L, -2, "log");
+    sc_lib_consts(L, 0);
+}
+
 /* Define the global `redis`. */
 void sc_lib_register(lua_State *L) {
     static const luaL_Reg fns[] = {
@@ -235,15 +304,6 @@ void sc_lib_register(lua_State *L) {
         lua_pushcfunction(L, f->func);
         lua_setfield(L, -2, f->name);
     }
-    static const struct {
-        const char *name;
-        int value;
-    } consts[] = {{"LOG_DEBUG", 0},  {"LOG_VERBOSE", 1}, {"LOG_NOTICE", 2},   {"LOG_WARNING", 3},
-                  {"REPL_NONE", 0},  {"REPL_AOF", 1},    {"REPL_SLAVE", 2},   {"REPL_REPLICA", 2},
-                  {"REPL_ALL", 3},   {"REDIS_VERSION_NUM", 0x07000f}};
-    for (size_t i = 0; i < sizeof consts / sizeof consts[0]; i++)
-        sc_set_int(L, consts[i].name, consts[i].value);
-    lua_pushstring(L, "7.0.15");
-    lua_setfield(L, -2, "REDIS_VERSION");
+    sc_lib_consts(L, 1);
     lua_setglobal(L, "redis");
 }

@@ -50,10 +50,9 @@ void sc_cmd_script_flush(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     sc_api->reply_ok(ctx);
 }
 
-/* A script never outlives its command here (no busy scripts to kill). */
-void sc_cmd_script_kill(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
-    (void)argc, (void)argv;
-    sc_api->reply_error(ctx, "NOTBUSY No scripts in execution right now.");
+void sc_reply_lines(dfm_ctx_t *ctx, const char *const *lines, size_t n) {
+    sc_api->reply_array(ctx, (long)n);
+    for (size_t i = 0; i < n; i++) sc_api->reply_simple(ctx, lines[i]);
 }
 
 void sc_cmd_script_help(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
@@ -75,7 +74,5 @@ void sc_cmd_script_help(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
         "HELP",
         "    Prints this help.",
     };
-    size_t n = sizeof lines / sizeof lines[0];
-    sc_api->reply_array(ctx, (long)n);
-    for (size_t i = 0; i < n; i++) sc_api->reply_simple(ctx, lines[i]);
+    sc_reply_lines(ctx, lines, sizeof lines / sizeof lines[0]);
 }

@@ -25,6 +25,7 @@
 extern const dfm_api_t *sc_api;
 
 #define SC_SHA_LEN 40
+#define SC_MAX_THREADS 256 /* the core's worker limit */
 
 /* One cached script on one thread. */
 typedef struct sc_script {
@@ -36,15 +37,24 @@ typedef struct sc_script {
     struct sc_script *next;
 } sc_script_t;
 
+/* Redis's script flags, in its order (FUNCTION LIST's): bit i is sc_flag_names[i]. */
 #define SC_FLAG_NO_WRITES 0x1
+extern const char *const sc_flag_names[]; /* NULL-terminated */
+/* The bit of flag word w (n bytes; any case if nocase), or 0 when unknown. */
+int sc_flag_bit(const char *w, size_t n, int nocase);
 
-/* What redis.call needs while a script runs on this thread. */
+/* One run of a script or function on this thread: what redis.call, the error replies, the
+   time limit and FUNCTION STATS need. */
 typedef struct sc_run {
     dfm_ctx_t *ctx;
-    const char *sha;
+    const char *where; /* errors' "script: <where>": the sha, or the function's name */
+    const char *name;  /* "f_<sha>", or the function's name (logs, non-table errors) */
+    int is_function;   /* FCALL: FUNCTION KILL stops it, FUNCTION STATS shows it */
+    int argc;          /* the command (FUNCTION STATS) */
+    const dfm_str_t *argv;
     int call_flags; /* DFM_CALL_NO_WRITES */
-    int resp;       /* redis.setresp: 2 or 3 */
-    int db;         /* SELECT inside the script */
+    int resp;       /* redis.setresp: 2 or 3 (set by sc_exec) */
+    int db;         /* SELECT inside the script (set by sc_exec) */
 } sc_run_t;
 
 /* A thread's scripting state, created on its first script. */
@@ -54,12 +64,24 @@ typedef struct sc_thread {
     size_t nbuckets, count;
     sc_run_t *run; /* the running script, or NULL */
     uint64_t rand_state; /* math.random's generator (Redis's rand48) */
+    int64_t start_ms;    /* when the running script started (monotonic clock) */
+    size_t lua_mem;      /* bytes the Lua state holds */
+    int mem_capped;      /* lua-memory-limit applies now (a script runs or compiles) */
+    char *pending;       /* a redis.call reply being converted: freed if Lua raises */
+    dfm_str_t *argv;     /* redis.call's arguments past 16 (grows, freed with the thread) */
+    size_t argv_cap;
+    lua_State *fL;       /* functions' state (functions.h), created on first use */
+    uint64_t fn_version; /* the registry version fL's libraries were checked against */
+    struct sc_fn_loading *loading; /* the library whose code runs now (register_function) */
 } sc_thread_t;
 
 /* thread.c */
 sc_thread_t *sc_thread(void); /* this worker's state (created on first use) */
 void sc_shutdown(void);       /* main thread: free every thread's state */
 void sc_thread_reset_lua(sc_thread_t *t);
+/* Free p with fn once every worker has run a post sent now: a pointer that readers on other
+   threads load and use within one command, unpublished before this call. Any thread. */
+void sc_retire(void *p, void (*fn)(void *));
 
 /* cache.c */
 sc_script_t *sc_cache_find(sc_thread_t *t, const char *sha);
@@ -72,11 +94,24 @@ void sc_cache_broadcast_flush(void);
 void sc_sha1_hex(const void *data, size_t len, char out[SC_SHA_LEN + 1]);
 
 /* env.c */
+extern int64_t sc_lua_mem_limit; /* lua-memory-limit, bytes; 0 = none */
+/* Apply the limit to t's states from now (on: after a full collection of L when the states
+   hold more than half the limit) or no longer. */
+void sc_mem_cap(sc_thread_t *t, lua_State *L, int on);
 lua_State *sc_env_new(sc_thread_t *t);
+/* A functions state's load-time API (the registry's "sc_load_api"): only `redis` with
+   register_function, log, the LOG_* constants and the version; nothing else exists and
+   nothing may be written, as Redis runs a library's code. */
+void sc_env_load_api(lua_State *L, lua_CFunction register_function);
+/* Scripts' globals (the "sc_env" proxy) read through the load-time API (on) or the full
+   globals (off): library code and the callbacks it defines share that proxy. */
+void sc_env_load_mode(lua_State *L, int on);
 void sc_rand_seed(sc_thread_t *t, int32_t seed);
 
 /* lib.c: the redis table */
 void sc_lib_register(lua_State *L);
+/* Push the load-time `redis` table (functions): register_function, log, constants. */
+void sc_lib_push_load_api(lua_State *L, lua_CFunction register_function);
 void sc_push_error(lua_State *L, const char *msg); /* push {err = msg} in Redis's form */
 
 /* conv.c */
@@ -92,6 +127,10 @@ void sc_lua_to_reply(lua_State *L, dfm_ctx_t *ctx, int script_resp);
 int sc_shebang(const char *body, size_t len, size_t *skip, int *flags, char *err, size_t cap);
 
 /* compile.c */
+/* Compile p[0..n) as chunk on L with the scripts' environment, pushed: 0, or -1 with err
+   "<what>: <Lua's message>" (nothing pushed). The memory cap applies. */
+int sc_load_chunk(sc_thread_t *t, lua_State *L, const char *p, size_t n, const char *chunk,
+                  const char *what, char *err, size_t cap);
 /* Make sure script s's function is defined on t's Lua state: 0, or -1 with the compile
    error in err. */
 int sc_compile(sc_thread_t *t, sc_script_t *s, char *err, size_t cap);
@@ -100,7 +139,34 @@ int sc_compile(sc_thread_t *t, sc_script_t *s, char *err, size_t cap);
 sc_script_t *sc_learn(sc_thread_t *t, const char *sha, const char *body, size_t len, char *err,
                       size_t cap);
 
+/* kill.c: the time limit, SCRIPT KILL, FUNCTION KILL */
+extern int64_t sc_busy_ms; /* busy-reply-threshold (lua-time-limit), milliseconds */
+/* Around the lua_pcall of t->run on L: the hook that watches the clock and the kill flag. */
+void sc_kill_begin(sc_thread_t *t, lua_State *L);
+void sc_kill_end(sc_thread_t *t, lua_State *L);
+/* 1 once the running script ran a write command. */
+int sc_kill_dirty(void);
+/* Before the running script's first write command: 0, or -1 when a kill came first (the
+   write must not run). */
+int sc_kill_mark_dirty(void);
+void sc_kill_command(dfm_ctx_t *ctx, int function);
+/* FUNCTION STATS's running_script: a busy function of any thread, or null. */
+void sc_kill_reply_running(dfm_ctx_t *ctx);
+
+/* run.c */
+/* lua_pcall's message handler: the error becomes {err = "ERR ...", source, line}. */
+int sc_error_handler(lua_State *L);
+/* Call the function below the nargs arguments on top of L's stack as run (its ctx, names,
+   flags set), under the time limit and the memory cap, and reply its result or its error.
+   Pops the function and the arguments. */
+void sc_exec(sc_thread_t *t, lua_State *L, int nargs, sc_run_t *run);
+
 /* eval.c, script.c */
+/* A HELP reply: an array of status lines. */
+void sc_reply_lines(dfm_ctx_t *ctx, const char *const *lines, size_t n);
+/* numkeys of an EVAL or FCALL (argv[2]), checked in Redis's order (not_int: the error when it
+   is no integer); -1 after replying the error. */
+long long sc_numkeys(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv, const char *not_int);
 void sc_cmd_eval(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
 void sc_cmd_evalsha(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
 void sc_cmd_eval_ro(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
@@ -110,7 +176,7 @@ void sc_cmd_script_exists(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
 void sc_cmd_script_flush(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
 void sc_cmd_script_kill(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
 void sc_cmd_script_help(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
-/* Keys of an EVAL-family call (set_command_keys). */
-int sc_eval_keys(int argc, const dfm_str_t *argv, int *idx, int max);
+/* What an EVAL-family call without keys is routed by (set_command_route): the script. */
+int sc_eval_route(int argc, const dfm_str_t *argv, int *idx, int max);
 
 #endif

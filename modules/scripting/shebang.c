@@ -1,23 +1,32 @@
 /*
  * shebang.c: Redis 7's script shebang, "#!lua" optionally followed by "flags=a,b": the only
  * engine is lua; flags no-writes, allow-oom, allow-stale, no-cluster and
- * allow-cross-slot-keys are accepted (only no-writes changes anything here). Pure.
+ * allow-cross-slot-keys are accepted (only no-writes changes anything here); functions use
+ * the same flags. Pure.
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "scripting.h"
 
+const char *const sc_flag_names[] = {"no-writes", "allow-oom", "allow-stale", "no-cluster",
+                                     "allow-cross-slot-keys", NULL};
+
+int sc_flag_bit(const char *w, size_t n, int nocase) {
+    for (int i = 0; sc_flag_names[i]; i++) {
+        if (strlen(sc_flag_names[i]) != n) continue;
+        if (nocase ? strncasecmp(sc_flag_names[i], w, n) == 0 : memcmp(sc_flag_names[i], w, n) == 0)
+            return 1 << i;
+    }
+    return 0;
+}
+
 /* One flag word of length n: 0 and *flags updated, or -1. */
 static int sc_shebang_flag(const char *w, size_t n, int *flags) {
-    static const char *const known[] = {"no-writes", "allow-oom", "allow-stale", "no-cluster",
-                                        "allow-cross-slot-keys"};
-    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
-        if (strlen(known[i]) != n || memcmp(known[i], w, n) != 0) continue;
-        if (i == 0) *flags |= SC_FLAG_NO_WRITES;
-        return 0;
-    }
-    return -1;
+    int bit = sc_flag_bit(w, n, 0);
+    *flags |= bit;
+    return bit ? 0 : -1;
 }
 
 /* "flags=a,b" (or "flags="): 0, or -1 with err. */

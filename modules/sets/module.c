@@ -189,6 +189,9 @@ DFM_EXPORT int dfm_module_init(dfm_module_t *self, const dfm_api_t *api, int arg
     }
     sd_seed((uint64_t)api->now_ms() * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)&ss_api);
     if (api->register_type(self, &ss_type, &ss_type_id) < 0) return -1;
+    if (DFM_HAS(api, register_rdb_slicer) &&
+        api->register_rdb_slicer(self, ss_type_id, &ss_rdb_slicer) < 0)
+        return -1;
     if (api->export_api(self, SETS_API_NAME, &ss_export) < 0) return -1;
     if (api->register_config(self, &ss_config) < 0) return -1;
     for (const dfm_command_t *c = ss_commands; c->name != NULL; c++)

@@ -11,14 +11,51 @@
 #define RDB_TYPE_SET 2
 #define RDB_TYPE_SET_INTSET 11
 
-int ss_rdb_save(const void *obj, dfm_rdb_t *rdb) {
-    const sobj_t *s = obj;
+/* Saving (dfm_rdb_slicer_t): a cursor over the members, written a slice at a time by
+   snapshots and all at once by rdb_save. The set does not change meanwhile (the core sees to
+   it). */
+typedef struct ss_save {
+    const sobj_t *s;
     sobj_iter_t it;
+    int started;
+} ss_save_t;
+
+static size_t ss_save_weight(const void *obj) { return ((const sobj_t *)obj)->count; }
+
+static void *ss_save_begin(const void *obj, int *rdb_type) {
+    ss_save_t *c = ss_api->alloc(sizeof *c);
+    c->s = obj;
+    c->started = 0;
+    sobj_iter_init(&c->it, c->s);
+    *rdb_type = RDB_TYPE_SET;
+    return c;
+}
+
+/* RDB_TYPE_SET: the member count, then the members as strings. */
+static int ss_save_step(void *cursor, dfm_rdb_t *rdb, size_t max_elems, size_t max_bytes) {
+    ss_save_t *c = cursor;
     dfm_str_t m;
-    ss_api->rdb_save_len(rdb, s->count);
-    sobj_iter_init(&it, s);
-    while (sobj_iter_next(&it, &m)) ss_api->rdb_save_string(rdb, m.ptr, m.len);
-    return RDB_TYPE_SET;
+    size_t n = 0, bytes = 0;
+    if (!c->started) {
+        ss_api->rdb_save_len(rdb, c->s->count);
+        c->started = 1;
+    }
+    while (n++ < max_elems && bytes < max_bytes) {
+        if (!sobj_iter_next(&c->it, &m)) {
+            ss_api->free(c);
+            return 1;
+        }
+        ss_api->rdb_save_string(rdb, m.ptr, m.len);
+        bytes += m.len;
+    }
+    return 0;
+}
+
+const dfm_rdb_slicer_t ss_rdb_slicer = {sizeof(dfm_rdb_slicer_t), ss_save_weight, ss_save_begin,
+                                        ss_save_step, NULL};
+
+int ss_rdb_save(const void *obj, dfm_rdb_t *rdb) {
+    return dfm_rdb_save_sliced(&ss_rdb_slicer, obj, rdb);
 }
 
 static sobj_t *ss_load_plain(dfm_rdb_t *rdb) {

@@ -33,6 +33,8 @@ void ss_reply_members(dfm_ctx_t *ctx, const sobj_t *s);
 
 int ss_rdb_save(const void *obj, dfm_rdb_t *rdb);
 void *ss_rdb_load(int rdb_type, dfm_rdb_t *rdb);
+/* ... and the same save a slice at a time, for snapshots (ABI 1.9). */
+extern const dfm_rdb_slicer_t ss_rdb_slicer;
 
 void ss_cmd_sadd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
 void ss_cmd_srem(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);

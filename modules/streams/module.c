@@ -183,6 +183,9 @@ DFM_EXPORT int dfm_module_init(dfm_module_t *self, const dfm_api_t *api, int arg
         return -1;
     }
     if (api->register_type(self, &xs_type, &xs_type_id) < 0) return -1;
+    if (DFM_HAS(api, register_rdb_slicer) &&
+        api->register_rdb_slicer(self, xs_type_id, &xs_rdb_slicer) < 0)
+        return -1;
     if (api->register_shard_hooks(self, NULL, xs_cursor_release) < 0) return -1;
     for (const dfm_command_t *c = xs_commands; c->name != NULL; c++)
         if (api->register_command(self, c) < 0) return -1;

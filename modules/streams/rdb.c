@@ -49,9 +49,10 @@ static void save_sid(dfm_rdb_t *rdb, const sid_t *id) {
     xs_api->rdb_save_len(rdb, id->seq);
 }
 
-/* Node k: its live entries [a, a + n), the first one's id as master. */
-static void save_node(dfm_rdb_t *rdb, const stream_t *s, size_t k) {
-    size_t a, n = stream_node_live(s, k, &a, NULL);
+/* Node k: its live entries [a, a + n), the first one's id as master. Returns the
+   listpack's size. */
+static size_t save_node(dfm_rdb_t *rdb, const stream_t *s, size_t k, size_t a) {
+    size_t n = stream_node_live(s, k, NULL, NULL);
     const xent_t *m = stream_at(s, a);
     sid_t master = m->id;
     unsigned char key[16];
@@ -80,11 +81,7 @@ static void save_node(dfm_rdb_t *rdb, const stream_t *s, size_t k) {
     xs_api->rdb_save_string(rdb, key, sizeof key);
     xs_api->rdb_save_string(rdb, w.buf, w.len);
     xs_api->free(w.buf);
-}
-
-static void save_entries(const stream_t *s, dfm_rdb_t *rdb) {
-    xs_api->rdb_save_len(rdb, stream_nodes(s));
-    for (size_t k = 0; k < stream_nodes(s); k++) save_node(rdb, s, k);
+    return w.len;
 }
 
 static void save_group(const xgroup_t *g, dfm_rdb_t *rdb) {
@@ -113,9 +110,8 @@ static void save_group(const xgroup_t *g, dfm_rdb_t *rdb) {
     }
 }
 
-int xs_rdb_save(const void *obj, dfm_rdb_t *rdb) {
-    const stream_t *s = obj;
-    save_entries(s, rdb);
+/* What follows the nodes: length, ids, entries added, the groups. */
+static void save_tail(const stream_t *s, dfm_rdb_t *rdb) {
     xs_api->rdb_save_len(rdb, s->len);
     save_sid(rdb, &s->last_id);
     save_sid(rdb, &s->first_id);
@@ -123,7 +119,50 @@ int xs_rdb_save(const void *obj, dfm_rdb_t *rdb) {
     xs_api->rdb_save_len(rdb, s->entries_added);
     xs_api->rdb_save_len(rdb, s->ngroups);
     for (size_t i = 0; i < s->ngroups; i++) save_group(s->groups[i], rdb);
-    return RDB_TYPE_STREAM_LISTPACKS_2;
+}
+
+/* Saving (dfm_rdb_slicer_t): a cursor at the next node, written a node at a time in slices
+   by snapshots (the groups with the last slice) and all at once by rdb_save. The stream does
+   not change meanwhile (the core sees to it). */
+typedef struct xs_save {
+    const stream_t *s;
+    size_t k, base; /* the next node, the live index of its first entry */
+    int started;
+} xs_save_t;
+
+static size_t xs_save_weight(const void *obj) { return ((const stream_t *)obj)->len; }
+
+static void *xs_save_begin(const void *obj, int *rdb_type) {
+    xs_save_t *c = xs_api->alloc(sizeof *c);
+    *c = (xs_save_t){.s = obj};
+    *rdb_type = RDB_TYPE_STREAM_LISTPACKS_2;
+    return c;
+}
+
+static int xs_save_step(void *cursor, dfm_rdb_t *rdb, size_t max_elems, size_t max_bytes) {
+    xs_save_t *c = cursor;
+    size_t n = 0, bytes = 0, nodes = stream_nodes(c->s);
+    if (!c->started) {
+        xs_api->rdb_save_len(rdb, nodes);
+        c->started = 1;
+    }
+    for (; c->k < nodes && n < max_elems && bytes < max_bytes; c->k++) {
+        size_t live = stream_node_live(c->s, c->k, NULL, NULL);
+        bytes += save_node(rdb, c->s, c->k, c->base);
+        c->base += live;
+        n += live;
+    }
+    if (c->k < nodes) return 0;
+    save_tail(c->s, rdb);
+    xs_api->free(c);
+    return 1;
+}
+
+const dfm_rdb_slicer_t xs_rdb_slicer = {sizeof(dfm_rdb_slicer_t), xs_save_weight, xs_save_begin,
+                                        xs_save_step, NULL};
+
+int xs_rdb_save(const void *obj, dfm_rdb_t *rdb) {
+    return dfm_rdb_save_sliced(&xs_rdb_slicer, obj, rdb);
 }
 
 /* ------------------------------------------------------------------------------ loading */

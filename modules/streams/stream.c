@@ -281,9 +281,11 @@ void stream_drop_front(stream_t *s, size_t count) {
 size_t stream_nodes(const stream_t *s) { return s->nnodes; }
 
 size_t stream_node_live(const stream_t *s, size_t k, size_t *first, sid_t *last) {
-    size_t base = 0;
-    for (size_t j = 0; j < k; j++) base += s->nodes[j]->live;
-    if (first) *first = base;
+    if (first) {
+        size_t base = 0;
+        for (size_t j = 0; j < k; j++) base += s->nodes[j]->live;
+        *first = base;
+    }
     if (last) *last = s->nodes[k]->last;
     return s->nodes[k]->live;
 }

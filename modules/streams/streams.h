@@ -115,7 +115,8 @@ const xent_t *stream_last(const stream_t *s);
 int stream_delete(stream_t *s, const sid_t *id); /* 1 deleted (max_deleted follows) */
 void stream_drop_front(stream_t *s, size_t n);   /* the first n live entries (trimming) */
 size_t stream_nodes(const stream_t *s);
-/* Node k: live entries, the live index of its first one, the id of its last (even deleted). */
+/* Node k: live entries, the live index of its first one (O(k): only when first is not NULL),
+   the id of its last (even deleted). */
 size_t stream_node_live(const stream_t *s, size_t k, size_t *first, sid_t *last);
 /* Iterate an entry's pairs: returns 1 and the next string, 0 at the end. */
 int xent_next(const xent_t *e, size_t *off, dfm_str_t *out);
@@ -187,5 +188,7 @@ void xs_cmd_xinfo_consumers(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv);
 /* ---- RDB (rdb.c) */
 int xs_rdb_save(const void *obj, dfm_rdb_t *rdb);
 void *xs_rdb_load(int rdb_type, dfm_rdb_t *rdb);
+/* ... and the same save a slice at a time, for snapshots (ABI 1.9). */
+extern const dfm_rdb_slicer_t xs_rdb_slicer;
 
 #endif

@@ -245,6 +245,9 @@ DFM_EXPORT int dfm_module_init(dfm_module_t *self, const dfm_api_t *api, int arg
         return -1;
     }
     if (api->register_type(self, &zs_type, &zs_type_id) < 0) return -1;
+    if (DFM_HAS(api, register_rdb_slicer) &&
+        api->register_rdb_slicer(self, zs_type_id, &zs_rdb_slicer) < 0)
+        return -1;
     for (const dfm_config_t *c = zs_configs; c->name != NULL; c++)
         if (api->register_config(self, c) < 0) return -1;
     for (const dfm_command_t *c = zs_commands; c->name != NULL; c++)

@@ -32,16 +32,52 @@ static double le_to_double(const unsigned char in[8]) {
     return d;
 }
 
-int zs_rdb_save(const void *obj, dfm_rdb_t *rdb) {
-    const zset_t *z = obj;
-    zs_api->rdb_save_len(rdb, z->length);
-    for (const zs_node_t *n = zs_last(z); n; n = zs_prev(n)) {
-        unsigned char b[8];
-        zs_api->rdb_save_string(rdb, zs_ele(n), n->len);
-        double_to_le(n->score, b);
-        zs_api->rdb_save_raw(rdb, b, 8);
+/* Saving (dfm_rdb_slicer_t): a cursor at the next member to write, highest score first,
+   written a slice at a time by snapshots and all at once by rdb_save. The set does not
+   change meanwhile (the core sees to it). */
+typedef struct zs_save {
+    const zset_t *z;
+    const zs_node_t *n;
+    int started;
+} zs_save_t;
+
+static size_t zs_save_weight(const void *obj) { return ((const zset_t *)obj)->length; }
+
+static void *zs_save_begin(const void *obj, int *rdb_type) {
+    zs_save_t *c = zs_api->alloc(sizeof *c);
+    c->z = obj;
+    c->n = zs_last(c->z);
+    c->started = 0;
+    *rdb_type = RDB_TYPE_ZSET_2;
+    return c;
+}
+
+/* RDB_TYPE_ZSET_2: the length, then per member its string and its score as a binary
+   double. */
+static int zs_save_step(void *cursor, dfm_rdb_t *rdb, size_t max_elems, size_t max_bytes) {
+    zs_save_t *c = cursor;
+    size_t n = 0, bytes = 0;
+    if (!c->started) {
+        zs_api->rdb_save_len(rdb, c->z->length);
+        c->started = 1;
     }
-    return RDB_TYPE_ZSET_2;
+    for (; c->n && n < max_elems && bytes < max_bytes; c->n = zs_prev(c->n), n++) {
+        unsigned char b[8];
+        zs_api->rdb_save_string(rdb, zs_ele(c->n), c->n->len);
+        double_to_le(c->n->score, b);
+        zs_api->rdb_save_raw(rdb, b, 8);
+        bytes += c->n->len + 8;
+    }
+    if (c->n) return 0;
+    zs_api->free(c);
+    return 1;
+}
+
+const dfm_rdb_slicer_t zs_rdb_slicer = {sizeof(dfm_rdb_slicer_t), zs_save_weight, zs_save_begin,
+                                        zs_save_step, NULL};
+
+int zs_rdb_save(const void *obj, dfm_rdb_t *rdb) {
+    return dfm_rdb_save_sliced(&zs_rdb_slicer, obj, rdb);
 }
 
 /* Add a loaded pair; -1 on NaN or a duplicate member. */

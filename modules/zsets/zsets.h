@@ -125,5 +125,7 @@ int zs_export_register(dfm_module_t *self);
 /* RDB (module.c's type table uses them). */
 int zs_rdb_save(const void *obj, dfm_rdb_t *rdb);
 void *zs_rdb_load(int rdb_type, dfm_rdb_t *rdb);
+/* ... and the same save a slice at a time, for snapshots (ABI 1.9). */
+extern const dfm_rdb_slicer_t zs_rdb_slicer;
 
 #endif

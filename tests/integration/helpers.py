@@ -42,3 +42,17 @@ def wait_blocked(c, n, timeout=10.0):
             return
         time.sleep(0.01)
     raise AssertionError(f"expected {n} blocked clients, have {blocked_clients(c)}")
+
+
+def wait_for(pred, what, timeout=30):
+    """Poll pred until it holds; a server still loading its dataset (a replica's full sync)
+    counts as not yet. Raises AssertionError naming what after timeout seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if pred():
+                return
+        except redis.exceptions.BusyLoadingError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)

@@ -254,3 +254,94 @@ def test_config_file_bad_directive_fails():
         assert "nosuchdirective" in out
     finally:
         os.unlink(path)
+
+
+def stock_redis_conf(port, dirpath):
+    """Debian's own /etc/redis/redis.conf, with only what would clash here changed: port,
+    dir, pid and log files, daemonize, bind."""
+    out = []
+    with open("/etc/redis/redis.conf") as f:
+        for line in f:
+            word = line.split(" ", 1)[0].strip()
+            repl = {"port": f"port {port}", "daemonize": "daemonize no", "bind": "bind 127.0.0.1",
+                    "logfile": 'logfile ""', "dir": f"dir {dirpath}",
+                    "pidfile": f"pidfile {dirpath}/server.pid"}
+            out.append(repl.get(word, line.rstrip("\n")) if not line.startswith("#") else line.rstrip("\n"))
+    path = os.path.join(dirpath, "redis.conf")
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+    return path
+
+
+@pytest.mark.skipif(not os.path.exists("/etc/redis/redis.conf"), reason="needs redis-server's config")
+def test_debian_stock_redis_conf_starts_us():
+    # A drop-in replacement starts from the user's redis.conf unchanged.
+    d = tempfile.mkdtemp(prefix="df-conf-")
+    port = free_port()
+    path = stock_redis_conf(port, d)
+    binary = os.environ.get("REDIS_BIN", "/usr/bin/redis-server") if is_redis() else dragonfly_bin()
+    p = subprocess.Popen([binary, path], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        s = Server.__new__(Server)
+        s.kind, s.port, s.host, s.proc, s.cmd = SERVER_KIND, port, "127.0.0.1", p, None
+        s.wait_ready()
+        c = s.client()
+        got = {k: c.config_get(k)[k] for k in
+               ("protected-mode", "tcp-backlog", "appendfsync", "supervised", "hz",
+                "lazyfree-lazy-eviction", "repl-diskless-sync", "slave-read-only",
+                "hash-max-ziplist-entries", "client-output-buffer-limit", "save")}
+        assert got == {"protected-mode": "yes", "tcp-backlog": "511", "appendfsync": "everysec",
+                       "supervised": "no", "hz": "10", "lazyfree-lazy-eviction": "no",
+                       "repl-diskless-sync": "yes", "slave-read-only": "yes",
+                       "hash-max-ziplist-entries": "512",
+                       "client-output-buffer-limit":
+                           "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+                       "save": "3600 1 300 100 60 10000"}
+        assert c.set("k", "v") and c.get("k") == "v"
+        c.close()
+        s.stop()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        subprocess.run(["rm", "-rf", d])
+
+
+REDIS7_DEFAULTS = {
+    "activerehashing": "yes", "active-defrag-ignore-bytes": "104857600", "appendfsync": "everysec",
+    "appendfilename": "appendonly.aof", "auto-aof-rewrite-min-size": "67108864", "io-threads": "1",
+    "lfu-log-factor": "10", "list-max-listpack-size": "-2", "list-max-ziplist-size": "-2",
+    "maxmemory-samples": "5", "min-replicas-to-write": "0", "min-slaves-max-lag": "10",
+    "oom-score-adj-values": "0 200 800", "repl-diskless-load": "disabled", "repl-timeout": "60",
+    "replica-priority": "100", "slave-priority": "100", "stream-node-max-entries": "100",
+    "syslog-facility": "local0", "tcp-backlog": "511", "tls-session-cache-size": "20480",
+    "cluster-config-file": "nodes.conf", "acl-pubsub-default": "resetchannels",
+    "shutdown-on-sigterm": "default", "zset-max-ziplist-entries": "128",
+}
+
+
+def test_redis_parameters_and_their_defaults(raw):
+    for name, value in REDIS7_DEFAULTS.items():
+        assert raw.cmd("CONFIG", "GET", name) == [name.encode(), value.encode()], name
+
+
+def test_redis_parameters_set_validate_and_aliases(raw):
+    assert raw.cmd("CONFIG", "SET", "appendfsync", "always") == "OK"
+    assert raw.cmd("CONFIG", "GET", "appendfsync") == [b"appendfsync", b"always"]
+    assert raw.cmd("CONFIG", "SET", "appendfsync", "everysec") == "OK"
+    assert isinstance(raw.cmd("CONFIG", "SET", "appendfsync", "sometimes"), Error)
+    assert isinstance(raw.cmd("CONFIG", "SET", "maxmemory-samples", "abc"), Error)
+    assert raw.cmd("CONFIG", "SET", "slave-priority", "7") == "OK"
+    assert raw.cmd("CONFIG", "GET", "replica-priority") == [b"replica-priority", b"7"]
+    assert raw.cmd("CONFIG", "SET", "replica-priority", "100") == "OK"
+    names = raw.cmd("CONFIG", "GET", "slave-*")[::2]
+    assert b"slave-read-only" in names and b"slave-priority" in names
+
+
+@pytest.mark.skipif(is_redis(), reason="our refusals of what we do not do")
+def test_unsupported_redis_values_are_refused(raw):
+    for name, value in (("syslog-enabled", "yes"), ("min-replicas-to-write", "1"),
+                        ("tls-replication", "yes"), ("appendonly", "yes")):
+        err = raw.cmd("CONFIG", "SET", name, value)
+        assert isinstance(err, Error) and "not supported" in err, (name, err)
+    assert raw.cmd("CONFIG", "SET", "syslog-enabled", "no") == "OK"  # the default is fine

@@ -78,6 +78,7 @@ ALLOW = set("""
 ping echo select hello reset time lastsave dbsize flushdb flushall function function|flush
 module|list client|id client|info client|list client|kill client|setname client|getname
 client|setinfo client|unblock client|unpause client|no-evict client|no-touch client|getredir
+client|tracking client|caching client|trackinginfo
 client|help config|get config|resetstat config|help del unlink exists touch type rename renamenx
 copy move keys randomkey object|encoding object|refcount object|idletime object|freq object|help
 swapdb expire pexpire expireat pexpireat ttl pttl expiretime pexpiretime persist scan multi exec

@@ -248,3 +248,41 @@ def test_info_keyspace_format(raw):
 
 def test_info_keyspace_empty(raw):
     assert info(raw, "keyspace") == "# Keyspace\r\n"
+
+
+def test_instantaneous_rates_and_io_counters(server):
+    # instantaneous_ops_per_sec follows the load (Redis samples every 100 ms over 1.6 s);
+    # total_reads/writes_processed count the server's reads and writes.
+    import threading
+    import time
+    r = server.client()
+    before = r.info("stats")
+    stop = threading.Event()
+
+    def load():
+        c = server.client()
+        while not stop.is_set():
+            p = c.pipeline(transaction=False)
+            for i in range(50):
+                p.get(f"k{i}")
+            p.execute()
+        c.close()
+
+    t = threading.Thread(target=load)
+    t.start()
+    try:
+        seen = 0
+        deadline = time.time() + 10
+        while time.time() < deadline and seen == 0:
+            time.sleep(0.3)
+            st = r.info("stats")
+            seen = st["instantaneous_ops_per_sec"]
+        assert seen > 0 and st["instantaneous_input_kbps"] > 0
+    finally:
+        stop.set()
+        t.join()
+    after = r.info("stats")
+    assert after["total_reads_processed"] > before["total_reads_processed"]
+    assert after["total_writes_processed"] > before["total_writes_processed"]
+    mem = r.info("memory")
+    assert mem["allocator_allocated"] > 0 and mem["allocator_resident"] >= mem["allocator_active"] > 0

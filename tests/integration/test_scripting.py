@@ -11,7 +11,7 @@ import pytest
 import redis
 
 from conftest import THREADS, is_redis
-from resp import Error, Simple
+from resp import Error, Simple, encode
 
 
 def sha1(body):
@@ -54,6 +54,8 @@ def test_status_and_error_reply_helpers(raw):
     assert raw.cmd("EVAL", "return redis.error_reply('FOO bar')", 0) == Error("FOO bar")
     assert raw.cmd("EVAL", "return redis.error_reply('foo bar')", 0) == Error("foo bar")
     assert raw.cmd("EVAL", "return redis.error_reply('-X y')", 0) == Error("X y")
+    assert raw.cmd("EVAL", "return redis.error_reply('E1')", 0) == Error("ERR E1")
+    assert raw.cmd("EVAL", "return redis.error_reply('-E1')", 0) == Error("ERR E1")
     assert raw.cmd("EVAL", "return redis.error_reply()", 0) == Error(
         "ERR wrong number or type of arguments")
     assert raw.cmd("EVAL", "return redis.status_reply(1)", 0) == Error(
@@ -182,6 +184,66 @@ def test_sandbox(raw):
     assert raw.cmd("EVAL", "return rawget(_G, 'nothing')", 0) is None
     assert raw.cmd("EVAL", "return {type(string), type(table), type(math)}", 0) == \
         [b"table", b"table", b"table"]
+
+
+@pytest.mark.parametrize("body, positioned", [
+    ("redis.call = function() end", True),
+    ("string.len = nil", True),
+    ("local t = string t.x = 1", True),
+    ("math.pi = 1", True),
+    ("table.x = 1", True),
+    ("coroutine.x = 1", True),
+    ("getmetatable('').__index = 1", True),
+    ("getmetatable('').__index.len = 1", True),
+    ("getmetatable('').x = 1", True),
+    ("rawset(redis, 'call', 1)", False),
+    ("rawset(_G, 'x', 1)", False),
+    ("rawset(string, 'x', 1)", False),
+    ("table.insert(string, 1)", False),
+    ("setmetatable(_G, nil)", False),
+    ("setmetatable(redis, nil)", False),
+])
+def test_every_reachable_table_is_readonly(raw, body, positioned):
+    prefix = "ERR user_script:1: " if positioned else "ERR "
+    assert raw.cmd("EVAL", body, 0) == Error(
+        prefix + "Attempt to modify a readonly table" + where(body))
+
+
+def test_readonly_libraries_still_work(raw):
+    assert raw.cmd("EVAL", "return ('abc'):upper() .. string.format('%d', 5)", 0) == b"ABC5"
+    assert raw.cmd("EVAL", "local n = 0 for k in pairs(string) do n = n + 1 end return n", 0) == 15
+    assert raw.cmd("EVAL", "local n = 0 for k, v in next, math do n = n + 1 end return n", 0) > 20
+    assert raw.cmd("EVAL", "return type(getmetatable(''))", 0) == b"table"
+    body = "local t = setmetatable({}, {}) table.insert(t, 1) rawset(t, 'a', 2) return {t.a, t[1]}"
+    assert raw.cmd("EVAL", body, 0) == [2, 1]
+    for name in ("debug", "getfenv", "setfenv", "newproxy"):
+        body = f"return {name}"
+        assert raw.cmd("EVAL", body, 0) == Error(
+            f"ERR user_script:1: Script attempted to access nonexistent global variable "
+            f"'{name}'" + where(body))
+
+
+def test_low_privilege_script_cannot_plant_code(server):
+    admin = server.raw()
+    low = server.raw()
+    try:
+        assert admin.cmd("ACL", "SETUSER", "low", "on", ">pw", "~*", "+eval", "+get") == Simple("OK")
+        assert low.cmd("AUTH", "low", "pw") == Simple("OK")
+        plant = ("local o = redis.call; redis.call = function(...) pcall(o, 'set', 'planted', "
+                 "'by-low') return o(...) end")
+        assert low.cmd("EVAL", plant, 0) == Error(
+            "ERR user_script:1: Attempt to modify a readonly table" + where(plant))
+        plant2 = "string.rep = function() redis.pcall('set', 'planted', 'by-low') return '' end"
+        assert low.cmd("EVAL", plant2, 0) == Error(
+            "ERR user_script:1: Attempt to modify a readonly table" + where(plant2))
+        # the reproducer's victim (at --threads 1 the plant and it share one Lua state)
+        assert admin.cmd("EVAL", "return redis.call('get', KEYS[1])", 1, "x") is None
+        assert admin.cmd("EVAL", "return string.rep('a', 2)", 0) == b"aa"
+        assert admin.cmd("EXISTS", "planted") == 0
+    finally:
+        admin.cmd("ACL", "DELUSER", "low")
+        admin.close()
+        low.close()
 
 
 def test_math_random_is_rand48(raw):
@@ -450,3 +512,149 @@ def test_error_object_with_a_metatable_does_not_escape(raw):
     reply = raw.cmd("EVAL", "error(setmetatable({}, {__index = function() error('x') end}))", "0")
     assert isinstance(reply, Error)
     assert raw.cmd("PING") == "PONG"
+
+
+# ---------------------------------------------------------------- limits
+
+@pytest.mark.skipif(is_redis(), reason="lua-memory-limit is dragonfly's (Redis's Lua has no cap)")
+def test_lua_memory_limit(raw):
+    assert raw.cmd("CONFIG", "GET", "lua-memory-limit") == [b"lua-memory-limit", b"536870912"]
+    assert raw.cmd("CONFIG", "SET", "lua-memory-limit", "8mb") == Simple("OK")
+    try:
+        for body in ("local t = {} for i = 1, 1e8 do t[i] = i end return #t",
+                     "return #string.rep('x', 1e9)"):
+            assert raw.cmd("EVAL", body, 0) == Error(
+                f"ERR Error running script f_{sha1(body)}, not enough memory")
+        caught = "local ok, e = pcall(function() local t = {} for i = 1, 1e8 do t[i] = i end end) " \
+                 "return {tostring(ok), e}"
+        assert raw.cmd("EVAL", caught, 0) == [b"false", b"not enough memory"]
+        fill = "for i = 1, 20000 do redis.call('rpush', KEYS[1], string.rep('x', 100) .. i) end"
+        assert raw.cmd("EVAL", fill, 1, "{l}") is None
+        many = "local n = 0 for i = 1, 20 do n = n + #redis.call('lrange', KEYS[1], 0, -1) end return n"
+        assert raw.cmd("EVAL", many, 1, "{l}") == 400000  # garbage is collected on the way
+        assert raw.cmd("CONFIG", "SET", "lua-memory-limit", "1mb") == Simple("OK")
+        big = "return #redis.call('lrange', KEYS[1], 0, -1)"
+        assert raw.cmd("EVAL", big, 1, "{l}") == Error(
+            f"ERR Error running script f_{sha1(big)}, not enough memory")
+        assert raw.cmd("CONFIG", "SET", "lua-memory-limit", "0") == Simple("OK")
+        assert raw.cmd("EVAL", big, 1, "{l}") == 20000
+    finally:
+        raw.cmd("CONFIG", "SET", "lua-memory-limit", "512mb")
+    assert raw.cmd("EVAL", "return 1", 0) == 1
+
+
+@pytest.mark.skipif(is_redis(), reason="lua-memory-limit is dragonfly's (Redis's Lua has no cap)")
+def test_reply_left_by_a_caught_conversion_error_is_freed(raw):
+    """A redis.call reply whose conversion ran out of Lua memory (caught by pcall) is freed by
+    the next redis.call, not leaked; and calls with over 16 arguments leak nothing."""
+    fill = ("for i = 1, 2000 do redis.call('rpush', KEYS[1], string.rep('x', 500) .. i) end "
+            "return redis.call('llen', KEYS[1])")
+    body = ("local t = {} pcall(function() for i = 1, 1e8 do t[i] = string.rep('y', 1000) .. i end end) "
+            "local ok = pcall(redis.call, 'lrange', KEYS[1], 0, -1) "
+            "t = nil collectgarbage() redis.call('ping') return tostring(ok)")
+    many = "return redis.call('del', unpack(KEYS))"
+    keys = [f"{{m}}{i}" for i in range(40)]
+
+    def used():
+        info = raw.cmd("INFO", "memory").decode()
+        return int(info.split("used_memory:")[1].split()[0])
+
+    assert raw.cmd("CONFIG", "SET", "lua-memory-limit", "4mb") == Simple("OK")
+    try:
+        assert raw.cmd("EVAL", fill, 1, "{m}l") == 2000
+        assert raw.cmd("EVAL", body, 1, "{m}l") == b"false"
+        assert raw.cmd("EVAL", many, len(keys), *keys) == 0
+        before = used()
+        for _ in range(40):  # each leaked reply would be about 1 MB
+            assert raw.cmd("EVAL", body, 1, "{m}l") == b"false"
+            assert raw.cmd("EVAL", many, len(keys), *keys) == 0
+        assert used() - before < 8 << 20
+    finally:
+        raw.cmd("CONFIG", "SET", "lua-memory-limit", "512mb")
+        raw.cmd("DEL", "{m}l")
+
+
+def acl_log_entry(raw):
+    entry = raw.cmd("ACL", "LOG", "1")[0]
+    fields = dict(zip(entry[::2], entry[1::2]))
+    return {k: fields[k] for k in (b"reason", b"context", b"object", b"username")}
+
+
+def test_redis_call_applies_the_callers_acl(server):
+    admin = server.raw()
+    c = server.raw()
+    try:
+        assert admin.cmd("ACL", "SETUSER", "scripter", "on", "nopass", "+eval", "+get", "+set",
+                         "+publish", "~k*", "%R~r*", "resetchannels", "&ch*") == Simple("OK")
+        assert admin.cmd("ACL", "LOG", "RESET") == Simple("OK")
+        assert c.cmd("AUTH", "scripter", "x") == Simple("OK")
+        body = "return redis.call('del', ARGV[1])"
+        assert c.cmd("EVAL", body, 0, "k1") == Error(
+            "ERR The user executing the script can't run this command or subcommand" + where(body))
+        assert acl_log_entry(admin) == {b"reason": b"command", b"context": b"lua",
+                                        b"object": b"del", b"username": b"scripter"}
+        assert c.cmd("EVAL", "return redis.pcall('get', ARGV[1])", 0, "zz") == Error(
+            "ERR The user executing the script can't access at least one of the keys mentioned "
+            "in the command arguments")
+        assert acl_log_entry(admin) == {b"reason": b"key", b"context": b"lua",
+                                        b"object": b"zz", b"username": b"scripter"}
+        assert c.cmd("EVAL", "return redis.pcall('set', ARGV[1], 'v')", 0, "r1") == Error(
+            "ERR The user executing the script can't access at least one of the keys mentioned "
+            "in the command arguments")
+        assert c.cmd("EVAL", "return redis.pcall('publish', 'zz', 'm')", 0) == Error(
+            "ERR The user executing the script can't publish to the channel mentioned in the "
+            "command")
+        assert acl_log_entry(admin) == {b"reason": b"channel", b"context": b"lua",
+                                        b"object": b"zz", b"username": b"scripter"}
+        assert c.cmd("EVAL", "return redis.call('publish', 'ch1', 'm')", 0) == 0
+        assert c.cmd("EVAL", "return redis.call('set', KEYS[1], 'v')", 1, "k1") == Simple("OK")
+        assert admin.cmd("EVAL", "return redis.call('del', KEYS[1])", 1, "k1") == 1
+    finally:
+        admin.cmd("ACL", "DELUSER", "scripter")
+        admin.cmd("ACL", "LOG", "RESET")
+        admin.close()
+        c.close()
+
+
+def test_getkeys_of_eval_names_only_declared_keys(raw):
+    assert raw.cmd("COMMAND", "GETKEYS", "EVAL", "return 1", 0) == []
+    assert raw.cmd("COMMAND", "GETKEYS", "EVAL", "return 1", 2, "a", "b", "c") == [b"a", b"b"]
+    assert Simple("no_mandatory_keys") in raw.cmd("COMMAND", "INFO", "EVAL")[0][2]
+
+
+def read_flat(raw):
+    """One reply read without recursion (it may nest thousands deep): (depth, leaves), the
+    leaves being the non-aggregate values in wire order, as raw lines or bulk payloads."""
+    pending, depth, leaves = [1], 0, []
+    while pending:
+        pending[-1] -= 1
+        line = raw.read_line_raw()
+        if line[:1] in (b"*", b"%", b"~") and int(line[1:]) > 0:
+            pending.append(int(line[1:]) * (2 if line[:1] == b"%" else 1))
+            depth = max(depth, len(pending) - 1)
+        elif line[:1] == b"$":
+            leaves.append(raw._bytes(int(line[1:])))
+        else:
+            leaves.append(line)
+        while pending and pending[-1] == 0:
+            pending.pop()
+    return depth, leaves
+
+
+@pytest.mark.parametrize("ret", ["t", "{map = t}"], ids=["array", "map"])
+def test_self_referencing_table_reply_stops_at_lua_stack_limit(raw, ret):
+    raw.send(encode("EVAL", "local t = {} t[1] = t return " + ret, 0))
+    depth, leaves = read_flat(raw)
+    assert depth > 1000
+    assert leaves[-1] == b"-ERR reached lua stack limit"
+    assert raw.cmd("PING") == Simple("PONG")
+
+
+def test_self_referencing_table_with_siblings(raw):
+    raw.send(encode("EVAL", "local t = {} t[1] = t t[2] = 'x' return t", 0))
+    depth, leaves = read_flat(raw)
+    assert depth > 1000
+    assert leaves[0] == b"-ERR reached lua stack limit"
+    assert set(leaves) == {b"-ERR reached lua stack limit", b"x"}
+    assert leaves.count(b"x") > 1000
+    assert raw.cmd("EVAL", "local t = {} t[t] = t return {map = t}", 0) == [[], []]

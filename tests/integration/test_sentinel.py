@@ -14,7 +14,7 @@ import time
 import redis
 
 from conftest import SERVER_KIND, Server, free_port
-from test_replica import wait_for
+from helpers import wait_for
 
 
 def sentinel(master_port):

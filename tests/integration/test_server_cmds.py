@@ -317,3 +317,18 @@ def test_info_multiple_sections(raw):
 
 def test_info_unknown_section_empty(raw):
     assert raw.cmd("INFO", "nosuchsection") == b""
+
+
+def test_lolwut_module_help_and_restore_asking(server):
+    rb = server.client(decode_responses=False)
+    rb.flushall()
+    art = rb.execute_command("LOLWUT")
+    assert b"Redis ver. 7.0" in art
+    assert b"Redis ver. 7.0" in rb.execute_command("LOLWUT", "VERSION", "5")
+    lines = rb.execute_command("MODULE", "HELP")
+    assert lines[0].startswith(b"MODULE <subcommand>") and lines[-1] == b"    Prints this help."
+    rb.set("src", "value")
+    payload = rb.dump("src")
+    assert rb.execute_command("RESTORE-ASKING", "dst", 0, payload) == b"OK"
+    assert rb.get("dst") == b"value"
+    rb.close()

@@ -3,6 +3,7 @@ files exchanged with redis-server both ways. Every test also runs against redis-
 (DF_TEST_SERVER=redis), whose fork gives the point-in-time guarantee ours must match."""
 import contextlib
 import os
+import signal
 import shutil
 import subprocess
 import tempfile
@@ -47,6 +48,8 @@ def value_of(c, key):
         v = tuple(sorted(c.smembers(key)))
     elif t == "zset":
         v = tuple(c.zrange(key, 0, -1, withscores=True))
+    elif t == "stream":
+        v = tuple(c.xrange(key))
     else:
         v = None
     return t, v, c.pttl(key) > 0
@@ -303,6 +306,20 @@ def test_save_point_triggers_bgsave(tmpdir_path):
         assert os.path.exists(os.path.join(tmpdir_path, "dump.rdb"))
 
 
+def test_save_point_waits_its_period_from_the_start(tmpdir_path):
+    # Regression: the first save point counted from the epoch, not the start, so "3600 1"
+    # saved after the first write. Redis waits 3600 s from the start (or the last save).
+    s = Server(dir=tmpdir_path, args=["--save", "3600 1"])
+    try:
+        r = s.client()
+        r.set("k", "v")
+        time.sleep(1.5)  # several save-point checks (hz 10)
+        assert r.info("persistence")["rdb_changes_since_last_save"] == 1
+        assert not os.path.exists(os.path.join(tmpdir_path, "dump.rdb"))
+    finally:
+        s.stop(signal.SIGKILL)
+
+
 def test_expired_keys_are_not_loaded(tmpdir_path):
     s = Server(dir=tmpdir_path, args=["--save", ""])
     r = s.client()
@@ -483,3 +500,175 @@ def test_shutdown_stays_up_when_the_final_save_fails(tmpdir_path):
         s.raw().send(b"SHUTDOWN FORCE\r\n")
         assert s.proc.wait(timeout=15) == 0
 
+
+
+# ------------------------------------------------------------------ big values, in slices
+
+BIG = 300000
+BIG_KEYS = ("bh", "bs", "bz", "bl", "bx")
+
+
+def fill_big(c, n=BIG):
+    """A hash, set, sorted set, list and stream of n elements each (element i is i)."""
+    p = c.pipeline(transaction=False)
+    for lo in range(0, n, 5000):
+        hi = min(n, lo + 5000)
+        p.hset("bh", mapping={f"f{i}": i for i in range(lo, hi)})
+        p.sadd("bs", *range(lo, hi))
+        p.zadd("bz", {f"m{i}": i for i in range(lo, hi)})
+        p.rpush("bl", *range(lo, hi))
+        for i in range(lo, hi):
+            p.xadd("bx", {"i": i}, id=f"{i + 1}-1")
+        p.execute()
+
+
+def check_big(c, n=BIG, keys=BIG_KEYS):
+    """keys hold exactly what fill_big wrote (nothing written after the cut)."""
+    want = {
+        "bh": {f"f{i}".encode(): str(i).encode() for i in range(n)},
+        "bs": {str(i).encode() for i in range(n)},
+        "bz": [(f"m{i}".encode(), float(i)) for i in range(n)],
+        "bl": [str(i).encode() for i in range(n)],
+    }
+    got = {
+        "bh": lambda: c.hgetall("bh"),
+        "bs": lambda: c.smembers("bs"),
+        "bz": lambda: c.zrange("bz", 0, -1, withscores=True),
+        "bl": lambda: c.lrange("bl", 0, -1),
+    }
+    for k in keys:
+        if k == "bx":
+            xs = c.xrange("bx")
+            assert len(xs) == n
+            assert all(x == (f"{i + 1}-1".encode(), {b"i": str(i).encode()})
+                       for i, x in enumerate(xs))
+        else:
+            assert got[k]() == want[k], k
+
+
+def keep_writing(s, stop, errors, big=True):
+    """Until stop: change the big keys (marked members in, originals out; one writer only,
+    for the stream's explicit ids) or other keys."""
+    c = client(s)
+    i = 0
+    try:
+        while not stop.is_set():
+            p = c.pipeline(transaction=False)
+            for _ in range(50):
+                i += 1
+                if big:
+                    p.hset("bh", f"late{i}", 1)
+                    p.hdel("bh", f"f{i}")
+                    p.sadd("bs", f"late{i}")
+                    p.srem("bs", i)
+                    p.zadd("bz", {f"late{i}": -i})
+                    p.zrem("bz", f"m{i}")
+                    p.rpush("bl", f"late{i}")
+                    p.lpop("bl")
+                    p.xadd("bx", {"late": i}, id=f"{BIG + i}-1")
+                else:
+                    p.set(f"other:{i % 1000}", f"late{i}")
+            p.execute()
+    except Exception as e:  # pragma: no cover - reported by the test
+        errors.append(e)
+
+
+def writers(s, stop, errors, big=True):
+    """Started threads of keep_writing: one on the big keys (if big), one on others."""
+    ts = [threading.Thread(target=keep_writing, args=(s, stop, errors, b))
+          for b in ((True, False) if big else (False,))]
+    for t in ts:
+        t.start()
+    return ts
+
+
+def load_in_redis(path):
+    """redis-server loads the file; returns it running (the caller stops it)."""
+    check_rdb(os.path.join(path, "dump.rdb"))
+    return Server(kind="redis", dir=path)
+
+
+def test_bgsave_big_values_while_they_change(tmpdir_path):
+    """BGSAVE of 300k-element values of every collection type while clients keep changing
+    those very keys and others: the file is valid, loads in redis-server and holds exactly
+    the values at the cut (no marked member written after BGSAVE's reply)."""
+    s = Server(dir=tmpdir_path, args=["--save", ""])
+    stop, errors = threading.Event(), []
+    try:
+        r = client(s)
+        fill_big(r)
+        r.mset({f"other:{i}": "before" for i in range(1000)})
+        assert r.bgsave()
+        threads = writers(s, stop, errors)
+        wait_saved(r, timeout=120)
+        stop.set()
+        for t in threads:
+            t.join()
+        assert not errors
+        assert r.info("persistence")["rdb_last_bgsave_status"] == "ok"
+        assert r.hlen("bh") == BIG and r.sismember("bs", "late1")
+    finally:
+        stop.set()
+        s.stop()
+    red = load_in_redis(tmpdir_path)
+    try:
+        c = client(red)
+        check_big(c)
+        assert c.mget([f"other:{i}" for i in range(1000)]) == [b"before"] * 1000
+    finally:
+        red.stop()
+
+
+def test_bgsave_big_values_deleted_expired_flushed(tmpdir_path):
+    """Big values deleted, expired, overwritten or flushed right after BGSAVE's reply are in
+    the file as they were at the cut."""
+    with served(tmpdir_path, "") as s:
+        r = client(s)
+        fill_big(r, 100000)
+        r5 = client(s, 5)
+        r5.rpush("bl", *range(100000))
+        assert r.bgsave()
+        p = r.pipeline(transaction=False)
+        p.delete("bh")
+        p.unlink("bs")
+        p.pexpire("bz", 1)
+        p.set("bl", "now a string")
+        p.rename("bx", "bx2")
+        p.execute()
+        r5.flushdb()
+        wait_saved(r, timeout=120)
+        assert r.exists("bh", "bs", "bz", "bx") == 0
+    red = load_in_redis(tmpdir_path)
+    try:
+        check_big(client(red), 100000)
+        assert client(red, 5).lrange("bl", 0, -1) == [str(i).encode() for i in range(100000)]
+    finally:
+        red.stop()
+
+
+@pytest.mark.skipif(SERVER_KIND == "redis", reason="our INFO counters (Redis forks instead)")
+def test_big_values_are_written_in_slices(tmpdir_path):
+    """Each big value goes out in many slices (INFO rdb_big_value_slices), not in one step,
+    and the file is the same keyspace. Writes to other keys go on meanwhile."""
+    s = Server(dir=tmpdir_path, args=["--save", ""])
+    stop, errors = threading.Event(), []
+    try:
+        r = client(s)
+        fill_big(r)
+        before = r.info("persistence")
+        assert r.bgsave()
+        threads = writers(s, stop, errors, big=False)
+        after = wait_saved(r, timeout=120)
+        stop.set()
+        for t in threads:
+            t.join()
+        assert not errors
+        sliced = after["rdb_big_values_sliced"] - before["rdb_big_values_sliced"]
+        slices = after["rdb_big_value_slices"] - before["rdb_big_value_slices"]
+        assert sliced == len(BIG_KEYS)
+        assert slices >= len(BIG_KEYS) * 100  # 300k elements, a few hundred per slice
+    finally:
+        stop.set()
+        s.stop()
+    with served(tmpdir_path, "") as s2:
+        check_big(client(s2))

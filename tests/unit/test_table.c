@@ -596,13 +596,15 @@ typedef struct snap_seen {
     size_t late;         /* entries inserted after the cut that were passed (must stay 0) */
 } snap_seen_t;
 
-static void snap_cb(void *arg, const entry_t *e) {
+static int snap_cb(void *arg, const entry_t *e, int may_hold) {
     snap_seen_t *ss = arg;
     uint64_t idx = entry_idx(e);
+    (void)may_hold;
     if (idx < ss->n_orig)
         ss->seen[idx]++;
     else
         ss->late++;
+    return 0;
 }
 
 /*
@@ -616,7 +618,7 @@ START_TEST(test_snapshot_point_in_time) {
     entry_t **es = mk_many(n, 0), **more = mk_many(extra, n);
     for (size_t i = 0; i < n; i++) insert_e(t, es[i]);
     snap_seen_t ss = {n, calloc(n, 1), 0};
-    table_snap_begin(t, snap_cb, &ss);
+    table_snap_begin(t, snap_cb, NULL, &ss);
     ck_assert(table_snap_active(t));
     uint64_t cursor = 0;
     size_t next_new = 0;
@@ -657,7 +659,7 @@ START_TEST(test_snapshot_twice) {
     for (size_t i = 0; i < n; i++) insert_e(t, es[i]);
     for (int round = 0; round < 2; round++) {
         snap_seen_t ss = {n, calloc(n, 1), 0};
-        table_snap_begin(t, snap_cb, &ss);
+        table_snap_begin(t, snap_cb, NULL, &ss);
         uint64_t cursor = 0;
         while (!table_snap_step(t, &cursor, 3)) {
         }
@@ -668,6 +670,81 @@ START_TEST(test_snapshot_twice) {
     table_free(t, NULL, NULL);
     for (size_t i = 0; i < n; i++) free(es[i]);
     free(es);
+}
+END_TEST
+
+/* Holding: the snapshot keeps every third entry to write later. A held entry is released
+   (written) before a find hands it out or an erase removes it, never twice, and survives
+   splits and moves; the rest are unheld by the "snapshot" at the end. */
+typedef struct snap_hold {
+    snap_seen_t seen;
+    unsigned char *held;   /* per original index: 1 while held */
+    size_t released;
+} snap_hold_t;
+
+static int hold_cb(void *arg, const entry_t *e, int may_hold) {
+    snap_hold_t *h = arg;
+    uint64_t idx = entry_idx(e);
+    ck_assert_uint_lt(idx, h->seen.n_orig);
+    ck_assert_uint_eq(h->seen.seen[idx], 0);
+    if (may_hold && idx % 3 == 0) {
+        h->held[idx] = 1;
+        return 1;
+    }
+    h->seen.seen[idx]++;
+    return 0;
+}
+
+static void hold_release(void *arg, const entry_t *e) {
+    snap_hold_t *h = arg;
+    uint64_t idx = entry_idx(e);
+    ck_assert_uint_eq(h->held[idx], 1);
+    ck_assert(!(e->flags & ENTRY_F_SNAP)); /* the table clears the mark first */
+    h->held[idx] = 0;
+    h->seen.seen[idx]++;
+    h->released++;
+}
+
+START_TEST(test_snapshot_hold_release) {
+    const size_t n = 20000, extra = 30000;
+    table_t *t = table_new();
+    entry_t **es = mk_many(n, 0), **more = mk_many(extra, n);
+    for (size_t i = 0; i < n; i++) insert_e(t, es[i]);
+    snap_hold_t h = {{n, calloc(n, 1), 0}, calloc(n, 1), 0};
+    table_snap_begin(t, hold_cb, hold_release, &h);
+    uint64_t cursor = 0;
+    size_t next_new = 0;
+    while (!table_snap_step(t, &cursor, 8)) {
+        for (int k = 0; k < 20 && next_new < extra; k++) insert_e(t, more[next_new++]);
+        size_t i = rng() % n;
+        if (!es[i]) continue;
+        table_slot_t *sl = find_e(t, es[i]);
+        ck_assert_uint_eq(h.seen.seen[i], 1); /* written, held or not, before it is handed out */
+        ck_assert_uint_eq(h.held[i], 0);
+        if (rng() % 2) {
+            table_erase(t, sl);
+            free(es[i]);
+            es[i] = NULL;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!h.held[i]) continue;
+        ck_assert(es[i]->flags & ENTRY_F_SNAP);
+        table_snap_unhold(t, es[i]);
+        ck_assert(!(es[i]->flags & ENTRY_F_SNAP));
+        h.held[i] = 0;
+        h.seen.seen[i]++;
+    }
+    table_snap_end(t);
+    ck_assert_uint_gt(h.released, 0);
+    for (size_t i = 0; i < n; i++) ck_assert_uint_eq(h.seen.seen[i], 1);
+    table_free(t, NULL, NULL);
+    for (size_t i = 0; i < n; i++) free(es[i]);
+    for (size_t i = 0; i < extra; i++) free(more[i]);
+    free(es);
+    free(more);
+    free(h.seen.seen);
+    free(h.held);
 }
 END_TEST
 
@@ -703,6 +780,7 @@ static Suite *table_suite(void) {
     tcase_add_test(scan, test_random_sparse);
     tcase_add_test(scan, test_snapshot_point_in_time);
     tcase_add_test(scan, test_snapshot_twice);
+    tcase_add_test(scan, test_snapshot_hold_release);
     suite_add_tcase(s, scan);
 
     TCase *big = tcase_create("bulk");

@@ -1,0 +1,201 @@
+/*
+ * config_compat.c: the rest of Redis 7.0's parameters, so that a redis.conf (Debian's stock
+ * one, a production one) starts us unchanged and CONFIG GET / SET of any Redis parameter
+ * answers as Redis does.
+ *
+ * Three kinds of entries:
+ *  - applied: protected-mode, tcp-backlog, replica-priority (read where they act: conn.c,
+ *    server.c, replica.c, through config_protected_mode() and the like);
+ *  - inert: tuning that has no counterpart in this design (encodings, defragmentation,
+ *    io-threads, AOF knobs while appendonly is off, cluster bus, CPU lists...): any valid
+ *    value is accepted and shown, and changes nothing; their help says so;
+ *  - refused away from the default: a value that asks for behaviour we do not have
+ *    (syslog, masteruser, min-replicas-to-write, replication over TLS...) fails with a
+ *    message, as appendonly yes does.
+ * Values are stored here (compat_num / compat_str); the core's own table is in config.c.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+
+#define INERT "accepted for Redis compatibility; no effect here"
+
+typedef struct compat_def {
+    const char *name;
+    int kind;
+    const char *def;
+    int64_t lo, hi;
+    const char *const *enums;
+    const char *unsupported; /* non-NULL: only the default is accepted */
+    const char *help;        /* NULL: INERT */
+} compat_def_t;
+
+static const char *const e_fsync[] = {"always", "everysec", "no", NULL};
+static const char *const e_supervised[] = {"upstart", "systemd", "auto", "no", NULL};
+static const char *const e_diskless_load[] = {"disabled", "on-empty-db", "swapdb", NULL};
+static const char *const e_propagation[] = {"ignore", "panic", "panic-on-replicas", NULL};
+static const char *const e_endpoint[] = {"ip", "hostname", "unknown-endpoint", NULL};
+static const char *const e_facility[] = {"user", "local0", "local1", "local2", "local3",
+                                         "local4", "local5", "local6", "local7", NULL};
+static const char *const e_oom[] = {"no", "yes", "relative", "absolute", NULL};
+static const char *const e_sanitize[] = {"no", "yes", "clients", NULL};
+static const char *const e_yes_no_local[] = {"no", "yes", "local", NULL};
+static const char *const e_pubsub_default[] = {"allchannels", "resetchannels", NULL};
+
+#define B(n, d) {n, DFM_CONF_BOOL, d, 0, 0, NULL, NULL, NULL}
+#define I(n, d, lo, hi) {n, DFM_CONF_INT, d, lo, hi, NULL, NULL, NULL}
+#define Z(n, d) {n, DFM_CONF_SIZE, d, 0, INT64_MAX, NULL, NULL, NULL}
+#define S(n, d) {n, DFM_CONF_STRING, d, 0, 0, NULL, NULL, NULL}
+#define E(n, vals, d) {n, DFM_CONF_ENUM, d, 0, 0, vals, NULL, NULL}
+#define NO(n, kind, d, why) {n, DFM_CONF_##kind, d, 0, INT64_MAX, NULL, why, why}
+
+static const compat_def_t compat_defs[] = {
+    /* applied */
+    {"protected-mode", DFM_CONF_BOOL, "no", 0, 0, NULL, NULL,
+     "yes: without a password for the default user, refuse clients that are not local"},
+    {"tcp-backlog", DFM_CONF_INT, "511", 0, INT32_MAX, NULL, NULL, "listen() backlog"},
+    {"replica-priority", DFM_CONF_INT, "100", 0, INT32_MAX, NULL, NULL,
+     "Sentinel's promotion priority of this replica (INFO slave_priority); 0: never"},
+    /* refused away from the default */
+    E("enable-module-command", e_yes_no_local, "no"), /* modules load at start-up only */
+    NO("syslog-enabled", BOOL, "no", "logging to syslog is not supported; use logfile"),
+    NO("masteruser", STRING, "", "replication as an ACL user (masteruser) is not supported yet; "
+                                  "use masterauth with the default user"),
+    NO("min-replicas-to-write", INT, "0", "min-replicas-to-write is not supported yet"),
+    NO("maxmemory-clients", SIZE, "0", "client eviction (maxmemory-clients) is not supported"),
+    NO("tls-replication", BOOL, "no", "replication over TLS is not supported yet"),
+    NO("shutdown-on-sigint", STRING, "default", "only the default shutdown on SIGINT is supported"),
+    NO("shutdown-on-sigterm", STRING, "default", "only the default shutdown on SIGTERM is supported"),
+    {"acl-pubsub-default", DFM_CONF_ENUM, "resetchannels", 0, 0, e_pubsub_default,
+     "only resetchannels (Redis 7's default) is supported",
+     "only resetchannels (Redis 7's default) is supported"},
+    NO("acllog-max-len", INT, "128", "the ACL log keeps the last 128 entries"),
+    /* inert */
+    I("active-defrag-cycle-max", "25", 1, 99), I("active-defrag-cycle-min", "1", 1, 99),
+    Z("active-defrag-ignore-bytes", "104857600"), I("active-defrag-max-scan-fields", "1000", 1, INT64_MAX),
+    I("active-defrag-threshold-lower", "10", 0, 1000), I("active-defrag-threshold-upper", "100", 0, 1000),
+    B("activedefrag", "no"), I("active-expire-effort", "1", 1, 10), B("activerehashing", "yes"),
+    B("always-show-logo", "no"), B("aof-disable-auto-gc", "no"), B("aof-load-truncated", "yes"),
+    B("aof-rewrite-incremental-fsync", "yes"), B("aof-timestamp-enabled", "no"),
+    B("aof-use-rdb-preamble", "yes"), S("appenddirname", "appendonlydir"),
+    S("appendfilename", "appendonly.aof"), E("appendfsync", e_fsync, "everysec"),
+    Z("auto-aof-rewrite-min-size", "67108864"), I("auto-aof-rewrite-percentage", "100", 0, INT32_MAX),
+    B("no-appendfsync-on-rewrite", "no"), S("aof_rewrite_cpulist", ""), S("bgsave_cpulist", ""),
+    S("bio_cpulist", ""), S("server_cpulist", ""), S("bind-source-addr", ""),
+    S("client-output-buffer-limit",
+      "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"),
+    B("cluster-allow-pubsubshard-when-down", "yes"), B("cluster-allow-reads-when-down", "no"),
+    B("cluster-allow-replica-migration", "yes"), I("cluster-announce-bus-port", "0", 0, 65535),
+    S("cluster-announce-hostname", ""), S("cluster-announce-ip", ""),
+    I("cluster-announce-port", "0", 0, 65535), I("cluster-announce-tls-port", "0", 0, 65535),
+    S("cluster-config-file", "nodes.conf"), Z("cluster-link-sendbuf-limit", "0"),
+    I("cluster-migration-barrier", "1", 0, INT32_MAX), I("cluster-node-timeout", "15000", 0, INT64_MAX),
+    I("cluster-port", "0", 0, 65535), E("cluster-preferred-endpoint-type", e_endpoint, "ip"),
+    B("cluster-replica-no-failover", "no"), I("cluster-replica-validity-factor", "10", 0, INT32_MAX),
+    B("cluster-require-full-coverage", "yes"), B("crash-log-enabled", "yes"),
+    B("crash-memcheck-enabled", "yes"), B("disable-thp", "yes"), B("dynamic-hz", "yes"),
+    S("ignore-warnings", ""), I("io-threads", "1", 1, 128), B("io-threads-do-reads", "no"),
+    B("jemalloc-bg-thread", "yes"), B("lazyfree-lazy-eviction", "no"), B("lazyfree-lazy-expire", "no"),
+    B("lazyfree-lazy-server-del", "no"), B("lazyfree-lazy-user-flush", "no"),
+    I("lfu-decay-time", "1", 0, INT32_MAX), I("lfu-log-factor", "10", 0, INT32_MAX),
+    I("list-compress-depth", "0", 0, INT32_MAX), I("list-max-listpack-size", "-2", INT32_MIN, INT32_MAX),
+    I("maxmemory-eviction-tenacity", "10", 0, 100), I("maxmemory-samples", "5", 1, 64),
+    I("min-replicas-max-lag", "10", 0, INT32_MAX), E("oom-score-adj", e_oom, "no"),
+    S("oom-score-adj-values", "0 200 800"), S("proc-title-template", "{title} {listen-addr} {server-mode}"),
+    E("propagation-error-behavior", e_propagation, "ignore"), B("rdb-del-sync-files", "no"),
+    B("rdb-save-incremental-fsync", "yes"), B("repl-disable-tcp-nodelay", "no"),
+    E("repl-diskless-load", e_diskless_load, "disabled"), B("repl-diskless-sync", "yes"),
+    I("repl-diskless-sync-delay", "5", 0, INT32_MAX), I("repl-diskless-sync-max-replicas", "0", 0, INT32_MAX),
+    I("repl-ping-replica-period", "10", 1, INT32_MAX), I("repl-timeout", "60", 1, INT32_MAX),
+    S("replica-announce-ip", ""), I("replica-announce-port", "0", 0, 65535), B("replica-announced", "yes"),
+    B("replica-ignore-disk-write-errors", "no"), B("replica-ignore-maxmemory", "yes"),
+    B("replica-lazy-flush", "no"), B("replica-serve-stale-data", "yes"),
+    E("sanitize-dump-payload", e_sanitize, "no"), B("set-proc-title", "yes"),
+    I("shutdown-timeout", "10", 0, INT32_MAX), I("socket-mark-id", "0", 0, UINT32_MAX),
+    Z("stream-node-max-bytes", "4096"), I("stream-node-max-entries", "100", 0, INT32_MAX),
+    E("supervised", e_supervised, "no"), E("syslog-facility", e_facility, "local0"),
+    S("syslog-ident", "redis"), S("tls-ca-cert-dir", ""), S("tls-ciphers", ""), S("tls-ciphersuites", ""),
+    S("tls-client-cert-file", ""), S("tls-client-key-file", ""), S("tls-client-key-file-pass", ""),
+    B("tls-cluster", "no"), S("tls-dh-params-file", ""), S("tls-key-file-pass", ""),
+    B("tls-prefer-server-ciphers", "no"), S("tls-protocols", ""),
+    I("tls-session-cache-size", "20480", 0, INT32_MAX), I("tls-session-cache-timeout", "300", 0, INT32_MAX),
+    B("tls-session-caching", "yes"),
+};
+
+#define COMPAT_N (sizeof compat_defs / sizeof compat_defs[0])
+
+/* client-output-buffer-limit: "<class> <hard> <soft> <seconds>" groups; a value changes only
+   the classes it names (replica = slave), shown in bytes, as Redis merges repeated lines. */
+static const char *const obuf_classes[3] = {"normal", "slave", "pubsub"};
+static long long obuf_limits[3][3] = {{0, 0, 0}, {268435456, 67108864, 60}, {33554432, 8388608, 60}};
+
+static int obuf_class(const char *w) {
+    if (!strcasecmp(w, "replica")) return 1;
+    for (int i = 0; i < 3; i++)
+        if (!strcasecmp(w, obuf_classes[i])) return i;
+    return -1;
+}
+
+/* Parse v into out (a copy of the current limits); NULL or why not. */
+static const char *obuf_parse(const char *v, long long out[3][3]) {
+    char words[64][32];
+    int n = 0, used;
+    memcpy(out, obuf_limits, sizeof obuf_limits);
+    while (n < 64 && sscanf(v, "%31s%n", words[n], &used) == 1) {
+        v += used;
+        n++;
+    }
+    if (n == 0 || n % 4 || n == 64) return "Wrong number of arguments in buffer limit configuration.";
+    for (int i = 0; i < n; i += 4) {
+        int c = obuf_class(words[i]);
+        if (c < 0) return "Invalid client class specified in buffer limit configuration.";
+        for (int k = 0; k < 3; k++) {
+            int64_t x;
+            if (config_parse_size(words[i + 1 + k], &x) != 0 || x < 0)
+                return "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
+            out[c][k] = (long long)x;
+        }
+    }
+    return NULL;
+}
+
+static const char *obuf_validate(const char *v) {
+    long long tmp[3][3];
+    return obuf_parse(v, tmp);
+}
+
+static const char *obuf_normalize(const char *v) {
+    static char shown[256];
+    long long tmp[3][3];
+    if (obuf_parse(v, tmp) == NULL) memcpy(obuf_limits, tmp, sizeof tmp);
+    snprintf(shown, sizeof shown, "normal %lld %lld %lld slave %lld %lld %lld pubsub %lld %lld %lld",
+             obuf_limits[0][0], obuf_limits[0][1], obuf_limits[0][2], obuf_limits[1][0],
+             obuf_limits[1][1], obuf_limits[1][2], obuf_limits[2][0], obuf_limits[2][1],
+             obuf_limits[2][2]);
+    return shown;
+}
+
+static int64_t compat_num[COMPAT_N];
+static char *compat_str[COMPAT_N];
+
+void config_compat_register(void) {
+    for (size_t i = 0; i < COMPAT_N; i++) {
+        const compat_def_t *c = &compat_defs[i];
+        dfm_config_t d = {.name = c->name, .kind = c->kind, .default_value = c->def,
+                          .min = c->lo, .max = c->hi, .enum_values = c->enums,
+                          .mutable_at_runtime = 1, .help = c->help ? c->help : INERT};
+        if (c->kind == DFM_CONF_BOOL || c->kind == DFM_CONF_ENUM) d.min = d.max = 0;
+        d.storage = c->kind == DFM_CONF_STRING ? (void *)&compat_str[i] : (void *)&compat_num[i];
+        int obuf = !strcmp(c->name, "client-output-buffer-limit");
+        config_add_builtin(&d, c->unsupported, obuf ? obuf_validate : NULL,
+                           obuf ? obuf_normalize : NULL);
+    }
+}
+
+/* The applied entries are the table's first three, in this order. */
+int config_protected_mode(void) { return (int)compat_num[0]; }
+int config_tcp_backlog(void) { return (int)compat_num[1]; }
+int config_replica_priority(void) { return (int)compat_num[2]; }
