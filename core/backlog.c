@@ -509,6 +509,18 @@ int backlog_attach_cut(backlog_reader_t *r) {
     return rc;
 }
 
+int backlog_attach_end(backlog_reader_t *r, long long *pos) {
+    pthread_mutex_lock(&g_bl.mu);
+    bl__wait_reset();
+    int rc = -1;
+    if (atomic_load(&g_backlog_on) && !g_bl.reset_pending && (rc = bl__attach(r, g_bl.end)) == 0) {
+        *pos = g_bl.end;
+        g_bl.db = -1;
+    }
+    pthread_mutex_unlock(&g_bl.mu);
+    return rc;
+}
+
 void backlog_detach(backlog_reader_t *r) {
     pthread_mutex_lock(&g_bl.mu);
     for (int i = 0; i < g_bl.nreaders; i++) {

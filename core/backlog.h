@@ -62,6 +62,9 @@ void backlog_cut(backlog_reader_t *r, int shard);
    stream was reset, or the reader lags more than `limit` bytes). */
 int backlog_attach_at(backlog_reader_t *r, long long pos);
 int backlog_attach_cut(backlog_reader_t *r);
+/* attach_end: from the stream's end (its offset in *pos), with a SELECT before the next
+   write (a reader that knows no db yet: the AOF at start-up). 0, or -1 if the stream is off. */
+int backlog_attach_end(backlog_reader_t *r, long long *pos);
 long long backlog_read(backlog_reader_t *r, size_t sent, const char **p, long long limit);
 void backlog_detach(backlog_reader_t *r);
 void backlog_reader_init(backlog_reader_t *r);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "aof.h"
 #include "acl.h"
 #include "alloc.h"
 #include "cmdtab.h"
@@ -94,6 +95,7 @@ static char *config_current(const char *name) {
 static void config_after_set(const char *name) {
     if (util_eq_nocase(name, strlen(name), "loglevel")) log_set_level((int)g_config.loglevel);
     if (util_eq_nocase(name, strlen(name), "requirepass")) acl_set_requirepass(g_config.requirepass);
+    if (util_eq_nocase(name, strlen(name), "appendonly")) aof_config_changed();
 }
 
 /* 1 if a name occurs twice among the pairs (Redis refuses that); *dup is the name. */

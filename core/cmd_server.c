@@ -54,6 +54,7 @@ void commands_register_core(void) {
     cmd_dump_register();
     cmd_migrate_register();
     cmd_snapshot_register();
+    cmd_aof_register();
     cmd_replica_register();
     cmd_master_register();
     cmd_failover_register();

@@ -21,6 +21,7 @@ void cmd_command_register(void);
 void cmd_info_register(void);
 void cmd_dump_register(void);
 void cmd_snapshot_register(void);
+void cmd_aof_register(void);
 void cmd_replica_register(void);
 void cmd_master_register(void);
 void cmd_failover_register(void);

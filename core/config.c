@@ -396,6 +396,18 @@ const char *config_check_dir(const char *v)
     return S_ISDIR(st.st_mode) ? NULL : "Not a directory";
 }
 
+static const char *const config__fsync_modes[] = {"always", "everysec", "no", NULL};
+
+static const char *config__validate_aof_filename(const char *v)
+{
+    return (!*v || strchr(v, '/')) ? "appendfilename can't be a path, just a filename" : NULL;
+}
+
+static const char *config__validate_aof_dirname(const char *v)
+{
+    return (!*v || strchr(v, '/')) ? "appenddirname can't be a path, just a dirname" : NULL;
+}
+
 /* replicaof: "" or "<host> <port>". */
 static const char *config__validate_replicaof(const char *v)
 {
@@ -542,8 +554,24 @@ static const config__def_t config__core[] = {
               "seconds without replicas before the backlog is freed; 0: never"),
     CONFIG__P("metrics-port", INT, "0", 0, 65535, metrics_port, 0,
               "HTTP port of the Prometheus endpoint (GET /metrics) on the bind addresses; 0: none"),
-    CONFIG__NO("appendonly", BOOL, "no", appendonly,
-               "AOF persistence is not supported by this build yet"),
+    CONFIG__BOOL("appendonly", "no", appendonly, 1,
+                 "append-only file: every write also goes to dir/appenddirname (Redis 7 multi-part AOF)"),
+    CONFIG__E("appendfsync", config__fsync_modes, "everysec", appendfsync, 1,
+              "fsync of the AOF: always (after every batch), everysec, no (the kernel decides)"),
+    {.d = {.name = "appendfilename", .kind = DFM_CONF_STRING, .default_value = "appendonly.aof",
+           .storage = &g_config.appendfilename, .help = "base name of the AOF files"},
+     .validate = config__validate_aof_filename},
+    {.d = {.name = "appenddirname", .kind = DFM_CONF_STRING, .default_value = "appendonlydir",
+           .storage = &g_config.appenddirname, .help = "directory of the AOF files, inside dir"},
+     .validate = config__validate_aof_dirname},
+    CONFIG__BOOL("aof-load-truncated", "yes", aof_load_truncated, 1,
+                 "load an AOF whose last command is cut short (and drop that command)"),
+    CONFIG__BOOL("aof-use-rdb-preamble", "yes", aof_use_rdb_preamble, 1,
+                 "accepted; an AOF rewrite's base file is always an RDB snapshot here"),
+    CONFIG__P("auto-aof-rewrite-percentage", INT, "100", 0, INT32_MAX, auto_aof_rewrite_percentage, 1,
+              "rewrite the AOF when it grew by this percentage since the last rewrite; 0: never"),
+    CONFIG__P("auto-aof-rewrite-min-size", SIZE, "64mb", 0, INT64_MAX, auto_aof_rewrite_min_size, 1,
+              "no automatic AOF rewrite below this size"),
     CONFIG__BOOL("cluster-enabled", "no", cluster_enabled, 0,
                  "Redis Cluster protocol as one node owning every slot (= cluster_mode emulated)"),
     CONFIG__E("cluster_mode", config__cluster_modes, "no", cluster_mode, 0,

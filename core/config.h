@@ -92,7 +92,14 @@ typedef struct df_config {
     int64_t repl_backlog_size; /* bytes of the replication stream kept for PSYNC */
     int64_t repl_backlog_ttl;  /* seconds without replicas before it is freed; 0: never */
     int64_t metrics_port;
-    int64_t appendonly;
+    int64_t appendonly;        /* AOF on (aof.h) */
+    int64_t appendfsync;       /* 0 always, 1 everysec, 2 no */
+    char *appendfilename;      /* the AOF files' base name (immutable) */
+    char *appenddirname;       /* their directory, inside dir (immutable) */
+    int64_t aof_load_truncated;
+    int64_t aof_use_rdb_preamble;
+    int64_t auto_aof_rewrite_percentage;
+    int64_t auto_aof_rewrite_min_size;
     int64_t cluster_enabled;
     int64_t cluster_mode; /* 0 no, 1 emulated */
 } df_config_t;

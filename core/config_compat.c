@@ -7,11 +7,11 @@
  *  - applied: protected-mode, tcp-backlog, replica-priority (read where they act: conn.c,
  *    server.c, replica.c, through config_protected_mode() and the like);
  *  - inert: tuning that has no counterpart in this design (encodings, defragmentation,
- *    io-threads, AOF knobs while appendonly is off, cluster bus, CPU lists...): any valid
+ *    io-threads, cluster bus, CPU lists...): any valid
  *    value is accepted and shown, and changes nothing; their help says so;
  *  - refused away from the default: a value that asks for behaviour we do not have
  *    (syslog, masteruser, min-replicas-to-write, replication over TLS...) fails with a
- *    message, as appendonly yes does.
+ *    message.
  * Values are stored here (compat_num / compat_str); the core's own table is in config.c.
  */
 #include <stdint.h>
@@ -33,7 +33,6 @@ typedef struct compat_def {
     const char *help;        /* NULL: INERT */
 } compat_def_t;
 
-static const char *const e_fsync[] = {"always", "everysec", "no", NULL};
 static const char *const e_supervised[] = {"upstart", "systemd", "auto", "no", NULL};
 static const char *const e_diskless_load[] = {"disabled", "on-empty-db", "swapdb", NULL};
 static const char *const e_propagation[] = {"ignore", "panic", "panic-on-replicas", NULL};
@@ -78,11 +77,8 @@ static const compat_def_t compat_defs[] = {
     Z("active-defrag-ignore-bytes", "104857600"), I("active-defrag-max-scan-fields", "1000", 1, INT64_MAX),
     I("active-defrag-threshold-lower", "10", 0, 1000), I("active-defrag-threshold-upper", "100", 0, 1000),
     B("activedefrag", "no"), I("active-expire-effort", "1", 1, 10), B("activerehashing", "yes"),
-    B("always-show-logo", "no"), B("aof-disable-auto-gc", "no"), B("aof-load-truncated", "yes"),
+    B("always-show-logo", "no"), B("aof-disable-auto-gc", "no"),
     B("aof-rewrite-incremental-fsync", "yes"), B("aof-timestamp-enabled", "no"),
-    B("aof-use-rdb-preamble", "yes"), S("appenddirname", "appendonlydir"),
-    S("appendfilename", "appendonly.aof"), E("appendfsync", e_fsync, "everysec"),
-    Z("auto-aof-rewrite-min-size", "67108864"), I("auto-aof-rewrite-percentage", "100", 0, INT32_MAX),
     B("no-appendfsync-on-rewrite", "no"), S("aof_rewrite_cpulist", ""), S("bgsave_cpulist", ""),
     S("bio_cpulist", ""), S("server_cpulist", ""), S("bind-source-addr", ""),
     S("client-output-buffer-limit",

@@ -182,6 +182,19 @@ conn_t *conn_adopt_master(worker_t *w, int fd, const void *pre, size_t n, long l
     return c;
 }
 
+conn_t *conn_adopt_aof(worker_t *w, int fd) {
+    conn_t *c = conn_adopt_master(w, fd, NULL, 0, 0, 0);
+    c->flags |= CONN_AOF;
+    df_free(c->name);
+    c->name = df_memdup("aof-loader", 10);
+    return c;
+}
+
+int conn_aof_idle(const conn_t *c, long long bytes) {
+    return c->repl.end >= bytes && c->ipos == c->ilen && !c->pending && !c->deferred_argc &&
+           conn_master_applied(c) >= bytes && !(c->flags & (CONN_MULTI | CONN_BLOCKED));
+}
+
 static void conn_wq_remove(conn_t *c) {
     if (!(c->flags & CONN_IN_WQ)) return;
     if (c->wprev)
@@ -355,7 +368,7 @@ void conn_close(conn_t *c) {
         c->fd = -1;
     }
     atomic_fetch_sub(&g_nclients, 1);
-    if (c->flags & CONN_MASTER) replica_master_closed(c, applied);
+    if ((c->flags & (CONN_MASTER | CONN_AOF)) == CONN_MASTER) replica_master_closed(c, applied);
     conn_release(c);
 }
 
@@ -465,7 +478,7 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
     c->w->stats.reads++;
     if (c->flags & CONN_MASTER) {
         c->repl.end += n;
-        replica_stream_read((size_t)n);
+        if (!(c->flags & CONN_AOF)) replica_stream_read((size_t)n);
     }
     c->last_ms = server_now_ms();
     if ((int64_t)(c->ilen - c->ipos) > g_config.client_query_buffer_limit) {

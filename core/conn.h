@@ -32,6 +32,7 @@
 #define CONN_MASTER (1u << 13)     /* our master's replication stream: commands, no replies */
 #define CONN_PAUSED (1u << 14)     /* a command waits for CLIENT PAUSE to end (one pending) */
 #define CONN_MONITOR (1u << 15)    /* in MONITOR mode (monitor.c) */
+#define CONN_AOF (1u << 16)        /* with CONN_MASTER: an AOF being loaded (aof_load.c) */
 
 #define CONN_SLOTS 4 /* module slots per client */
 
@@ -120,6 +121,12 @@ conn_t *conn_internal(worker_t *w);
    read after the snapshot, processed at once; offset: the stream offset just after them; db:
    the database the stream has selected. Thread of w. */
 conn_t *conn_adopt_master(worker_t *w, int fd, const void *pre, size_t n, long long offset, int db);
+/* The loader's end of a socket pair as a client that runs an AOF's commands like our
+   master's stream (no replies, no LOADING), and is no replication link. Its thread. */
+conn_t *conn_adopt_aof(worker_t *w, int fd);
+/* 1 once everything an AOF client read has run to its end (nothing parsed but not run,
+   nothing away on another shard, no MULTI open). Its thread. */
+int conn_aof_idle(const conn_t *c, long long bytes);
 /* The master link's applied offset: every command before it has run or is on its way to its
    shard (and will run); nothing after it has. Thread of c. */
 long long conn_master_applied(const conn_t *c);

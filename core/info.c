@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "aof.h"
 #include "api.h"
 #include "block.h"
 #include "cmdtab.h"
@@ -289,14 +290,7 @@ static void info_persistence(rbuf_t *b) {
     info_line(b, "current_save_keys_processed:0");
     info_line(b, "current_save_keys_total:0");
     snapshot_info(b);
-    info_line(b, "aof_enabled:0");
-    info_line(b, "aof_rewrite_in_progress:0");
-    info_line(b, "aof_rewrite_scheduled:0");
-    info_line(b, "aof_last_rewrite_time_sec:-1");
-    info_line(b, "aof_current_rewrite_time_sec:-1");
-    info_line(b, "aof_last_bgrewrite_status:ok");
-    info_line(b, "aof_rewrites:0");
-    info_line(b, "aof_last_write_status:ok");
+    aof_info(b);
 }
 
 void info_worker_totals(worker_stats_t *sum) {

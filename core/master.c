@@ -279,7 +279,8 @@ static int rep_cut_known(rep_t *r) {
 
 static void rep_start_snapshot(void *arg) {
     rep_t *r = arg;
-    if (snapshot_start_for(r, r->path) < 0) atomic_store(&r->snap_ok, 2); /* busy: retry */
+    snapshot_sink_t sink = {master_cut_shard, master_snapshot_done, r, 0};
+    if (snapshot_start_for(&sink, r->path) < 0) atomic_store(&r->snap_ok, 2); /* busy: retry */
 }
 
 /* Start the snapshot for r (after any other one), and wait for its cut: the stream offset

@@ -38,6 +38,7 @@
 #include "metrics.h"
 #include "module_loader.h"
 #include "rdb_load.h"
+#include "aof.h"
 #include "failover.h"
 #include "master.h"
 #include "info.h"
@@ -903,16 +904,23 @@ static void server_free_all(void) {
    the last key is in (as Redis answers while it loads). A bad file stops the server with
    exit code 1 and never lets the final save overwrite it. */
 static void *server_load_thread(void *arg) {
-    char *path = arg, err[256];
+    char *path = arg, err[1024];
     uint64_t loaded = 0, expired = 0;
     int64_t t0 = util_now_ms();
-    int rc = rdb_load_into_shards(path, &loaded, &expired, err, sizeof err);
+    int rc;
+    if (g_config.appendonly) { /* the AOF instead of the RDB file, as Redis */
+        aof_manifest_t m;
+        rc = aof_load(&m, err, sizeof err);
+        if (rc >= 0) aof_open_at_start(rc > 0 ? &m : NULL); /* before LOADING ends */
+    } else {
+        rc = rdb_load_into_shards(path, &loaded, &expired, err, sizeof err);
+    }
     if (rc < 0) {
         atomic_store(&g_server.skip_final_save, 1);
         log_error("%s", err);
         fprintf(stderr, "dragonfly: %s\n", err);
         server_request_shutdown(1);
-    } else {
+    } else if (!g_config.appendonly) {
         snapshot_note_load(loaded, expired);
         log_notice("DB loaded from disk: %.3f seconds (%llu keys, %llu expired keys skipped)",
                    (double)(util_now_ms() - t0) / 1000.0, (unsigned long long)loaded,
@@ -923,10 +931,14 @@ static void *server_load_thread(void *arg) {
     return NULL;
 }
 
-/* Before the workers start: 1 if there is a file to load (LOADING is on from now). */
+/* Before the workers start: 1 if there is a file to load (LOADING is on from now): the AOF
+   with appendonly yes (a dump file is then ignored, as by Redis), else dir/dbfilename. */
 static int server_want_load(void) {
     char *path = snapshot_path();
-    int exists = access(path, F_OK) == 0;
+    int exists = g_config.appendonly ? aof_exists() : access(path, F_OK) == 0;
+    if (g_config.appendonly && !exists && access(path, F_OK) == 0)
+        log_warning("appendonly is yes and there is no AOF yet: %s is not loaded (as Redis does); "
+                    "turn the AOF on with CONFIG SET appendonly yes to keep a dump's data", path);
     free(path);
     if (exists) atomic_store(&g_server.loading, 1);
     return exists;
@@ -962,9 +974,11 @@ int server_main(int argc, char **argv) {
     if (workers_start() < 0) return 1;
     log_notice("Ready to accept connections");
     if (load) server_start_load();
+    else if (g_config.appendonly) aof_open_at_start(NULL);
     replica_start_from_config();
     server_wait_signals(&set);
     workers_join();
+    aof_shutdown(); /* before the stream it reads goes */
     master_shutdown();
     snapshot_wait_idle();
     lazyfree_stop();

@@ -39,7 +39,6 @@
 #include "dump.h"
 #include "info.h"
 #include "log.h"
-#include "master.h"
 #include "server.h"
 #include "tx.h"
 #include "util.h"
@@ -123,7 +122,7 @@ typedef struct snap_job {
     rbuf_t aux; /* modules' records (functions), taken at the start, written before the keys */
     int64_t start_ms;
     uint64_t dirty_at_start;
-    void *replicas; /* a snapshot for a replica's full sync (master.c), not a save */
+    snapshot_sink_t sink; /* sink.done set: a snapshot for a replica or an AOF base, not a save */
 } snap_job_t;
 
 /* Process-wide state: the running job and the results INFO and LASTSAVE show. */
@@ -380,7 +379,7 @@ static void snap_step(evutil_socket_t fd, short what, void *arg) {
 /* The cut, on shard s (its thread, every shard locked by the cut's transaction). */
 static void snap_begin_shard(snap_job_t *job, shard_t *s) {
     shard_snap_t *ss = &job->parts[s->id];
-    if (job->replicas) master_cut_shard(job->replicas, s->id);
+    if (job->sink.cut) job->sink.cut(job->sink.arg, s->id);
     ss->job = job;
     ss->s = s;
     ss->buf_db = -1;
@@ -478,7 +477,7 @@ static void snap_aux(rbuf_t *b, const char *k, const char *v) {
     rdb_save_string(&r, v, strlen(v));
 }
 
-static void snap_header(rbuf_t *b) {
+static void snap_header(rbuf_t *b, int aof_base) {
     char num[32];
     rbuf_append(b, "REDIS0010", 9);
     snap_aux(b, "redis-ver", DF_REDIS_VERSION);
@@ -487,7 +486,7 @@ static void snap_header(rbuf_t *b) {
     snap_aux(b, "ctime", num);
     snprintf(num, sizeof num, "%lld", (long long)df_total_allocated());
     snap_aux(b, "used-mem", num);
-    snap_aux(b, "aof-base", "0");
+    snap_aux(b, "aof-base", aof_base ? "1" : "0");
 }
 
 /* Next chunk for the writer, NULL when every shard is done. While a big record is open only
@@ -523,7 +522,7 @@ static int snap_write_file(snap_job_t *job) {
                     job->tmp, g_config.dir, strerror(errno));
     } else {
         rbuf_t head = {0};
-        snap_header(&head);
+        snap_header(&head, job->sink.aof_base);
         rbuf_append(&head, job->aux.data, job->aux.len);
         crc = crc64(0, head.data, head.len);
         rc = util_write_all(fd, head.data, head.len);
@@ -592,21 +591,22 @@ static void snap_job_free(snap_job_t *job) {
     free(job);
 }
 
-/* A replica's snapshot: tell master.c, keep the save statistics as they are. */
-static void snap_replica_done(snap_job_t *job, int rc) {
-    void *replicas = job->replicas;
+/* A sink's snapshot (a replica's, an AOF base): tell the sink, keep the save statistics as
+   they are. */
+static void snap_sink_done(snap_job_t *job, int rc) {
+    snapshot_sink_t sink = job->sink;
     atomic_store(&g_job, NULL);
     snap_job_free(job);
     atomic_fetch_add(&g_generation, 1);
     atomic_store(&g_running, 0);
-    master_snapshot_done(replicas, rc == 0);
+    sink.done(sink.arg, rc == 0);
 }
 
 static void *snap_writer(void *arg) {
     snap_job_t *job = arg;
     int rc = snap_write_file(job);
-    if (job->replicas) {
-        snap_replica_done(job, rc);
+    if (job->sink.done) {
+        snap_sink_done(job, rc);
         return NULL;
     }
     int64_t now = util_now_ms();
@@ -694,11 +694,11 @@ static int snap_job_create(conn_t *waiter) {
     return 0;
 }
 
-int snapshot_start_for(void *replicas, const char *path) {
+int snapshot_start_for(const snapshot_sink_t *sink, const char *path) {
     int rc = snap_job_create(NULL);
     if (rc < 0) return rc;
     snap_job_t *job = atomic_load(&g_job);
-    job->replicas = replicas;
+    job->sink = *sink;
     free(job->path);
     job->path = strdup(path);
     dfm_str_t argv[1] = {{"snapshot-cut", 12}};

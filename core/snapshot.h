@@ -28,9 +28,18 @@ struct worker;
    already running. */
 int snapshot_start(struct conn *waiter);
 int snapshot_running(void);
-/* A snapshot into path for a replica's full sync (master.c: its cut starts the replica's
-   journal; master_snapshot_done when written). Worker thread. 0, or -1 while another runs. */
-int snapshot_start_for(void *replicas, const char *path);
+/* Who a snapshot into a file of its own is for (a replica's full sync, an AOF rewrite's base):
+   cut runs on each shard's thread in the cut phase (the stream learns where that shard's
+   writes stop being in the file), done on the writer thread once path is written (ok 1) or
+   failed (0). aof_base: the file is an AOF base (its aof-base aux field says 1). */
+typedef struct snapshot_sink {
+    void (*cut)(void *arg, int shard);
+    void (*done)(void *arg, int ok);
+    void *arg;
+    int aof_base;
+} snapshot_sink_t;
+/* A snapshot into path for sink (copied). Worker thread. 0, or -1 while another runs. */
+int snapshot_start_for(const snapshot_sink_t *sink, const char *path);
 /* FLUSHALL: with save points set, Redis saves the emptied dataset at once (so a restart does
    not bring the keys back); we schedule a snapshot for worker 0's next cron tick. */
 void snapshot_after_flushall(void);

@@ -1,0 +1,384 @@
+"""The append-only file (Redis 7.0's multi-part AOF): writes survive a kill, BGREWRITEAOF
+compacts, CONFIG SET appendonly turns it on and off, damaged files are handled as Redis
+handles them, and redis-server and we load each other's AOF directories.
+
+Differential: every test that needs no second kind of server also runs against redis-server
+(DF_TEST_SERVER=redis), which proves the expectation is Redis's."""
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+import pytest
+import redis
+
+from conftest import SERVER_KIND, Server, dragonfly_bin, free_port
+from helpers import wait_for
+
+AOF_DIR = "appendonlydir"
+MANIFEST = "appendonly.aof.manifest"
+
+
+def aof_server(dir, *extra):
+    return Server(args=["--appendonly", "yes", *extra], dir=dir)
+
+
+def manifest(dir):
+    with open(os.path.join(dir, AOF_DIR, MANIFEST)) as f:
+        return [line.split() for line in f.read().splitlines() if line.strip()]
+
+
+def files_of(dir, kind):
+    return [m[1] for m in manifest(dir) if m[5] == kind]
+
+
+def last_incr(dir):
+    return os.path.join(dir, AOF_DIR, files_of(dir, "i")[-1])
+
+
+def wait_in_file(dir, marker):
+    """A file of the manifest holds marker (written, not yet necessarily fsynced: a kill
+    keeps it); a rewrite may have moved it into the base."""
+    def there():
+        try:
+            for m in manifest(dir):
+                with open(os.path.join(dir, AOF_DIR, m[1]), "rb") as f:
+                    if marker.encode() in f.read():
+                        return True
+        except FileNotFoundError:  # not made yet, or replaced under us: look again
+            pass
+        return False
+    wait_for(there, "the AOF to hold " + marker, timeout=20)
+
+
+def rewrite_done(r):
+    return r.info("persistence")["aof_rewrite_in_progress"] == 0 and \
+        r.info("persistence")["aof_rewrite_scheduled"] == 0
+
+
+def db3(r):
+    kw = r.connection_pool.connection_kwargs
+    return redis.Redis(host=kw["host"], port=kw["port"], db=3, decode_responses=True)
+
+
+def fill(r):
+    r.set("s", "v")
+    r.set("ttl", "v", ex=1000)
+    r.rpush("l", "a", "b", "c")
+    r.hset("h", mapping={"f1": "1", "f2": "2"})
+    r.sadd("set", "x", "y")
+    r.zadd("z", {"m1": 1.5, "m2": 2})
+    for _ in range(5):
+        r.incr("n")
+    r.delete("s")
+    r.set("s", "again")
+    p = r.pipeline(transaction=True)
+    p.set("tx1", "1")
+    p.lpush("l", "front")
+    p.execute()
+    r3 = db3(r)
+    r3.set("in3", "three")
+    r3.set("gone", "x")
+    r3.delete("gone")
+
+
+def state(r):
+    r3 = db3(r)
+    return {
+        "s": r.get("s"), "ttl": r.get("ttl"), "ttl_set": 900 < r.ttl("ttl") <= 1000,
+        "l": r.lrange("l", 0, -1), "h": r.hgetall("h"), "set": sorted(r.smembers("set")),
+        "z": r.zrange("z", 0, -1, withscores=True), "n": r.get("n"), "tx1": r.get("tx1"),
+        "in3": r3.get("in3"), "gone": r3.exists("gone"), "dbsize": r.dbsize(), "dbsize3": r3.dbsize(),
+    }
+
+
+EXPECTED = {
+    "s": "again", "ttl": "v", "ttl_set": True, "l": ["front", "a", "b", "c"],
+    "h": {"f1": "1", "f2": "2"}, "set": ["x", "y"], "z": [("m1", 1.5), ("m2", 2.0)], "n": "5",
+    "tx1": "1", "in3": "three", "gone": 0, "dbsize": 8, "dbsize3": 1,
+}
+
+
+@pytest.fixture
+def tmpdir_():
+    d = tempfile.mkdtemp(prefix="df-aof-")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_starts_with_a_base_and_an_incr_file(tmpdir_):
+    s = aof_server(tmpdir_)
+    try:
+        r = s.client()
+        wait_for(lambda: rewrite_done(r), "the first base")
+        m = manifest(tmpdir_)
+        assert [x[5] for x in m] == ["b", "i"]
+        assert m[0][1] == "appendonly.aof.1.base.rdb" and m[1][1] == "appendonly.aof.1.incr.aof"
+        info = r.info("persistence")
+        assert info["aof_enabled"] == 1
+        assert info["aof_last_write_status"] == "ok"
+    finally:
+        s.stop()
+
+
+def test_writes_survive_a_kill(tmpdir_):
+    s = aof_server(tmpdir_)
+    try:
+        r = s.client()
+        fill(r)
+        r.set("marker-kill", "1")
+        wait_in_file(tmpdir_, "marker-kill")
+    finally:
+        s.stop(signal.SIGKILL)
+    s = aof_server(tmpdir_)
+    try:
+        r = s.client()
+        got = state(r)
+        assert got == dict(EXPECTED, dbsize=EXPECTED["dbsize"] + 1)
+    finally:
+        s.stop()
+
+
+def test_bgrewriteaof_compacts_and_keeps_everything(tmpdir_):
+    s = aof_server(tmpdir_)
+    try:
+        r = s.client()
+        wait_for(lambda: rewrite_done(r), "the first base")
+        fill(r)
+        for i in range(300):
+            r.incr("counter")
+        before = r.info("persistence")["aof_rewrites"]
+        assert r.bgrewriteaof() in (True, "Background append only file rewriting started")
+        wait_for(lambda: rewrite_done(r) and r.info("persistence")["aof_rewrites"] > before, "the rewrite")
+        assert files_of(tmpdir_, "b") == ["appendonly.aof.2.base.rdb"]
+        assert files_of(tmpdir_, "i") == ["appendonly.aof.2.incr.aof"]
+        left = sorted(os.listdir(os.path.join(tmpdir_, AOF_DIR)))
+        assert left == ["appendonly.aof.2.base.rdb", "appendonly.aof.2.incr.aof", MANIFEST]
+        r.set("after", "rewrite")
+        wait_in_file(tmpdir_, "after")
+    finally:
+        s.stop(signal.SIGKILL)
+    s = aof_server(tmpdir_)
+    try:
+        r = s.client()
+        assert r.get("counter") == "300"
+        assert r.get("after") == "rewrite"
+        assert state(r) == dict(EXPECTED, dbsize=EXPECTED["dbsize"] + 2)
+    finally:
+        s.stop()
+
+
+def test_config_set_appendonly_at_run_time(tmpdir_):
+    s = Server(dir=tmpdir_)
+    try:
+        r = s.client()
+        fill(r)
+        assert r.config_get("appendonly") == {"appendonly": "no"}
+        assert r.config_set("appendonly", "yes")
+        wait_for(lambda: rewrite_done(r) and os.path.exists(os.path.join(tmpdir_, AOF_DIR, MANIFEST)),
+                 "the AOF's first rewrite")
+        assert r.info("persistence")["aof_enabled"] == 1
+        r.set("later", "1")
+        wait_in_file(tmpdir_, "later")
+    finally:
+        s.stop(signal.SIGKILL)
+    s = aof_server(tmpdir_)
+    try:
+        r = s.client()
+        assert r.get("later") == "1"
+        assert state(r) == dict(EXPECTED, dbsize=EXPECTED["dbsize"] + 1)
+        # turned off: later writes are not appended; the files stay
+        assert r.config_set("appendonly", "no")
+        r.set("not-in-aof", "1")
+        time.sleep(0.3)
+        with open(last_incr(tmpdir_), "rb") as f:
+            assert b"not-in-aof" not in f.read()
+        assert r.info("persistence")["aof_enabled"] == 0
+    finally:
+        s.stop()
+
+
+def test_bgrewriteaof_with_the_aof_off_writes_a_base(tmpdir_):
+    s = Server(dir=tmpdir_)
+    try:
+        r = s.client()
+        r.set("k", "v")
+        r.bgrewriteaof()
+        wait_for(lambda: rewrite_done(r) and os.path.exists(os.path.join(tmpdir_, AOF_DIR, MANIFEST)),
+                 "the rewrite")
+        assert [x[5] for x in manifest(tmpdir_)] == ["b"]
+    finally:
+        s.stop()
+    s = aof_server(tmpdir_)
+    try:
+        assert s.client().get("k") == "v"
+    finally:
+        s.stop()
+
+
+def killed_with(tmpdir_, tail):
+    """An AOF whose last incr file ends with tail (a crash mid-write)."""
+    s = aof_server(tmpdir_)
+    try:
+        r = s.client()
+        r.set("a", "1")
+        r.set("b", "2")
+        wait_in_file(tmpdir_, "$1\r\nb\r\n")
+    finally:
+        s.stop(signal.SIGKILL)
+    path = last_incr(tmpdir_)
+    size = os.path.getsize(path)
+    with open(path, "ab") as f:
+        f.write(tail)
+    return path, size
+
+
+def test_truncated_last_command_is_dropped(tmpdir_):
+    path, size = killed_with(tmpdir_, b"*3\r\n$3\r\nSET\r\n$1\r\nc\r\n$10\r\nabc")
+    s = aof_server(tmpdir_)
+    try:
+        r = s.client()
+        assert (r.get("a"), r.get("b"), r.exists("c")) == ("1", "2", 0)
+        assert os.path.getsize(path) >= size  # cut back to the last whole command, then appended to
+        r.set("d", "4")
+        wait_in_file(tmpdir_, "$1\r\nd\r\n")
+        with open(path, "rb") as f:
+            assert b"abc" not in f.read()
+    finally:
+        s.stop()
+
+
+def test_unfinished_multi_is_dropped(tmpdir_):
+    killed_with(tmpdir_, b"*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\nc\r\n$1\r\n3\r\n")
+    s = aof_server(tmpdir_)
+    try:
+        r = s.client()
+        assert (r.get("a"), r.exists("c")) == ("1", 0)
+    finally:
+        s.stop()
+
+
+def start_fails(tmpdir_, *extra):
+    kind_bin = dragonfly_bin() if SERVER_KIND != "redis" else os.environ.get("REDIS_BIN", "/usr/bin/redis-server")
+    cmd = [kind_bin, "--port", str(free_port()), "--bind", "127.0.0.1", "--dir", tmpdir_,
+           "--appendonly", "yes", *extra]
+    if SERVER_KIND != "redis":
+        cmd += ["--threads", "1"]
+    p = subprocess.run(cmd, capture_output=True, timeout=30)
+    return p.returncode, (p.stdout + p.stderr).decode(errors="replace")
+
+
+def test_truncated_file_refused_without_aof_load_truncated(tmpdir_):
+    killed_with(tmpdir_, b"*3\r\n$3\r\nSET\r\n$1\r\nc\r\n$10\r\nabc")
+    code, out = start_fails(tmpdir_, "--aof-load-truncated", "no")
+    assert code != 0
+    assert "Unexpected end of file reading the append only file" in out
+
+
+def test_garbage_refuses_to_start(tmpdir_):
+    killed_with(tmpdir_, b"this is not RESP\r\n*1\r\n$4\r\nPING\r\n")
+    code, out = start_fails(tmpdir_)
+    assert code != 0
+    assert "Bad file format reading the append only file" in out
+
+
+def test_config_parameters(tmpdir_):
+    s = aof_server(tmpdir_, "--appendfsync", "always")
+    try:
+        r = s.client()
+        assert r.config_get("appendfsync") == {"appendfsync": "always"}
+        assert r.config_set("appendfsync", "no")
+        assert r.config_get("appendfilename") == {"appendfilename": "appendonly.aof"}
+        assert r.config_get("appenddirname") == {"appenddirname": "appendonlydir"}
+        with pytest.raises(redis.ResponseError):
+            r.config_set("appendfsync", "sometimes")
+        r.set("k", "v")
+        wait_in_file(tmpdir_, "$1\r\nk\r\n")
+    finally:
+        s.stop()
+    code, out = start_fails(tmpdir_, "--appendfilename", "a/b")
+    assert code != 0
+
+
+def test_shutdown_writes_everything(tmpdir_):
+    s = aof_server(tmpdir_, "--appendfsync", "no")
+    try:
+        r = s.client()
+        p = r.pipeline(transaction=False)
+        for i in range(2000):
+            p.set(f"k{i}", i)
+        p.execute()
+    finally:
+        s.stop()  # SIGTERM: a clean shutdown writes and syncs what the AOF thread still had
+    s = aof_server(tmpdir_)
+    try:
+        assert s.client().dbsize() == 2000
+    finally:
+        s.stop()
+
+
+# ---- across kinds ---------------------------------------------------------------------------
+
+def _both():
+    return os.path.exists(os.environ.get("REDIS_BIN", "/usr/bin/redis-server")) and \
+        os.path.exists(dragonfly_bin())
+
+
+@pytest.mark.parametrize("writer,reader", [("dragonfly", "redis"), ("redis", "dragonfly")])
+def test_each_loads_the_others_aof(tmpdir_, writer, reader):
+    if not _both():
+        pytest.skip("needs redis-server and our binary")
+    w = Server(kind=writer, args=["--appendonly", "yes"], dir=tmpdir_)
+    try:
+        r = w.client()
+        wait_for(lambda: rewrite_done(r), "the first base")
+        fill(r)
+        assert r.info("persistence")["aof_rewrites"] == 0  # the first base is no rewrite
+        r.bgrewriteaof()
+        wait_for(lambda: rewrite_done(r) and r.info("persistence")["aof_rewrites"] == 1, "the rewrite")
+        r.set("after-rewrite", "yes")
+        r.incrby("n", 10)
+    finally:
+        w.stop()
+    rd = Server(kind=reader, args=["--appendonly", "yes"], dir=tmpdir_)
+    try:
+        r = rd.client()
+        got = state(r)
+        assert got == dict(EXPECTED, n="15", dbsize=EXPECTED["dbsize"] + 1)
+        assert r.get("after-rewrite") == "yes"
+    finally:
+        rd.stop()
+    check = subprocess.run(["redis-check-aof", os.path.join(tmpdir_, AOF_DIR, MANIFEST)],
+                           capture_output=True, timeout=30)
+    assert b"All AOF files and manifest are valid" in check.stdout + check.stderr
+
+
+@pytest.mark.skipif(SERVER_KIND == "redis", reason="uses two of our servers' start-up flags only")
+def test_a_replica_keeps_an_aof_of_what_it_follows(tmpdir_):
+    m = Server()
+    rep = None
+    try:
+        mc = m.client()
+        mc.set("before-sync", "1")
+        rep = Server(args=["--appendonly", "yes", "--replicaof", f"127.0.0.1 {m.port}"], dir=tmpdir_)
+        rc = rep.client()
+        wait_for(lambda: rc.get("before-sync") == "1", "the full sync")
+        mc.set("streamed", "2")
+        mc.rpush("list", "x", "y")
+        wait_for(lambda: rc.get("streamed") == "2" and rc.llen("list") == 2, "the stream")
+        wait_for(lambda: rewrite_done(rc), "the AOF's rewrite after the sync")
+        mc.set("marker-rep", "3")
+        wait_in_file(tmpdir_, "marker-rep")
+    finally:
+        if rep:
+            rep.stop(signal.SIGKILL)
+        m.stop()
+    s = aof_server(tmpdir_)
+    try:
+        r = s.client()
+        assert (r.get("before-sync"), r.get("streamed"), r.lrange("list", 0, -1), r.get("marker-rep")) == \
+            ("1", "2", ["x", "y"], "3")
+    finally:
+        s.stop()
