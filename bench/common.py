@@ -14,6 +14,7 @@ separate process concurrently with a measurement:
 import argparse
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -42,6 +43,9 @@ def add_server_args(ap):
     ap.add_argument("--smoke", action="store_true",
                     help="tiny run that finishes quickly (checks the script works)")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    ap.add_argument("--both-args", default="", metavar="ARGS",
+                    help="extra flags for both servers, e.g. \"--appendonly yes\" (each runs in "
+                         "its own temporary directory)")
 
 
 def check_binaries(args):
@@ -143,14 +147,18 @@ class Server:
         self.stop()
 
 
+def both_args(args):
+    return shlex.split(getattr(args, "both_args", "") or "")
+
+
 def start_ours(args, threads=1, wrapper=None):
     port = free_port()
-    return Server("ours", ours_argv(args.server, port, threads), port, wrapper)
+    return Server("ours", ours_argv(args.server, port, threads) + both_args(args), port, wrapper)
 
 
 def start_redis(args, wrapper=None):
     port = free_port()
-    return Server("redis", redis_argv(args.redis, port), port, wrapper)
+    return Server("redis", redis_argv(args.redis, port) + both_args(args), port, wrapper)
 
 
 def wait_ping(port, timeout=20.0, proc=None):
