@@ -1,16 +1,19 @@
 /*
  * env.c: a thread's Lua state, sandboxed as Redis 7.0 sandboxes its own: the base, table,
  * string and math libraries without loadfile, dofile, getfenv, setfenv and newproxy (and
- * without debug, os, io and package); print does nothing (the server's output is not the
- * script's); reading an undefined global is an error, and the globals and every table
- * reachable from them (redis, string, ..., the strings' metatable) are read-only, so no script
- * can change what a later one (perhaps another user's) runs. Scripts run with a proxy
+ * without debug, os, io and package), plus Redis's extra libraries cjson (cjson.c), cmsgpack
+ * (cmsgpack.c), bit (LuaBitOp, Debian's liblua5.1-bitop) and struct (struct.c); print does
+ * nothing (the server's output is not the script's); reading an undefined global is an
+ * error, and the globals and every table reachable from them (redis, string, cjson, ..., the
+ * strings' metatable) are read-only, so no script can change what a later one (perhaps
+ * another user's) runs. Scripts run with a proxy
  * environment whose reads fall through to the globals and whose writes fail.
  * math.random and math.randomseed use Redis's rand48 generator, reseeded with 0 before every
  * script, so a script draws the same numbers on every run, as on Redis. The state's memory is
  * capped while a script runs (lua-memory-limit, sc_lua_alloc).
  */
 #include <lauxlib.h>
+#include <lua-bitop.h>
 #include <lualib.h>
 #include <math.h>
 #include <stdint.h>
@@ -380,6 +383,10 @@ lua_State *sc_env_new(sc_thread_t *t) {
     lua_setglobal(L, "print");
     sc_set_math(L, t);
     sc_lib_register(L);
+    sc_open_cjson(L);
+    sc_open_cmsgpack(L);
+    sc_open(L, luaopen_bit, "bit");
+    sc_open_struct(L);
     sc_protect(L);
     return L;
 }

@@ -108,6 +108,11 @@ void sc_env_load_api(lua_State *L, lua_CFunction register_function);
 void sc_env_load_mode(lua_State *L, int on);
 void sc_rand_seed(sc_thread_t *t, int32_t seed);
 
+/* The extra libraries Redis 7.0 opens: each sets its global (cjson, cmsgpack, struct). */
+void sc_open_cjson(lua_State *L);    /* cjson.c */
+void sc_open_cmsgpack(lua_State *L); /* cmsgpack.c */
+void sc_open_struct(lua_State *L);   /* struct.c */
+
 /* lib.c: the redis table */
 void sc_lib_register(lua_State *L);
 /* Push the load-time `redis` table (functions): register_function, log, constants. */
