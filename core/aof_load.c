@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -149,15 +150,17 @@ static int scan_truncated(scan_t *s, const char *path, int last, int fd, char *e
     return 0;
 }
 
-/* Replay the commands of the file at path (the last file when last). 0, or -1 (err). */
-static int replay_file(feed_t *f, const char *path, int last, char *err, size_t cap) {
+/* Replay the commands of the file at path from offset start (the last file when last). 0,
+   or -1 (err). */
+static int replay_file(feed_t *f, const char *path, int last, long long start, char *err, size_t cap) {
     int fd = open(path, (last ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-    if (fd < 0) {
+    if (fd < 0 || lseek(fd, start, SEEK_SET) < 0) {
         snprintf(err, cap, "Can't open the append-only file %s: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
         return -1;
     }
     static const char select0[] = "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n";
-    scan_t s = {0};
+    scan_t s = {.base = start};
     aof_walk_init(&s.w);
     int rc = feed_send(f, select0, sizeof select0 - 1);
     for (ssize_t got = 1; rc == 0 && got > 0;) {
@@ -192,13 +195,47 @@ static int replay_file(feed_t *f, const char *path, int last, char *err, size_t 
 /* ------------------------------------------------------------------------------------ */
 /* The manifest's files                                                                   */
 
+/* dir/appendfilename: a single-file AOF of Redis before 7.0 (malloc'd). */
+static char *legacy_path(void) {
+    const char *dir = g_config.dir && g_config.dir[0] ? g_config.dir : ".";
+    char *p = NULL;
+    if (asprintf(&p, "%s/%s", dir, g_config.appendfilename) < 0) return NULL;
+    return p;
+}
+
 int aof_exists(void) {
     char name[512];
     snprintf(name, sizeof name, "%s.manifest", g_config.appendfilename);
-    char *p = aof_file_path(name);
-    int yes = p && access(p, F_OK) == 0;
+    char *p = aof_file_path(name), *old = legacy_path();
+    struct stat st;
+    int yes = (p && access(p, F_OK) == 0) || (old && stat(old, &st) == 0 && S_ISREG(st.st_mode));
     free(p);
+    free(old);
     return yes;
+}
+
+/* Redis 7.0's upgrade of a single-file AOF: moved into the AOF directory as the base of a
+   new manifest. 1 done, 0 there is none, -1 error (err). */
+static int upgrade_legacy(aof_manifest_t *m, char *err, size_t cap) {
+    char *old = legacy_path(), *dir = aof_dir_path(), *to = aof_file_path(g_config.appendfilename);
+    struct stat st;
+    int rc = 0;
+    if (old && dir && to && stat(old, &st) == 0 && S_ISREG(st.st_mode)) {
+        rc = -1;
+        if ((mkdir(dir, 0755) == 0 || errno == EEXIST) && rename(old, to) == 0) {
+            memset(m, 0, sizeof *m);
+            m->base = (aof_file_t){strdup(g_config.appendfilename), 1};
+            m->base_seq = 1;
+            rc = aof_manifest_save(m) == 0 ? 1 : -1;
+            if (rc < 0) aof_manifest_free(m);
+        }
+        if (rc < 0) snprintf(err, cap, "Can't upgrade the append-only file %s: %s", old, strerror(errno));
+        else log_notice("Successfully migrated an old-style AOF into the AOF directory %s", dir);
+    }
+    free(old);
+    free(dir);
+    free(to);
+    return rc;
 }
 
 /* 1 if the file at path starts with the RDB magic. */
@@ -210,22 +247,27 @@ static int is_rdb(const char *path) {
     return n == 5 && memcmp(magic, "REDIS", 5) == 0;
 }
 
-static int load_base(feed_t *f, const char *name, char *err, size_t cap) {
+/* The base: an RDB file, maybe followed by commands (a Redis 6 AOF with an RDB preamble),
+   or commands alone. */
+static int load_base(feed_t *f, const char *name, int last, char *err, size_t cap) {
     char *path = aof_file_path(name);
-    int rc;
+    size_t end = 0;
+    int rc = 0;
     if (is_rdb(path)) {
         uint64_t loaded = 0, expired = 0;
-        rc = rdb_load_into_shards(path, &loaded, &expired, err, cap) < 0 ? -1 : 0;
+        rc = rdb_load_into_shards(path, &loaded, &expired, &end, err, cap) < 0 ? -1 : 0;
         if (rc == 0) log_notice("DB loaded from base file %s (%llu keys)", name, (unsigned long long)loaded);
-    } else {
-        rc = replay_file(f, path, 0, err, cap);
     }
+    struct stat st;
+    if (rc == 0 && stat(path, &st) == 0 && (long long)st.st_size > (long long)end)
+        rc = replay_file(f, path, last, (long long)end, err, cap);
     free(path);
     return rc;
 }
 
 int aof_load(aof_manifest_t *m, char *err, size_t cap) {
     int rc = aof_manifest_load(m, err, cap);
+    if (rc == 0) rc = upgrade_legacy(m, err, cap);
     if (rc <= 0) return rc;
     feed_t f = {0};
     err[0] = '\0';
@@ -235,10 +277,10 @@ int aof_load(aof_manifest_t *m, char *err, size_t cap) {
         return -1;
     }
     int64_t t0 = util_now_ms();
-    rc = m->base.name ? load_base(&f, m->base.name, err, cap) : 0;
+    rc = m->base.name ? load_base(&f, m->base.name, m->nincr == 0, err, cap) : 0;
     for (int i = 0; rc == 0 && i < m->nincr; i++) {
         char *path = aof_file_path(m->incr[i].name);
-        rc = replay_file(&f, path, i == m->nincr - 1, err, cap);
+        rc = replay_file(&f, path, i == m->nincr - 1, 0, err, cap);
         if (rc == 0) log_notice("DB loaded from incr file %s", m->incr[i].name);
         free(path);
     }

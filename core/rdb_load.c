@@ -181,7 +181,7 @@ static int load_checksum(rdb_loader_t *l) {
 }
 
 int rdb_load_path(const char *path, rdb_sink_fn sink, void *arg, uint64_t *loaded,
-                  uint64_t *expired, char *err, size_t errcap) {
+                  uint64_t *expired, size_t *end, char *err, size_t errcap) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT) return 0;
@@ -209,6 +209,7 @@ int rdb_load_path(const char *path, rdb_sink_fn sink, void *arg, uint64_t *loade
     if (rc == 0) rc = load_body(&l);
     if (rc == 0) rc = load_checksum(&l);
     api_rdb_aux_end(rc == 0);
+    if (end) *end = (size_t)(l.r.p - l.base);
     munmap(map, (size_t)st.st_size);
     if (rc < 0) {
         snprintf(err, errcap, "error loading %s: %s", path, l.err);
@@ -262,10 +263,10 @@ static void load_to_owner(void *arg, int db, entry_t *e) {
     while (atomic_load(&load_pending) > 64) usleep(200); /* bounded memory in flight */
 }
 
-int rdb_load_into_shards(const char *path, uint64_t *loaded, uint64_t *expired, char *err,
-                         size_t errcap) {
+int rdb_load_into_shards(const char *path, uint64_t *loaded, uint64_t *expired, size_t *end,
+                         char *err, size_t errcap) {
     load_batch_t **batches = calloc((size_t)g_nshards, sizeof *batches);
-    int rc = rdb_load_path(path, load_to_owner, batches, loaded, expired, err, errcap);
+    int rc = rdb_load_path(path, load_to_owner, batches, loaded, expired, end, err, errcap);
     for (int i = 0; i < g_nshards; i++) load_post(&batches[i]);
     free(batches);
     while (atomic_load(&load_pending) > 0) usleep(500);

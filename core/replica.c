@@ -305,7 +305,7 @@ static int repl_load(const char *path) {
     tracking_flushed(); /* once every shard is empty: no read can cache what went */
     char err[256];
     uint64_t loaded = 0, expired = 0;
-    int rc = rdb_load_into_shards(path, &loaded, &expired, err, sizeof err);
+    int rc = rdb_load_into_shards(path, &loaded, &expired, NULL, err, sizeof err);
     if (rc < 0) log_warning("Replication: %s", err);
     else log_notice("MASTER <-> REPLICA sync: Finished with success (%llu keys)", (unsigned long long)loaded);
     return rc < 0 ? -1 : 0;

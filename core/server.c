@@ -913,7 +913,7 @@ static void *server_load_thread(void *arg) {
         rc = aof_load(&m, err, sizeof err);
         if (rc >= 0) aof_open_at_start(rc > 0 ? &m : NULL); /* before LOADING ends */
     } else {
-        rc = rdb_load_into_shards(path, &loaded, &expired, err, sizeof err);
+        rc = rdb_load_into_shards(path, &loaded, &expired, NULL, err, sizeof err);
     }
     if (rc < 0) {
         atomic_store(&g_server.skip_final_save, 1);

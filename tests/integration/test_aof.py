@@ -382,3 +382,45 @@ def test_a_replica_keeps_an_aof_of_what_it_follows(tmpdir_):
             ("1", "2", ["x", "y"], "3")
     finally:
         s.stop()
+
+
+@pytest.mark.parametrize("preamble", [True, False])
+def test_a_single_file_aof_of_redis_6_is_upgraded(tmpdir_, preamble):
+    """dir/appendonly.aof (an RDB preamble and commands, or commands alone) moves into the
+    AOF directory as the base of a new manifest, and loads, as in Redis 7.0."""
+    tail = b"*3\r\n$3\r\nSET\r\n$4\r\ntail\r\n$1\r\n1\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n" \
+           b"*3\r\n$5\r\nRPUSH\r\n$1\r\nl\r\n$1\r\nx\r\n"
+    head = b""
+    if preamble:
+        src = Server(dir=tempfile.mkdtemp(prefix="df-aof-src-"))
+        try:
+            c = src.client()
+            c.set("from-rdb", "yes")
+            c.hset("h", "f", "v")
+            assert c.save()
+            with open(os.path.join(src.dir, "dump.rdb"), "rb") as f:
+                head = f.read()
+        finally:
+            src.stop()
+    with open(os.path.join(tmpdir_, "appendonly.aof"), "wb") as f:
+        f.write(head + tail)
+    s = aof_server(tmpdir_)
+    try:
+        r = s.client()
+        assert r.get("tail") == "1"
+        r2 = redis.Redis(host=s.host, port=s.port, db=2, decode_responses=True)
+        assert r2.lrange("l", 0, -1) == ["x"]
+        if preamble:
+            assert (r.get("from-rdb"), r.hgetall("h")) == ("yes", {"f": "v"})
+        assert not os.path.exists(os.path.join(tmpdir_, "appendonly.aof"))
+        assert files_of(tmpdir_, "b") == ["appendonly.aof"]
+        r.set("after-upgrade", "1")
+        wait_in_file(tmpdir_, "after-upgrade")
+    finally:
+        s.stop()
+    s = aof_server(tmpdir_)
+    try:
+        r = s.client()
+        assert (r.get("tail"), r.get("after-upgrade")) == ("1", "1")
+    finally:
+        s.stop()
