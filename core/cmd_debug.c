@@ -1,6 +1,6 @@
 /*
  * cmd_debug.c: the DEBUG subset tests and tools use: POPULATE, OBJECT, SET-ACTIVE-EXPIRE,
- * SLEEP, JMAP, CHANGE-REPL-ID and HELP, allowed according to --enable-debug-command
+ * SLEEP, RELOAD, JMAP, CHANGE-REPL-ID and HELP, allowed according to --enable-debug-command
  * (no / yes / local).
  *
  * Each subcommand is registered on its own so it runs where its data is: OBJECT on its key's
@@ -13,6 +13,7 @@
  * the listening addresses: local when the server listens on loopback addresses only.
  */
 #include <event2/event.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +24,12 @@
 #include "conn.h"
 #include "db.h"
 #include "info.h"
+#include "log.h"
+#include "rdb_load.h"
 #include "reply.h"
 #include "server.h"
+#include "snapshot.h"
+#include "worker.h"
 #include "util.h"
 
 #define DEBUG_REFUSED                                                                             \
@@ -234,6 +239,89 @@ static void debug_sleep_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
 }
 
 /* ------------------------------------------------------------------------------------ */
+/* DEBUG RELOAD                                                                           */
+
+/* DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save the dataset, empty it, load the file back.
+   Redis blocks every client meanwhile; we pause them all (they wait, as they would there)
+   and do the work on a thread of its own, so no worker waits; the caller is answered from
+   its thread at the end. */
+typedef struct debug_reload {
+    conn_t *c;
+    int save, flush, worker;
+    const char *error; /* NULL: OK */
+} debug_reload_t;
+
+static void debug_reload_answer(void *arg) {
+    debug_reload_t *d = arg;
+    conn_t *c = d->c;
+    if (!(c->flags & CONN_CLOSING)) {
+        if (d->error) {
+            rbuf_append(&c->obuf, "-", 1);
+            rbuf_append(&c->obuf, d->error, strlen(d->error));
+            rbuf_append(&c->obuf, "\r\n", 2);
+        } else {
+            rbuf_append(&c->obuf, "+OK\r\n", 5);
+        }
+    }
+    df_free(d);
+    c->pending--;
+    conn_resume(c);
+}
+
+static void *debug_reload_thread(void *arg) {
+    debug_reload_t *d = arg;
+    server_pause(SERVER_PAUSE_RELOAD, INT64_MAX, 1);
+    if (d->save && snapshot_save_and_wait() < 0) d->error = "ERR Error trying to save the DB";
+    if (!d->error) {
+        char *path = snapshot_path(), err[256];
+        uint64_t loaded = 0, expired = 0;
+        if (d->flush) db_flush_everything();
+        if (rdb_load_into_shards(path, &loaded, &expired, NULL, err, sizeof err) <= 0) {
+            log_warning("DEBUG RELOAD: %s", err);
+            d->error = "ERR Error trying to load the RDB dump, check server logs.";
+        } else {
+            log_notice("DB reloaded by DEBUG RELOAD (%llu keys)", (unsigned long long)loaded);
+        }
+        free(path);
+    }
+    server_unpause(SERVER_PAUSE_RELOAD);
+    worker_post(d->worker, debug_reload_answer, d);
+    return NULL;
+}
+
+static void debug_reload_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
+    if (!debug_check(ctx)) return;
+    int save = 1, flush = 1;
+    for (int i = 2; i < argc; i++) {
+        if (util_eq_nocase(argv[i].ptr, argv[i].len, "nosave")) save = 0;
+        else if (util_eq_nocase(argv[i].ptr, argv[i].len, "noflush")) flush = 0;
+        else if (util_eq_nocase(argv[i].ptr, argv[i].len, "merge")) flush = 0;
+        else {
+            reply_error(ctx, "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+            return;
+        }
+    }
+    if (ctx->tx || !ctx->conn) {
+        reply_error(ctx, "ERR DEBUG RELOAD is not allowed inside a transaction or script");
+        return;
+    }
+    debug_reload_t *d = df_calloc(sizeof *d);
+    *d = (debug_reload_t){ctx->conn, save, flush, ctx->conn->w->id, NULL};
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int rc = pthread_create(&t, &attr, debug_reload_thread, d);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        df_free(d);
+        reply_error(ctx, "ERR can't start the reload");
+        return;
+    }
+    ctx->conn->pending++;
+}
+
+/* ------------------------------------------------------------------------------------ */
 /* DEBUG JMAP, CHANGE-REPL-ID, HELP                                                       */
 
 static void debug_ok_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
@@ -250,6 +338,19 @@ static void debug_help_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
         "    Accepted for compatibility; does nothing.",
         "OBJECT <key>",
         "    Show low level info about the `key` and associated value.",
+        "RELOAD [option ...]",
+        "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+        "    * MERGE: conflicting keys will be loaded from RDB.",
+        "    * NOFLUSH: the existing database will not be removed before load, but",
+        "      conflicting keys will generate an exception and kill the server.",
+        "    * NOSAVE: the database will be loaded from an existing RDB file.",
+        "    Examples:",
+        "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+        "      the database.",
+        "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+        "      existing RDB file.",
+        "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+        "      file to the database.",
         "POPULATE <count> [<prefix>] [<size>]",
         "    Create <count> string keys named key:<num>. If <prefix> is specified then",
         "    it is used instead of the 'key' prefix. These are not propagated to",
@@ -284,6 +385,9 @@ static const dfm_command_t debug_cmds[] = {
     {.name = "debug|sleep", .arity = 3, .flags = DEBUG_FLAGS " @conn", .acl_categories = DEBUG_ACL,
      DEBUG_DOC, .summary = "Delays this client's reply.", .args_doc = "seconds",
      .handler = debug_sleep_cmd},
+    {.name = "debug|reload", .arity = -2, .flags = "admin noscript @conn", .acl_categories = DEBUG_ACL,
+     DEBUG_DOC, .summary = "Saves the dataset, empties it and loads the file back.",
+     .args_doc = "[MERGE] [NOFLUSH] [NOSAVE]", .handler = debug_reload_cmd},
     {.name = "debug|jmap", .arity = 2, .flags = DEBUG_FLAGS, .acl_categories = DEBUG_ACL, DEBUG_DOC,
      .summary = "Does nothing.", .handler = debug_ok_cmd},
     {.name = "debug|change-repl-id", .arity = 2, .flags = DEBUG_FLAGS, .acl_categories = DEBUG_ACL,

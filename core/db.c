@@ -3,8 +3,10 @@
  */
 #include "db.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "lazyfree.h"
@@ -315,4 +317,20 @@ void db_prefetch_keys(shard_t *s, int db, const dfm_str_t *argv, const int *keys
         table_prefetch(t, h[i]);
     }
     for (int i = 0; i < n; i++) table_prefetch_entry(t, h[i]);
+}
+
+static atomic_int db_flushing;
+
+static void db_flush_worker(void *arg) {
+    (void)arg;
+    for (int i = 0; i < g_nshards; i++)
+        if (g_shards[i].owner == tl_worker->id) db_flush(&g_shards[i], -1);
+    atomic_fetch_sub(&db_flushing, 1);
+}
+
+void db_flush_everything(void) {
+    atomic_store(&db_flushing, g_nworkers);
+    for (int w = 0; w < g_nworkers; w++) worker_post(w, db_flush_worker, NULL);
+    while (atomic_load(&db_flushing) > 0) usleep(500);
+    tracking_flushed(); /* once every shard is empty: no read can cache what went */
 }

@@ -101,6 +101,9 @@ void db_prefetch_keys(shard_t *s, int db, const struct dfm_str *argv, const int 
 size_t db_size(shard_t *s, int db);
 /* Empty a db (-1: all) of this shard; returns keys removed. */
 size_t db_flush(shard_t *s, int db);
+/* Empty every db of every shard, each on its owner's thread, and return when all are empty
+   (a non-worker thread: a replica's full sync, DEBUG RELOAD). Not journaled, no events. */
+void db_flush_everything(void);
 /* Free a table no db points at any more, a slice at a time from the owner's loop (or at once
    when small or off a worker). Shard thread. */
 void db_release_table(table_t *t);

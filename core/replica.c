@@ -288,21 +288,9 @@ static int repl_receive(rd_t *r, const char *path) {
 /* ------------------------------------------------------------------------------------ */
 /* Loading: the owners empty their shards, then insert the file's keys                    */
 
-static atomic_int repl_flushing;
-
-static void repl_flush_worker(void *arg) {
-    (void)arg;
-    for (int i = 0; i < g_nshards; i++)
-        if (g_shards[i].owner == tl_worker->id) db_flush(&g_shards[i], -1);
-    atomic_fetch_sub(&repl_flushing, 1);
-}
-
 /* Replace the keyspace with the file's keys. */
 static int repl_load(const char *path) {
-    atomic_store(&repl_flushing, g_nworkers);
-    for (int w = 0; w < g_nworkers; w++) worker_post(w, repl_flush_worker, NULL);
-    while (atomic_load(&repl_flushing) > 0) usleep(500);
-    tracking_flushed(); /* once every shard is empty: no read can cache what went */
+    db_flush_everything();
     char err[256];
     uint64_t loaded = 0, expired = 0;
     int rc = rdb_load_into_shards(path, &loaded, &expired, NULL, err, sizeof err);

@@ -19,7 +19,8 @@ struct conn;
 struct shard;
 
 /* Why clients are paused (server_pause): CLIENT PAUSE, a FAILOVER, the final save. */
-enum { SERVER_PAUSE_CLIENT, SERVER_PAUSE_FAILOVER, SERVER_PAUSE_SHUTDOWN, SERVER_PAUSE_N };
+enum { SERVER_PAUSE_CLIENT, SERVER_PAUSE_FAILOVER, SERVER_PAUSE_SHUTDOWN, SERVER_PAUSE_RELOAD,
+       SERVER_PAUSE_N };
 
 typedef struct server_state {
     int64_t start_ms;

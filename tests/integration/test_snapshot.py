@@ -672,3 +672,67 @@ def test_big_values_are_written_in_slices(tmpdir_path):
         s.stop()
     with served(tmpdir_path, "") as s2:
         check_big(client(s2))
+
+
+# ---- DEBUG RELOAD ---------------------------------------------------------------------------
+
+def debug_server():
+    return Server(args=["--enable-debug-command", "yes"])
+
+
+def test_debug_reload_keeps_the_dataset():
+    s = debug_server()
+    try:
+        fill(s)
+        c = s.client()
+        c.execute_command("FUNCTION", "LOAD", "#!lua name=rl\nredis.register_function('f', function() return 1 end)")
+        before = state(s)
+        assert c.execute_command("DEBUG", "RELOAD") == "OK"
+        assert state(s) == before
+        assert c.execute_command("FCALL", "f", 0) == 1
+        assert os.path.exists(os.path.join(s.dir, "dump.rdb"))
+    finally:
+        s.stop()
+
+
+def test_debug_reload_nosave_replaces_with_the_file():
+    s = debug_server()
+    try:
+        c = s.client()
+        c.set("saved", "1")
+        assert c.save()
+        c.set("unsaved", "2")
+        c.delete("saved")
+        assert c.execute_command("DEBUG", "RELOAD", "NOSAVE") == "OK"
+        assert (c.get("saved"), c.exists("unsaved")) == ("1", 0)
+        c.set("kept", "3")
+        assert c.execute_command("DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE") == "OK"
+        assert (c.get("saved"), c.get("kept")) == ("1", "3")
+        with pytest.raises(redis.ResponseError, match="only supports the MERGE, NOFLUSH and NOSAVE"):
+            c.execute_command("DEBUG", "RELOAD", "BOGUS")
+    finally:
+        s.stop()
+
+
+def test_debug_reload_other_clients_wait():
+    s = debug_server()
+    try:
+        c = s.client()
+        populate(c, 20000, "w")
+        out = {}
+
+        def writer():
+            w = s.client()
+            for i in range(200):
+                w.incr("counter")
+            out["n"] = w.get("counter")
+
+        t = threading.Thread(target=writer)
+        t.start()
+        assert c.execute_command("DEBUG", "RELOAD") == "OK"
+        t.join(30)
+        assert out["n"] == "200"
+        assert c.get("counter") == "200"
+        assert c.dbsize() == 20001
+    finally:
+        s.stop()
