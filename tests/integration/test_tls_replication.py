@@ -228,3 +228,42 @@ def test_failover_over_tls(certs):
         assert info(rep, "stats")["sync_partial_ok"] >= 1  # the old master continued
     finally:
         stop_all(rep, m)
+
+
+@pytest.mark.skipif(SERVER_KIND == "redis", reason="redis-server needs tls-cert-file for tls-replication")
+def test_replica_without_a_certificate_is_refused(certs):
+    """The master asks for a client certificate (tls-auth-clients yes): a replica with none
+    never links; one with tls-client-cert-file does."""
+    m = tls_server(certs)
+    rep = None
+    try:
+        rep = Server(args=["--tls-replication", "yes", "--tls-ca-cert-file", certs("ca.crt"),
+                           "--replicaof", f"127.0.0.1 {m.tls_port}"])
+        time.sleep(2)
+        assert not link_up(rep) and info(m)["connected_slaves"] == 0
+        c = rep.client()
+        c.config_set("tls-client-cert-file", certs("client.crt"))
+        c.config_set("tls-client-key-file", certs("client.key"))
+        wait_for(lambda: link_up(rep), "the link with a client certificate")
+    finally:
+        stop_all(rep, m)
+
+
+def test_ca_directory(certs):
+    """tls-ca-cert-dir (OpenSSL's hashed directory) in place of tls-ca-cert-file."""
+    d = certs("cadir")
+    os.makedirs(d, exist_ok=True)
+    with open(certs("ca.crt"), "rb") as src, open(os.path.join(d, "ca.pem"), "wb") as dst:
+        dst.write(src.read())
+    run("openssl", "rehash", d)
+    m = tls_server(certs)
+    rep = None
+    try:
+        client(m).set("k", "v")
+        rep = Server(args=["--tls-replication", "yes", "--tls-ca-cert-dir", d,
+                           "--tls-cert-file", certs("server.crt"), "--tls-key-file", certs("server.key"),
+                           "--replicaof", f"127.0.0.1 {m.tls_port}"])
+        wait_for(lambda: caught_up(m, rep), "the sync with a CA directory")
+        assert client(rep).get("k") == b"v"
+    finally:
+        stop_all(rep, m)
