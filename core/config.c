@@ -538,7 +538,7 @@ static const config__def_t config__core[] = {
     CONFIG__P("tls-port", INT, "0", 0, 65535, tls_port, 0, "TLS port for clients; 0: none"),
     CONFIG__STR("tls-cert-file", "", tls_cert_file, 0, "server certificate (PEM, chain)"),
     CONFIG__STR("tls-key-file", "", tls_key_file, 0, "server private key (PEM)"),
-    CONFIG__STR("tls-ca-cert-file", "", tls_ca_cert_file, 0, "CA certificates to check clients with"),
+    CONFIG__STR("tls-ca-cert-file", "", tls_ca_cert_file, 0, "CA certificates to check clients and masters with"),
     CONFIG__E("tls-auth-clients", config__tls_auth_values, "yes", tls_auth_clients, 0,
               "with a CA: clients must show a certificate (yes), may (optional), or not (no)"),
     {.d = {.name = "replicaof", .kind = DFM_CONF_STRING, .default_value = "",

@@ -120,6 +120,12 @@ void config_compat_register(void);
 int config_protected_mode(void);
 int config_tcp_backlog(void);
 int config_replica_priority(void);
+/* Replication over TLS (config_compat.c): tls-replication, and the outgoing session's
+   tls-ca-cert-dir, tls-client-cert-file, tls-client-key-file ("" or NULL: unset). Any thread. */
+int config_tls_replication(void);
+const char *config_tls_ca_cert_dir(void);
+const char *config_tls_client_cert_file(void);
+const char *config_tls_client_key_file(void);
 /* Register one parameter; owner names the module for duplicate errors. 0 ok, -1 (err set,
    caller frees). The storage receives the default at once (strings are strdup'd and owned by
    the registry until config_free). For INT and SIZE, min == max == 0 means "no bounds". */

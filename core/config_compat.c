@@ -4,13 +4,15 @@
  * answers as Redis does.
  *
  * Three kinds of entries:
- *  - applied: protected-mode, tcp-backlog, replica-priority (read where they act: conn.c,
- *    server.c, replica.c, through config_protected_mode() and the like);
+ *  - applied: protected-mode, tcp-backlog, replica-priority, and the TLS settings of
+ *    replication (tls-replication, tls-ca-cert-dir, tls-client-cert-file, tls-client-key-file)
+ *    (read where they act: conn.c, server.c, replica.c, tls.c, through config_protected_mode()
+ *    and the like);
  *  - inert: tuning that has no counterpart in this design (encodings, defragmentation,
  *    io-threads, cluster bus, CPU lists...): any valid
  *    value is accepted and shown, and changes nothing; their help says so;
  *  - refused away from the default: a value that asks for behaviour we do not have
- *    (syslog, masteruser, min-replicas-to-write, replication over TLS...) fails with a
+ *    (syslog, masteruser, min-replicas-to-write, client eviction...) fails with a
  *    message.
  * Values are stored here (compat_num / compat_str); the core's own table is in config.c.
  */
@@ -58,6 +60,14 @@ static const compat_def_t compat_defs[] = {
     {"tcp-backlog", DFM_CONF_INT, "511", 0, INT32_MAX, NULL, NULL, "listen() backlog"},
     {"replica-priority", DFM_CONF_INT, "100", 0, INT32_MAX, NULL, NULL,
      "Sentinel's promotion priority of this replica (INFO slave_priority); 0: never"},
+    {"tls-replication", DFM_CONF_BOOL, "no", 0, 0, NULL, NULL,
+     "yes: connect to the master over TLS (verified with tls-ca-cert-file / tls-ca-cert-dir)"},
+    {"tls-ca-cert-dir", DFM_CONF_STRING, "", 0, 0, NULL, NULL,
+     "directory of CA certificates (c_rehash form), with or instead of tls-ca-cert-file"},
+    {"tls-client-cert-file", DFM_CONF_STRING, "", 0, 0, NULL, NULL,
+     "certificate shown to a master over TLS (default: tls-cert-file)"},
+    {"tls-client-key-file", DFM_CONF_STRING, "", 0, 0, NULL, NULL,
+     "private key of tls-client-cert-file"},
     /* refused away from the default */
     E("enable-module-command", e_yes_no_local, "no"), /* modules load at start-up only */
     NO("syslog-enabled", BOOL, "no", "logging to syslog is not supported; use logfile"),
@@ -65,7 +75,6 @@ static const compat_def_t compat_defs[] = {
                                   "use masterauth with the default user"),
     NO("min-replicas-to-write", INT, "0", "min-replicas-to-write is not supported yet"),
     NO("maxmemory-clients", SIZE, "0", "client eviction (maxmemory-clients) is not supported"),
-    NO("tls-replication", BOOL, "no", "replication over TLS is not supported yet"),
     NO("shutdown-on-sigint", STRING, "default", "only the default shutdown on SIGINT is supported"),
     NO("shutdown-on-sigterm", STRING, "default", "only the default shutdown on SIGTERM is supported"),
     {"acl-pubsub-default", DFM_CONF_ENUM, "resetchannels", 0, 0, e_pubsub_default,
@@ -113,8 +122,8 @@ static const compat_def_t compat_defs[] = {
     I("shutdown-timeout", "10", 0, INT32_MAX), I("socket-mark-id", "0", 0, UINT32_MAX),
     Z("stream-node-max-bytes", "4096"), I("stream-node-max-entries", "100", 0, INT32_MAX),
     E("supervised", e_supervised, "no"), E("syslog-facility", e_facility, "local0"),
-    S("syslog-ident", "redis"), S("tls-ca-cert-dir", ""), S("tls-ciphers", ""), S("tls-ciphersuites", ""),
-    S("tls-client-cert-file", ""), S("tls-client-key-file", ""), S("tls-client-key-file-pass", ""),
+    S("syslog-ident", "redis"), S("tls-ciphers", ""), S("tls-ciphersuites", ""),
+    S("tls-client-key-file-pass", ""),
     B("tls-cluster", "no"), S("tls-dh-params-file", ""), S("tls-key-file-pass", ""),
     B("tls-prefer-server-ciphers", "no"), S("tls-protocols", ""),
     I("tls-session-cache-size", "20480", 0, INT32_MAX), I("tls-session-cache-timeout", "300", 0, INT32_MAX),
@@ -191,7 +200,12 @@ void config_compat_register(void) {
     }
 }
 
-/* The applied entries are the table's first three, in this order. */
+/* The applied entries are the table's first seven, in this order. Strings are read from any
+   thread: a CONFIG SET retires the old copy rather than freeing it (config.c). */
 int config_protected_mode(void) { return (int)compat_num[0]; }
 int config_tcp_backlog(void) { return (int)compat_num[1]; }
 int config_replica_priority(void) { return (int)compat_num[2]; }
+int config_tls_replication(void) { return (int)__atomic_load_n(&compat_num[3], __ATOMIC_RELAXED); }
+const char *config_tls_ca_cert_dir(void) { return __atomic_load_n(&compat_str[4], __ATOMIC_ACQUIRE); }
+const char *config_tls_client_cert_file(void) { return __atomic_load_n(&compat_str[5], __ATOMIC_ACQUIRE); }
+const char *config_tls_client_key_file(void) { return __atomic_load_n(&compat_str[6], __ATOMIC_ACQUIRE); }

@@ -164,8 +164,11 @@ void conn_accept(worker_t *w, int lfd, int is_unix, const dfm_request_protocol_t
     }
 }
 
-conn_t *conn_adopt_master(worker_t *w, int fd, const void *pre, size_t n, long long offset, int db) {
+static void conn_tls_more(conn_t *c);
+
+conn_t *conn_adopt_master(worker_t *w, int fd, void *ssl, const void *pre, size_t n, long long offset, int db) {
     conn_t *c = conn_new(w, fd, 0, NULL);
+    c->ssl = ssl;
     c->flags |= CONN_MASTER;
     c->db = db;
     c->repl.end = offset;
@@ -179,11 +182,12 @@ conn_t *conn_adopt_master(worker_t *w, int fd, const void *pre, size_t n, long l
         c->ilen = n;
         conn_process(c);
     }
+    conn_tls_more(c); /* the session may hold stream bytes it decrypted on the old thread */
     return c;
 }
 
 conn_t *conn_adopt_aof(worker_t *w, int fd) {
-    conn_t *c = conn_adopt_master(w, fd, NULL, 0, 0, 0);
+    conn_t *c = conn_adopt_master(w, fd, NULL, NULL, 0, 0, 0);
     c->flags |= CONN_AOF;
     df_free(c->name);
     c->name = df_memdup("aof-loader", 10);
@@ -372,8 +376,7 @@ void conn_close(conn_t *c) {
     conn_release(c);
 }
 
-/* write(), or the TLS session's write. */
-static ssize_t conn_write_raw(conn_t *c, const void *p, size_t n) {
+ssize_t conn_write_raw(conn_t *c, const void *p, size_t n) {
     return c->ssl ? tls_write(c->ssl, p, n) : write(c->fd, p, n);
 }
 

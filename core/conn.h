@@ -10,6 +10,7 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "dispatch.h"
 #include "reply.h"
@@ -119,8 +120,12 @@ conn_t *conn_internal(worker_t *w);
 /* The replication link, handed over after the full sync (or a partial one): commands arrive
    as from a client but are never answered (replica.c writes the acks). pre: bytes already
    read after the snapshot, processed at once; offset: the stream offset just after them; db:
-   the database the stream has selected. Thread of w. */
-conn_t *conn_adopt_master(worker_t *w, int fd, const void *pre, size_t n, long long offset, int db);
+   the database the stream has selected; ssl: the TLS session over fd (tls-replication), or
+   NULL; the client owns both. Thread of w. */
+conn_t *conn_adopt_master(worker_t *w, int fd, void *ssl, const void *pre, size_t n, long long offset, int db);
+/* write() on c's socket, or its TLS session's write (tls.h: retry a TLS write that took
+   nothing with the same bytes). c's thread. */
+ssize_t conn_write_raw(conn_t *c, const void *p, size_t n);
 /* The loader's end of a socket pair as a client that runs an AOF's commands like our
    master's stream (no replies, no LOADING), and is no replication link. Its thread. */
 conn_t *conn_adopt_aof(worker_t *w, int fd);

@@ -4,8 +4,11 @@
  * A replica (rep_t) lives in a slot of g_reps from its SYNC / PSYNC until shutdown: a dropped
  * one is marked dead and kept (in the graves list once its slot is reused), so INFO or WAIT
  * reading a slot a moment before may still look at it safely. Its sender thread owns its
- * socket; the bytes it sends are the replication stream (backlog.c), which it reads at its own
- * offset.
+ * socket (non-blocking, waited on with a time limit: sockio.h) and, for a replica that came
+ * in on the TLS port, the client's TLS session, which moves over with the socket: everything
+ * the replica is sent (+FULLRESYNC, the RDB, the stream, keep-alives) and its acks go through
+ * that session. The bytes it sends are the replication stream (backlog.c), which it reads at
+ * its own offset.
  */
 #include "master.h"
 
@@ -33,6 +36,8 @@
 #include "replid.h"
 #include "server.h"
 #include "snapshot.h"
+#include "sockio.h"
+#include "tls.h"
 #include "util.h"
 #include "worker.h"
 
@@ -44,7 +49,7 @@ static const char *const rep_state_names[] = {"wait_bgsave", "send_bulk", "onlin
 
 typedef struct rep {
     atomic_int state;
-    int fd;
+    sockio_t io; /* the socket, and the TLS session of a replica on the TLS port */
     backlog_reader_t rd;
     atomic_int snap_ok;           /* 0 pending, 1 written, -1 failed, 2 busy: try again */
     _Atomic long long ack;        /* the replica's last REPLCONF ACK */
@@ -242,7 +247,7 @@ static void rep_parse_acks(rep_t *r, char *buf, size_t n) {
 
 /* Wait up to ms for the doorbell or input (acks, read and dropped); -1 if the socket closed. */
 static int rep_wait(rep_t *r, int ms) {
-    struct pollfd p[2] = {{r->rd.efd, POLLIN, 0}, {r->fd, POLLIN, 0}};
+    struct pollfd p[2] = {{r->rd.efd, POLLIN, 0}, {r->io.fd, POLLIN, 0}};
     atomic_store(&r->rd.sleeping, 1);
     int n = poll(p, 2, ms);
     atomic_store(&r->rd.sleeping, 0);
@@ -252,9 +257,12 @@ static int rep_wait(rep_t *r, int ms) {
         (void)rd;
     }
     if (n > 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-        ssize_t rd = recv(r->fd, buf, sizeof buf - 1, MSG_DONTWAIT);
-        if (rd == 0 || (rd < 0 && errno != EAGAIN && errno != EINTR)) return -1;
-        if (rd > 0) rep_parse_acks(r, buf, (size_t)rd);
+        for (int i = 0; i < 16; i++) { /* what is there (a TLS session: record by record) */
+            ssize_t rd = sockio_read_nowait(&r->io, buf, sizeof buf - 1);
+            if (rd == 0 || (rd < 0 && errno != EAGAIN)) return -1;
+            if (rd < 0) break;
+            rep_parse_acks(r, buf, (size_t)rd);
+        }
     }
     return 0;
 }
@@ -264,7 +272,7 @@ static int rep_wait(rep_t *r, int ms) {
 static int rep_wait_keepalive(rep_t *r, int (*done)(rep_t *)) {
     while (!done(r)) {
         if (atomic_load(&g_server.shutting_down) || rep_wait(r, 1000) < 0 ||
-            backlog_read(&r->rd, 0, NULL, MASTER_LAG_LIMIT) < 0 || write(r->fd, "\n", 1) != 1)
+            backlog_read(&r->rd, 0, NULL, MASTER_LAG_LIMIT) < 0 || sockio_write_all(&r->io, "\n", 1) < 0)
             return -1;
     }
     return 0;
@@ -325,7 +333,7 @@ static int rep_full_sync(rep_t *r) {
         char id[REPLID_LEN + 1];
         rep_full_id(id);
         int n = snprintf(buf, sizeof buf, "+FULLRESYNC %s %lld\r\n", id, (long long)atomic_load(&r->rd.cut));
-        if (util_write_all(r->fd, buf, (size_t)n) < 0) return -1;
+        if (sockio_write_all(&r->io, buf, (size_t)n) < 0) return -1;
     }
     if (rep_wait_keepalive(r, rep_snapshot_settled) < 0 || atomic_load(&r->snap_ok) != 1) return -1;
     atomic_store(&r->state, REP_SEND_RDB);
@@ -333,9 +341,9 @@ static int rep_full_sync(rep_t *r) {
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0) return -1;
     int n = snprintf(buf, sizeof buf, "$%lld\r\n", (long long)st.st_size);
-    int rc = util_write_all(r->fd, buf, (size_t)n);
+    int rc = sockio_write_all(&r->io, buf, (size_t)n);
     for (ssize_t got; rc == 0 && (got = read(fd, buf, sizeof buf)) > 0;)
-        rc = util_write_all(r->fd, buf, (size_t)got);
+        rc = sockio_write_all(&r->io, buf, (size_t)got);
     close(fd);
     unlink(r->path);
     return rc;
@@ -359,7 +367,7 @@ static int rep_continue(rep_t *r) {
     char id[REPLID_LEN + 1], line[64];
     replid_get(id, NULL, NULL);
     int n = snprintf(line, sizeof line, "+CONTINUE %s\r\n", id);
-    if (util_write_all(r->fd, line, (size_t)n) < 0) return -1;
+    if (sockio_write_all(&r->io, line, (size_t)n) < 0) return -1;
     atomic_fetch_add(&g_sync_partial_ok, 1);
     log_notice("Partial resynchronization request from %s accepted, from offset %lld.", r->addr,
                r->want_off);
@@ -375,7 +383,7 @@ static void rep_stream(rep_t *r) {
         sent = 0;
         if (n < 0) break;
         if (n > 0) {
-            if (util_write_all(r->fd, p, (size_t)n) < 0) break;
+            if (sockio_write_all(&r->io, p, (size_t)n) < 0) break;
             sent = (size_t)n;
             continue;
         }
@@ -395,10 +403,12 @@ static void *rep_thread(void *arg) {
     }
     log_notice("Connection with replica %s lost.", r->addr);
     backlog_detach(&r->rd);
+    tls_close(r->io.ssl);
+    r->io.ssl = NULL;
     pthread_mutex_lock(&g_reg_mu); /* no killer may shut a reused fd down */
     atomic_store(&r->state, REP_DEAD);
-    shutdown(r->fd, SHUT_RDWR);
-    close(r->fd);
+    shutdown(r->io.fd, SHUT_RDWR);
+    close(r->io.fd);
     pthread_mutex_unlock(&g_reg_mu);
     atomic_fetch_sub(&g_threads, 1);
     return NULL;
@@ -409,7 +419,7 @@ static void *rep_thread(void *arg) {
 
 static rep_t *rep_new(conn_t *c, int fd, int argc, const dfm_str_t *argv) {
     rep_t *r = calloc(1, sizeof *r);
-    r->fd = fd;
+    r->io = (sockio_t){.fd = fd, .timeout_ms = 60 * 1000}; /* Redis's repl-timeout */
     backlog_reader_init(&r->rd);
     r->port = c->repl_port;
     snprintf(r->addr, sizeof r->addr, "%s", c->addr);
@@ -467,7 +477,7 @@ static int sync_failover(dfm_ctx_t *ctx, const dfm_str_t *id) {
    *failover: a PSYNC ... FAILOVER we accept. */
 static int sync_refused(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv, int *failover) {
     conn_t *c = ctx->conn;
-    if (!c || ctx->tx || (c->flags & CONN_MASTER) || c->ssl) { /* no replication over TLS yet */
+    if (!c || ctx->tx || (c->flags & CONN_MASTER)) {
         reply_error(ctx, "ERR Replica can't interact with the keyspace");
         return -1;
     }
@@ -485,26 +495,25 @@ static int sync_refused(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv, int *fa
     return 0;
 }
 
-/* SYNC, PSYNC <replid> <offset> [FAILOVER]: the socket goes to a sender thread of its own,
-   which answers (+CONTINUE, +FULLRESYNC) and streams; the client is closed here. */
+/* SYNC, PSYNC <replid> <offset> [FAILOVER]: the socket (a dup, still non-blocking) and the
+   client's TLS session, if any, go to a sender thread of its own, which answers (+CONTINUE,
+   +FULLRESYNC) and streams; the client is closed here. Client's thread. */
 static void sync_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     int failover;
     if (sync_refused(ctx, argc, argv, &failover) < 0) return;
     conn_t *c = ctx->conn;
     int fd = dup(c->fd);
     rep_t *r = fd < 0 ? NULL : rep_new(c, fd, argc, argv);
-    if (!r || rep_register(r) < 0) {
+    if (!r || (c->ssl && tls_set_fd(c->ssl, fd) < 0) || rep_register(r) < 0) {
+        if (c->ssl) tls_set_fd(c->ssl, c->fd); /* the client keeps its session */
         if (fd >= 0) close(fd);
         if (r) rep_free(r);
         reply_error(ctx, "ERR too many replicas");
         return;
     }
     r->failover = failover;
-    /* blocking from now on: only the sender thread writes to it */
-    int flags = fcntl(fd, F_GETFL);
-    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-    struct timeval tv = {60, 0};
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    r->io.ssl = c->ssl; /* only the sender thread touches it from now on */
+    c->ssl = NULL;
     log_notice("Replica %s asks for synchronization", c->addr);
     conn_close(c); /* the socket lives on as fd, the sender thread's */
     pthread_t tid;
@@ -515,6 +524,8 @@ static void sync_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     if (pthread_create(&tid, &attr, rep_thread, r) != 0) {
         atomic_fetch_sub(&g_threads, 1);
         atomic_store(&r->state, REP_DEAD);
+        tls_close(r->io.ssl);
+        r->io.ssl = NULL;
         close(fd);
     }
     pthread_attr_destroy(&attr);
@@ -628,7 +639,7 @@ long long master_kill_replicas(const char *addr) {
     for (int i = 0; i < MASTER_MAX_REPLICAS; i++) {
         rep_t *r = atomic_load(&g_reps[i]);
         if (!r || atomic_load(&r->state) == REP_DEAD || (addr[0] && strcmp(addr, r->addr) != 0)) continue;
-        shutdown(r->fd, SHUT_RDWR); /* its sender sees the socket fail and drops it */
+        shutdown(r->io.fd, SHUT_RDWR); /* its sender sees the socket fail and drops it */
         n++;
     }
     pthread_mutex_unlock(&g_reg_mu);

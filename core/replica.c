@@ -42,6 +42,8 @@
 #include "replid.h"
 #include "server.h"
 #include "snapshot.h"
+#include "sockio.h"
+#include "tls.h"
 #include "util.h"
 #include "worker.h"
 
@@ -86,10 +88,10 @@ void replica_stream_read(size_t n) {
 }
 
 /* ------------------------------------------------------------------------------------ */
-/* Blocking I/O on the replication thread                                                 */
+/* I/O on the replication thread (waits, with a time limit: sockio.h)                     */
 
 typedef struct rd {
-    int fd;
+    sockio_t io; /* the socket to the master, with its TLS session when tls-replication */
     size_t pos, len;
     char buf[64 * 1024];
 } rd_t;
@@ -97,10 +99,7 @@ typedef struct rd {
 static int rd_fill(rd_t *r) {
     if (r->pos == r->len) r->pos = r->len = 0;
     if (r->len == sizeof r->buf) return -1;
-    ssize_t n;
-    do {
-        n = read(r->fd, r->buf + r->len, sizeof r->buf - r->len);
-    } while (n < 0 && errno == EINTR);
+    ssize_t n = sockio_read(&r->io, r->buf + r->len, sizeof r->buf - r->len);
     if (n <= 0) return -1;
     r->len += (size_t)n;
     atomic_store(&g_repl.last_io_ms, util_now_ms());
@@ -139,12 +138,13 @@ static int repl_cmd(rd_t *r, char *line, size_t cap, const char *const *words) {
     for (; words[argc] && argc < 8; argc++) argv[argc] = (dfm_str_t){words[argc], strlen(words[argc])};
     rbuf_t b = {0};
     rbuf_append_command(&b, argc, argv);
-    int rc = util_write_all(r->fd, b.data, b.len);
+    int rc = sockio_write_all(&r->io, b.data, b.len);
     rbuf_free(&b);
     return rc < 0 ? -1 : rd_line(r, line, cap);
 }
 
-static int repl_connect(const char *host, int port) {
+/* A blocking TCP connection to host:port (the connect waits up to REPL_TIMEOUT_S), or -1. */
+static int repl_tcp_connect(const char *host, int port) {
     char ports[16];
     snprintf(ports, sizeof ports, "%d", port);
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
@@ -163,6 +163,25 @@ static int repl_connect(const char *host, int port) {
     }
     freeaddrinfo(res);
     return fd;
+}
+
+/* Connect r to the master; the socket is non-blocking from here on (sockio.h). 0 or -1. */
+static int repl_connect(rd_t *r, const char *host, int port) {
+    r->io = (sockio_t){.fd = repl_tcp_connect(host, port), .timeout_ms = REPL_TIMEOUT_S * 1000};
+    if (r->io.fd < 0) return -1;
+    fcntl(r->io.fd, F_SETFL, fcntl(r->io.fd, F_GETFL) | O_NONBLOCK);
+    return 0;
+}
+
+/* With tls-replication, a TLS session over r's socket whose handshake verified the master's
+   certificate (r->io.ssl, freed with the socket). 0, or -1 logged. Replication thread. */
+static int repl_tls_start(rd_t *r, const char *host, int port) {
+    if (!config_tls_replication()) return 0;
+    char err[256] = "";
+    if ((r->io.ssl = tls_client_new(r->io.fd, err, sizeof err)) && sockio_handshake(&r->io, err, sizeof err) == 0)
+        return 0;
+    log_warning("Replication: TLS connection to MASTER %s:%d failed: %s", host, port, err);
+    return -1;
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -202,7 +221,9 @@ static int repl_handshake(rd_t *r, const char *id, const char *offset, int failo
     }
     const char *ping[] = {"PING", NULL};
     if (repl_cmd(r, line, sizeof line, ping) < 0 || line[0] == '-') goto bad;
-    snprintf(port, sizeof port, "%d", g_server.tcp_port);
+    /* the port a master (FAILOVER, Sentinel) reaches us on: the TLS one with tls-replication */
+    int tls = config_tls_replication() && g_config.tls_port > 0;
+    snprintf(port, sizeof port, "%d", tls ? (int)g_config.tls_port : g_server.tcp_port);
     const char *lport[] = {"REPLCONF", "listening-port", port, NULL};
     if (repl_cmd(r, line, sizeof line, lport) < 0) goto bad;
     const char *capa[] = {"REPLCONF", "capa", "eof", "capa", "psync2", NULL};
@@ -304,6 +325,7 @@ static int repl_load(const char *path) {
 
 typedef struct repl_adopt {
     int fd;
+    void *ssl; /* the TLS session over fd, or NULL */
     unsigned gen;
     long long offset; /* the stream offset after pre */
     int db;
@@ -311,16 +333,31 @@ typedef struct repl_adopt {
     char pre[];
 } repl_adopt_t;
 
+/* An ack the link's socket took only part of: the rest goes before any new one (and a TLS
+   session must be offered the same bytes again). The link's thread only; reset per link. */
+static struct {
+    char buf[96];
+    size_t len, off;
+} g_ack;
+
 /* REPLCONF ACK with the offset of what the link has applied (a WAIT on the master counts on
-   it; the caller makes sure no command of the stream is still away on another shard). Link's
+   it; the caller makes sure no command of the stream is still away on another shard). A full
+   socket keeps the rest of this ack for the next call (the next second's ack waits). Link's
    thread. */
 static void repl_send_ack(conn_t *c) {
-    char num[24], buf[96];
-    long long off = conn_master_applied(c);
-    snprintf(num, sizeof num, "%lld", off);
-    int n = snprintf(buf, sizeof buf, "*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$%zu\r\n%s\r\n", strlen(num), num);
-    ssize_t w = write(c->fd, buf, (size_t)n);
-    (void)w; /* a full socket drops one ack; the next second sends another */
+    if (g_ack.off == g_ack.len) {
+        char num[24];
+        snprintf(num, sizeof num, "%lld", conn_master_applied(c));
+        int n = snprintf(g_ack.buf, sizeof g_ack.buf, "*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$%zu\r\n%s\r\n",
+                         strlen(num), num);
+        g_ack.len = (size_t)n;
+        g_ack.off = 0;
+    }
+    while (g_ack.off < g_ack.len) {
+        ssize_t w = conn_write_raw(c, g_ack.buf + g_ack.off, g_ack.len - g_ack.off);
+        if (w <= 0) return; /* full (or failed: the read side closes the link) */
+        g_ack.off += (size_t)w;
+    }
 }
 
 static void repl_adopt(void *arg) {
@@ -329,6 +366,7 @@ static void repl_adopt(void *arg) {
     int current = atomic_load(&g_repl.gen) == a->gen;
     pthread_mutex_unlock(&g_repl.mu);
     if (!current) {
+        tls_close(a->ssl);
         close(a->fd);
         free(a);
         return;
@@ -337,7 +375,8 @@ static void repl_adopt(void *arg) {
     struct timeval none = {0, 0};
     setsockopt(a->fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none);
     setsockopt(a->fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof none);
-    conn_t *c = conn_adopt_master(tl_worker, a->fd, a->pre, a->n, a->offset, a->db);
+    g_ack.len = g_ack.off = 0; /* a new socket: nothing half sent on it */
+    conn_t *c = conn_adopt_master(tl_worker, a->fd, a->ssl, a->pre, a->n, a->offset, a->db);
     free(a);
     if (c->flags & CONN_CLOSING) return;
     pthread_mutex_lock(&g_repl.mu);
@@ -494,7 +533,8 @@ static void repl_hand_over(rd_t *r, unsigned gen, const psync_reply_t *rep) {
         log_notice("Successful partial resynchronization with master.");
     }
     repl_adopt_t *a = malloc(sizeof *a + (r->len - r->pos));
-    a->fd = r->fd;
+    a->fd = r->io.fd;
+    a->ssl = r->io.ssl;
     a->gen = gen;
     a->n = r->len - r->pos;
     a->offset = offset + (long long)a->n;
@@ -502,7 +542,8 @@ static void repl_hand_over(rd_t *r, unsigned gen, const psync_reply_t *rep) {
     memcpy(a->pre, r->buf + r->pos, a->n);
     atomic_store(&g_repl.offset, a->offset);
     worker_post(0, repl_adopt, a);
-    r->fd = -1;
+    r->io.fd = -1;
+    r->io.ssl = NULL;
 }
 
 /* One synchronisation, partial when the master can continue our stream; on success the socket
@@ -512,26 +553,29 @@ static int repl_sync(unsigned gen, const char *host, int port) {
     repl_wait_link_closed();
     repl_cache_myself(gen);
     rd_t *r = calloc(1, sizeof *r);
-    r->fd = repl_connect(host, port);
-    if (r->fd < 0) {
+    if (repl_connect(r, host, port) < 0) {
         free(r);
         return -1;
     }
     pthread_mutex_lock(&g_repl.mu);
-    g_repl.sync_fd = r->fd;
+    g_repl.sync_fd = r->io.fd;
     pthread_mutex_unlock(&g_repl.mu);
     char id[REPLID_LEN + 1], off[24];
     repl_psync_args(id, off);
     psync_reply_t rep;
     int failover = failover_in_progress();
-    int rc = repl_handshake(r, id, off, failover, &rep);
+    int rc = repl_tls_start(r, host, port);
+    if (rc == 0) rc = repl_handshake(r, id, off, failover, &rep);
     if (failover && rc != -1) failover_psync_answered(rc == 0);
     if (rc == 0 && rep.full && repl_current(gen)) rc = repl_full(r, gen, &rep);
     pthread_mutex_lock(&g_repl.mu);
     g_repl.sync_fd = -1;
     if (rc == 0 && repl_current(gen)) repl_hand_over(r, gen, &rep);
     pthread_mutex_unlock(&g_repl.mu);
-    if (r->fd >= 0) close(r->fd);
+    if (r->io.fd >= 0) {
+        tls_close(r->io.ssl);
+        close(r->io.fd);
+    }
     free(r);
     return rc == 0 && repl_current(gen) ? 0 : -1;
 }

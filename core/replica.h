@@ -2,8 +2,9 @@
  * replica.h: the replica side of Redis replication (REPLICAOF host port), so a dragonfly can
  * follow a redis-server master (a migration) or another server speaking PSYNC.
  *
- * A replication thread (one per REPLICAOF; blocking sockets are fine there, it is not a
- * worker) connects, does the handshake (AUTH masterauth, PING, REPLCONF, PSYNC), and either
+ * A replication thread (one per REPLICAOF; waiting on the socket is fine there, it is not a
+ * worker: sockio.h) connects, over TLS with tls-replication yes (the master's certificate
+ * verified, tls.h), does the handshake (AUTH masterauth, PING, REPLCONF, PSYNC), and either
  * continues the stream where a lost link left it ("PSYNC <replid> <offset+1>" answered with
  * +CONTINUE: no data is touched) or, on +FULLRESYNC, stores the RDB (length-prefixed or
  * EOF-marked, diskless) in a temporary file in dir, empties the keyspace and loads the file,

@@ -4,6 +4,7 @@
 #include "tls.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <string.h>
@@ -13,19 +14,37 @@
 
 static SSL_CTX *tls_ctx;
 
-/* The first OpenSSL error as text (for the start-up log). */
-static const char *tls_error(void) {
-    static char buf[256];
+/* The first OpenSSL error of this thread as text in buf, the queue emptied. */
+static const char *tls_error_into(char *buf, size_t cap) {
     unsigned long e = ERR_get_error();
-    if (!e) return "unknown error";
-    ERR_error_string_n(e, buf, sizeof buf);
+    if (!e)
+        snprintf(buf, cap, "unknown error");
+    else
+        ERR_error_string_n(e, buf, cap);
+    ERR_clear_error();
     return buf;
 }
 
+/* The same for the start-up log (main thread). */
+static const char *tls_error(void) {
+    static char buf[256];
+    return tls_error_into(buf, sizeof buf);
+}
+
+/* tls-ca-cert-file and tls-ca-cert-dir into ctx's trust store. 1 loaded, 0 neither is
+   set, -1 a bad file or directory (OpenSSL's error queue says why). */
+static int tls_ca_locations(SSL_CTX *ctx) {
+    const char *file = g_config.tls_ca_cert_file, *dir = config_tls_ca_cert_dir();
+    if (file && !file[0]) file = NULL;
+    if (dir && !dir[0]) dir = NULL;
+    if (!file && !dir) return 0;
+    return SSL_CTX_load_verify_locations(ctx, file, dir) == 1 ? 1 : -1;
+}
+
 static int tls_load_ca(SSL_CTX *ctx) {
-    const char *ca = g_config.tls_ca_cert_file;
-    if (!ca || !ca[0]) return 0;
-    if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
+    int rc = tls_ca_locations(ctx);
+    if (rc == 0) return 0;
+    if (rc < 0) {
         log_error("Failed to configure CA certificate(s) file/directory: %s", tls_error());
         return -1;
     }
@@ -119,3 +138,87 @@ ssize_t tls_write(void *ssl, const void *buf, size_t n) {
 }
 
 int tls_pending(void *ssl) { return SSL_pending(ssl); }
+
+/* ------------------------------------------------------------------------------------ */
+/* Outgoing sessions (replication to a master with tls-replication yes)                   */
+
+/* The certificate we show a master: tls-client-cert-file / tls-client-key-file when set,
+   else tls-cert-file / tls-key-file, as Redis; none is fine unless the master asks. */
+static int tls_client_cert(SSL_CTX *ctx, char *err, size_t cap) {
+    const char *cert = config_tls_client_cert_file(), *key = config_tls_client_key_file();
+    if (!cert || !cert[0]) {
+        cert = g_config.tls_cert_file;
+        key = g_config.tls_key_file;
+    }
+    if (!cert || !cert[0]) return 0;
+    if (!key || !key[0]) key = cert;
+    if (SSL_CTX_use_certificate_chain_file(ctx, cert) == 1 &&
+        SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) == 1 && SSL_CTX_check_private_key(ctx) == 1)
+        return 0;
+    char why[200];
+    snprintf(err, cap, "cannot load the client certificate %s / key %s: %s", cert, key,
+             tls_error_into(why, sizeof why));
+    return -1;
+}
+
+void *tls_client_new(int fd, char *err, size_t cap) {
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    SSL *ssl = NULL;
+    char why[200];
+    if (!ctx) {
+        snprintf(err, cap, "cannot create a TLS context: %s", tls_error_into(why, sizeof why));
+        return NULL;
+    }
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    int ca = tls_ca_locations(ctx);
+    if (ca <= 0) {
+        if (ca == 0)
+            snprintf(err, cap, "tls-replication needs tls-ca-cert-file or tls-ca-cert-dir to verify the master");
+        else
+            snprintf(err, cap, "cannot load the CA certificates: %s", tls_error_into(why, sizeof why));
+        goto fail;
+    }
+    if (tls_client_cert(ctx, err, cap) < 0) goto fail;
+    ssl = SSL_new(ctx);
+    if (!ssl || SSL_set_fd(ssl, fd) != 1) {
+        snprintf(err, cap, "cannot create a TLS session: %s", tls_error_into(why, sizeof why));
+        if (ssl) SSL_free(ssl);
+        ssl = NULL;
+        goto fail;
+    }
+    SSL_set_connect_state(ssl);
+fail:
+    SSL_CTX_free(ctx); /* the session keeps its own reference */
+    return ssl;
+}
+
+int tls_handshake(void *p, char *err, size_t cap) {
+    SSL *ssl = p;
+    ERR_clear_error();
+    int r = SSL_do_handshake(ssl);
+    if (r == 1) return 0;
+    int e = SSL_get_error(ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        ERR_clear_error();
+        errno = EAGAIN;
+        return -1;
+    }
+    long v = SSL_get_verify_result(ssl);
+    char why[200];
+    if (v != X509_V_OK)
+        snprintf(err, cap, "certificate verify failed: %s", X509_verify_cert_error_string(v));
+    else if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
+        snprintf(err, cap, "%s", errno ? strerror(errno) : "connection closed during the handshake");
+    else
+        snprintf(err, cap, "%s", tls_error_into(why, sizeof why));
+    ERR_clear_error();
+    errno = EIO;
+    return -1;
+}
+
+int tls_wants_write(void *ssl) { return SSL_want_write((SSL *)ssl); }
+
+int tls_set_fd(void *ssl, int fd) { return SSL_set_fd(ssl, fd) == 1 ? 0 : -1; }
