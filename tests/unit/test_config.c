@@ -495,7 +495,12 @@ START_TEST(test_unsupported_features)
     ck_assert_int_eq(parse("--cluster_mode=emulated", NULL), 0);
     ck_assert_int_eq(g_config.cluster_mode, 1);
     ck_assert_int_eq(parse("--cluster_mode=multi", NULL), -1);
-    ck_assert_int_eq(parse("--appendonly", "yes", NULL), -1);
+    ck_assert_int_eq(parse("--appendonly", "yes", NULL), 0);
+    ck_assert_int_eq(g_config.appendonly, 1);
+    ck_assert_int_eq(parse("--appendfilename", "dir/a.aof", NULL), -1);
+    ck_assert_ptr_nonnull(strstr(err, "appendfilename can't be a path, just a filename"));
+    ck_assert_int_eq(parse("--appenddirname", "../x", NULL), -1);
+    ck_assert_int_eq(parse("--appendfsync", "sometimes", NULL), -1);
     /* Their defaults are accepted, so redis.conf files that spell them out still work. */
     ck_assert_int_eq(parse("--appendonly", "no", "--tls-port", "0", NULL), 0);
     ck_assert_str_eq(get1("tls-port"), "0");
@@ -799,7 +804,8 @@ START_TEST(test_help_lists_everything)
     ck_assert_ptr_nonnull(strstr(buf, "--maxmemory-policy"));
     ck_assert_ptr_nonnull(strstr(buf, "noeviction"));
     ck_assert_ptr_nonnull(strstr(buf, "--flagfile"));
-    ck_assert_ptr_nonnull(strstr(buf, "AOF persistence is not supported"));
+    ck_assert_ptr_nonnull(strstr(buf, "--appendonly"));
+    ck_assert_ptr_nonnull(strstr(buf, "Redis 7 multi-part AOF"));
     free(buf);
 }
 END_TEST
