@@ -60,6 +60,7 @@ run_tests() {
             PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -m pytest -q -p no:cacheprovider "$@") >"$log" 2>&1 || true
         tail -3 "$log"
         grep -E '^(FAILED|ERROR)' "$log" | head -20 || true
+        grep -E '^E  ' "$log" | head -20 || true # the failed assertions, for the record
         count
     }
     unit "$TOP/build"
