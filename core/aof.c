@@ -237,10 +237,10 @@ static int th_start_writing(int idx, const aof_file_t *f, long long pos, int app
 
 static backlog_reader_t *rw_reader(void) { return &g_aof.rd[!g_aof.cur]; }
 
-/* Snapshot callbacks: a shard passed the cut (its thread); the base is written (writer). */
+/* Snapshot callbacks: a shard passed the cut (its thread); the base is written (writer).
+   arg: the reader waiting for the cut, or NULL (a rewrite with the AOF off). */
 static void aof_sink_cut(void *arg, int shard) {
-    (void)arg;
-    if (g_aof.rw_stream) backlog_cut(rw_reader(), shard);
+    if (arg) backlog_cut(arg, shard);
 }
 
 static void aof_sink_done(void *arg, int ok) {
@@ -250,8 +250,7 @@ static void aof_sink_done(void *arg, int ok) {
 }
 
 static void aof_start_snapshot(void *arg) {
-    (void)arg;
-    snapshot_sink_t sink = {aof_sink_cut, aof_sink_done, NULL, 1};
+    snapshot_sink_t sink = {aof_sink_cut, aof_sink_done, arg, 1};
     if (snapshot_start_for(&sink, g_aof.rw_tmp) < 0) {
         atomic_store(&g_aof.snap, SNAP_BUSY);
         aof_ring();
@@ -271,6 +270,10 @@ static void th_rewrite_begin(void) {
         return;
     }
     g_aof.retry_ms = 0;
+    if (!g_aof.m.base.name && !g_aof.m.nincr) { /* the AOF was off since start: files may exist */
+        char err[256];
+        if (aof_manifest_load(&g_aof.m, err, sizeof err) < 0) memset(&g_aof.m, 0, sizeof g_aof.m);
+    }
     g_aof.rw_stream = g_aof.writing || g_config.appendonly;
     g_aof.rw_enabling = !g_aof.writing && g_config.appendonly;
     g_aof.rw_abandon = 0;
@@ -291,7 +294,7 @@ static void th_rewrite_begin(void) {
     atomic_store(&g_aof.in_progress, 1);
     atomic_store(&g_aof.rw_start_ms, util_now_ms());
     log_notice("Background append only file rewriting started");
-    worker_post(0, aof_start_snapshot, NULL);
+    worker_post(0, aof_start_snapshot, g_aof.rw_stream ? rw_reader() : NULL);
 }
 
 static void th_rewrite_end(int ok) {

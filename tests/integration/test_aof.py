@@ -4,6 +4,7 @@ handles them, and redis-server and we load each other's AOF directories.
 
 Differential: every test that needs no second kind of server also runs against redis-server
 (DF_TEST_SERVER=redis), which proves the expectation is Redis's."""
+import contextlib
 import os
 import shutil
 import signal
@@ -422,5 +423,33 @@ def test_a_single_file_aof_of_redis_6_is_upgraded(tmpdir_, preamble):
     try:
         r = s.client()
         assert (r.get("tail"), r.get("after-upgrade")) == ("1", "1")
+    finally:
+        s.stop()
+
+
+def test_bgrewriteaof_with_the_aof_off_replaces_an_earlier_aof(tmpdir_):
+    s = aof_server(tmpdir_)
+    try:
+        r = s.client()
+        r.set("old", "1")
+        wait_in_file(tmpdir_, "old")
+    finally:
+        s.stop()
+    with contextlib.suppress(FileNotFoundError):  # our final save's: this start is empty
+        os.unlink(os.path.join(tmpdir_, "dump.rdb"))
+    s = Server(dir=tmpdir_)
+    try:
+        r = s.client()
+        r.set("new", "2")
+        r.bgrewriteaof()
+        wait_for(lambda: rewrite_done(r) and files_of(tmpdir_, "b") == ["appendonly.aof.2.base.rdb"],
+                 "the rewrite")
+        assert [x[5] for x in manifest(tmpdir_)] == ["b"]
+        assert sorted(os.listdir(os.path.join(tmpdir_, AOF_DIR))) == ["appendonly.aof.2.base.rdb", MANIFEST]
+    finally:
+        s.stop()
+    s = aof_server(tmpdir_)
+    try:
+        assert (s.client().get("new"), s.client().exists("old")) == ("2", 0)
     finally:
         s.stop()
