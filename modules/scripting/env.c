@@ -2,8 +2,8 @@
  * env.c: a thread's Lua state, sandboxed as Redis 7.0 sandboxes its own: the base, table,
  * string and math libraries without loadfile, dofile, getfenv, setfenv and newproxy (and
  * without debug, os, io and package), plus Redis's extra libraries cjson (cjson.c), cmsgpack
- * (cmsgpack.c), bit (LuaBitOp, Debian's liblua5.1-bitop) and struct (struct.c); print does
- * nothing (the server's output is not the script's); reading an undefined global is an
+ * (cmsgpack.c), bit (LuaBitOp, Debian's liblua5.1-bitop) and struct (struct.c); no print
+ * (as Redis 7.0); reading an undefined global is an
  * error, and the globals and every table reachable from them (redis, string, cjson, ..., the
  * strings' metatable) are read-only, so no script can change what a later one (perhaps
  * another user's) runs. Scripts run with a proxy
@@ -94,10 +94,6 @@ static int sc_math_randomseed(lua_State *L) {
 
 /* ---- sandbox ---- */
 
-static int sc_noop(lua_State *L) {
-    (void)L;
-    return 0;
-}
 
 static int sc_global_missing(lua_State *L) {
     const char *name = lua_tostring(L, 2);
@@ -379,8 +375,8 @@ lua_State *sc_env_new(sc_thread_t *t) {
     lua_setglobal(L, "loadfile");
     lua_pushnil(L);
     lua_setglobal(L, "dofile");
-    lua_pushcfunction(L, sc_noop);
-    lua_setglobal(L, "print");
+    lua_pushnil(L);
+    lua_setglobal(L, "print"); /* Redis 7.0 has none: reading it is an error */
     sc_set_math(L, t);
     sc_lib_register(L);
     sc_open_cjson(L);

@@ -574,3 +574,8 @@ def test_struct_errors_caught_by_pcall(raw):
     assert ev(raw, "local ok, e = pcall(struct.pack, 'i99') return e") == \
         b"integral size 99 is larger than limit of 32"
     assert ev(raw, "local ok, e = pcall(cmsgpack.unpack, '\\145') return e") == b"Missing bytes in input."
+
+
+def test_no_print_global(raw):
+    """Redis 7.0's sandbox has no print: reading it is the undefined-global error."""
+    lua_err(raw, "return type(print)", "Script attempted to access nonexistent global variable 'print'")
