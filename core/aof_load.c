@@ -34,27 +34,35 @@
 /* The client of worker 0 that runs the commands, and the loader's end of its socket. */
 typedef struct feed {
     int fd;
-    conn_t *c;        /* worker 0's */
+    uint64_t id;      /* worker 0's client, found by id: once closed it is freed */
     long long sent;   /* bytes written into fd */
-    atomic_int state; /* posted checks: 0 waiting, 1 yes, 2 no */
+    atomic_int state; /* posted checks: 0 waiting, 1 yes, 2 no, 3 the client closed */
 } feed_t;
+
+/* The client, or NULL once it closed (a protocol error in the file). Worker 0. */
+static conn_t *feed_conn(const feed_t *f) {
+    for (conn_t *c = tl_worker->conns; c; c = c->next)
+        if (c->id == f->id) return (c->flags & CONN_CLOSING) ? NULL : c;
+    return NULL;
+}
 
 static void feed_adopt(void *arg) {
     feed_t *f = arg;
     int fds = f->fd; /* the worker's end, handed over in fd for this call */
-    f->c = conn_adopt_aof(tl_worker, fds);
+    f->id = conn_adopt_aof(tl_worker, fds)->id;
     atomic_store(&f->state, 1);
 }
 
 static void feed_check(void *arg) {
     feed_t *f = arg;
-    int idle = (f->c->flags & CONN_CLOSING) || conn_aof_idle(f->c, f->sent);
-    atomic_store(&f->state, idle ? 1 : 2);
+    conn_t *c = feed_conn(f);
+    atomic_store(&f->state, !c ? 3 : conn_aof_idle(c, f->sent) ? 1 : 2);
 }
 
 static void feed_close(void *arg) {
     feed_t *f = arg;
-    conn_close(f->c);
+    conn_t *c = feed_conn(f);
+    if (c) conn_close(c);
     atomic_store(&f->state, 1);
 }
 
@@ -85,11 +93,14 @@ static int feed_send(feed_t *f, const char *p, size_t n) {
     return 0;
 }
 
-/* Wait until every command sent has run; then close the client. */
-static void feed_finish(feed_t *f) {
-    while (feed_post(f, feed_check) != 1) usleep(1000);
+/* Wait until every command sent has run; then close the client. -1 if it closed first (not
+   everything ran). */
+static int feed_finish(feed_t *f) {
+    int s;
+    while ((s = feed_post(f, feed_check)) == 2) usleep(1000);
     feed_post(f, feed_close);
     close(f->fd);
+    return s == 1 ? 0 : -1;
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -284,7 +295,10 @@ int aof_load(aof_manifest_t *m, char *err, size_t cap) {
         if (rc == 0) log_notice("DB loaded from incr file %s", m->incr[i].name);
         free(path);
     }
-    feed_finish(&f);
+    if (feed_finish(&f) < 0 && rc == 0) {
+        snprintf(err, cap, "Can't run the commands of the append only file: the loading client closed");
+        rc = -1;
+    }
     if (rc < 0) {
         aof_manifest_free(m);
         return -1;

@@ -94,7 +94,8 @@ static int wait_claim(block_wait_t *w) {
 /* --- creation (any thread, inside a command) ------------------------------------------ */
 
 int block_can_block(const dfm_ctx_t *ctx) {
-    return !(ctx->tx && tx_is_exec(ctx->tx)) && ctx->client;
+    /* the AOF loader's client never blocks (Redis: CLIENT_DENY_BLOCKING): nothing would wake it */
+    return !(ctx->tx && tx_is_exec(ctx->tx)) && ctx->client && !(ctx->client->born & CONN_AOF);
 }
 
 void block_on_keys(dfm_ctx_t *ctx, const int *keys, int nkeys, int64_t timeout_ms,

@@ -11,7 +11,8 @@
 /* Called by api->block_on_keys from a handler running on shard s. */
 void block_on_keys(dfm_ctx_t *ctx, const int *keys, int nkeys, int64_t timeout_ms,
                    dfm_unblock_fn on_ready);
-/* 0 inside MULTI/EXEC (or without a client): block_on_keys replies a null array instead. */
+/* 0 inside MULTI/EXEC (or without a client, or for the AOF loader's client): block_on_keys
+   replies a null array instead. */
 int block_can_block(const dfm_ctx_t *ctx);
 /* The command asked to block (ctx->block): attach the wait to the client. Client's thread. */
 void block_attach(conn_t *c, void *wait);

@@ -90,7 +90,8 @@ static void quit_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     (void)argc;
     (void)argv;
     reply_ok(ctx);
-    ctx->conn->flags |= CONN_CLOSE_AFTER_REPLY;
+    if (!(ctx->conn->flags & CONN_AOF)) /* in an AOF being loaded QUIT does nothing (Redis) */
+        ctx->conn->flags |= CONN_CLOSE_AFTER_REPLY;
 }
 
 static void select_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {

@@ -189,6 +189,7 @@ conn_t *conn_adopt_master(worker_t *w, int fd, void *ssl, const void *pre, size_
 conn_t *conn_adopt_aof(worker_t *w, int fd) {
     conn_t *c = conn_adopt_master(w, fd, NULL, NULL, 0, 0, 0);
     c->flags |= CONN_AOF;
+    c->born |= CONN_AOF; /* before its first command: shards see it never blocks */
     df_free(c->name);
     c->name = df_memdup("aof-loader", 10);
     return c;

@@ -59,8 +59,9 @@ typedef struct conn {
     int resp, db, authed;
     struct acl_slot *user;  /* the user it runs as (acl.h); never NULL */
     uint32_t flags;
-    uint32_t born;          /* flags at creation (CONN_UNIX, CONN_INTERNAL): never change, so
-                               other threads may read them (MONITOR's address) */
+    uint32_t born;          /* flags at creation (CONN_UNIX, CONN_INTERNAL; CONN_AOF, set by
+                               conn_adopt_aof): never change, so other threads may read them
+                               (MONITOR's address, block_can_block) */
     int pending;            /* hops in flight (one per batch of a squash group) */
     struct squash *sq;      /* a squashed pipeline group in progress (squash.c) */
     struct tx *mg;          /* pipelined multi-shard commands grouped, not yet sent */

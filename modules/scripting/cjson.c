@@ -28,6 +28,7 @@
 typedef struct cj_walk {
     lua_State *L;
     int convert, ratio, safe, max_depth;
+    int refused; /* the library will refuse the value: the walk stops, the library says why */
     size_t acc;
 } cj_walk_t;
 
@@ -64,10 +65,15 @@ static int cj_is_array(cj_walk_t *w, lua_Number *max, int *stop) {
     return *max > 0;
 }
 
-/* Bound the table on top (not popped) at nesting depth; 0 when over the limit. */
+/* Bound the table on top (not popped) at nesting depth; 0 when over the limit or when the
+   library refuses the value (w->refused: nothing more is walked, so a table holding itself
+   twice costs one path, not 2^depth). */
 static int cj_bound_table(cj_walk_t *w, int depth) {
     lua_State *L = w->L;
-    if (depth > w->max_depth || !lua_checkstack(L, 4)) return 1; /* the library refuses it */
+    if (depth > w->max_depth || !lua_checkstack(L, 4)) { /* the library refuses it */
+        w->refused = 1;
+        return 0;
+    }
     lua_Number max;
     int stop = 0;
     if (cj_is_array(w, &max, &stop)) {
@@ -81,14 +87,18 @@ static int cj_bound_table(cj_walk_t *w, int depth) {
         }
         return 1;
     }
-    if (stop) return 1;
+    if (stop) {
+        w->refused = 1;
+        return 0;
+    }
     if (!cj_add(w, 2)) return 0;
     lua_pushnil(L);
     while (lua_next(L, -2)) {
         int kt = lua_type(L, -2);
         if (kt != LUA_TSTRING && kt != LUA_TNUMBER) {
             lua_pop(L, 2); /* the library refuses the key */
-            return 1;
+            w->refused = 1;
+            return 0;
         }
         size_t len = kt == LUA_TSTRING ? lua_objlen(L, -2) : 0;
         size_t key = kt == LUA_TSTRING ? len * 6 + 2 : 34; /* quoted; a number's text is < 32 */
@@ -149,7 +159,8 @@ static int cj_encode(lua_State *L) {
     cj_setting(L, 3, 1);
     w.max_depth = (int)lua_tointeger(L, -1);
     lua_settop(L, 1);
-    if (!cj_bound_value(&w, 0)) return luaL_error(L, "Cannot serialise, output too large");
+    if (!cj_bound_value(&w, 0) && !w.refused)
+        return luaL_error(L, "Cannot serialise, output too large");
     lua_settop(L, 1);
     return cj_forward(L);
 }

@@ -151,6 +151,12 @@ def test_cjson_encode(raw):
      "Cannot serialise, excessive nesting (1001)"),
     ("local t={} t[1]=t return cjson.encode(t)", "Cannot serialise, excessive nesting (1001)"),
     ("local t={} t.a={t} return cjson.encode(t)", "Cannot serialise, excessive nesting (1001)"),
+    # a table that holds itself twice: the first path too deep is the error, at once
+    ("local t={} t[1]=t t[2]=t return cjson.encode(t)",
+     "Cannot serialise, excessive nesting (1001)"),
+    ("local t={} t.a=t t.b=t return cjson.encode(t)", "Cannot serialise, excessive nesting (1001)"),
+    ("local t={} t[1]=t t[2]=t t[3]=function() end return cjson.encode(t)",
+     "Cannot serialise, excessive nesting (1001)"),
     ("return cjson.encode()", "bad argument #1 to 'encode' (expected 1 argument)"),
     ("return cjson.encode(1,2)", "bad argument #1 to 'encode' (expected 1 argument)"),
 ])
