@@ -39,7 +39,7 @@ enum { SNAP_PENDING, SNAP_OK, SNAP_FAILED, SNAP_BUSY };
 
 static struct {
     pthread_mutex_t mu;
-    pthread_once_t once;
+    pthread_once_t once, init_once;
     pthread_t thread;
     int started, efd;
     atomic_int stop;
@@ -72,7 +72,7 @@ static struct {
     atomic_int in_progress, scheduled, last_rw_ok, last_write_ok;
     _Atomic int64_t rw_start_ms, last_rw_sec;
     _Atomic long long rewrites, failures, cur_size, base_size, buffered;
-} g_aof = {.mu = PTHREAD_MUTEX_INITIALIZER, .once = PTHREAD_ONCE_INIT, .efd = -1, .fd = -1,
+} g_aof = {.mu = PTHREAD_MUTEX_INITIALIZER, .once = PTHREAD_ONCE_INIT, .init_once = PTHREAD_ONCE_INIT, .efd = -1, .fd = -1,
            .last_rw_ok = 1, .last_write_ok = 1, .last_rw_sec = -1};
 
 static void *aof_thread(void *arg);
@@ -82,10 +82,16 @@ static void aof_ring(void) {
     if (g_aof.efd >= 0 && write(g_aof.efd, &one, sizeof one) < 0) { /* a full counter wakes too */ }
 }
 
-static void aof_thread_start(void) {
+static void aof_init(void) {
     g_aof.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     backlog_reader_init(&g_aof.rd[0]);
     backlog_reader_init(&g_aof.rd[1]);
+}
+
+static void aof_init_once(void) { pthread_once(&g_aof.init_once, aof_init); }
+
+static void aof_thread_start(void) {
+    aof_init_once();
     if (pthread_create(&g_aof.thread, NULL, aof_thread, NULL) == 0)
         g_aof.started = 1;
     else
@@ -529,7 +535,7 @@ void aof_open_at_start(aof_manifest_t *m) {
         own = malloc(sizeof *own);
         *own = *m;
     }
-    aof_ensure_thread();
+    aof_init_once();
     pthread_mutex_lock(&g_aof.mu);
     g_aof.req_open = 1;
     g_aof.open_m = own;
@@ -538,6 +544,7 @@ void aof_open_at_start(aof_manifest_t *m) {
         if (backlog_attach_end(&g_aof.rd[0], &g_aof.open_pos) < 0) log_warning("AOF: no stream to follow");
     }
     pthread_mutex_unlock(&g_aof.mu);
+    aof_ensure_thread(); /* after the hand-over is queued: its first round takes it */
     aof_ring();
 }
 

@@ -24,6 +24,7 @@
 
 #include "config.h"
 #include "conn.h"
+#include "dispatch.h"
 #include "log.h"
 #include "rdb_load.h"
 #include "util.h"
@@ -116,13 +117,18 @@ typedef struct scan {
     aof_walk_t w;
 } scan_t;
 
-/* Walk the commands buffered: 0, or -1 malformed. */
-static int scan_walk(scan_t *s) {
+/* Walk the commands buffered: 0, -1 malformed, -2 an unknown command (its name in
+   unknown, as Redis refuses the file for it). */
+static int scan_walk(scan_t *s, char *unknown, size_t cap) {
     size_t len;
     int r;
     while ((r = aof_walk(&s->w, s->buf + s->cmd, s->len - s->cmd, &len)) == 1) {
         const char *name = s->buf + s->cmd + s->w.name_off;
         size_t nl = s->w.name_len;
+        if (nl && !dispatch_lookup(name, nl)) { /* the table is read-only once running */
+            snprintf(unknown, cap, "%.*s", (int)(nl < 64 ? nl : 64), name);
+            return -2;
+        }
         if (util_eq_nocase(name, nl, "multi")) s->in_multi = 1;
         else if (util_eq_nocase(name, nl, "exec") || util_eq_nocase(name, nl, "discard")) s->in_multi = 0;
         s->cmd += len;
@@ -187,7 +193,12 @@ static int replay_file(feed_t *f, const char *path, int last, long long start, c
             rc = -1;
         } else if (got > 0) {
             s.len += (size_t)got;
-            if (scan_walk(&s) < 0) {
+            char unknown[80];
+            int w = scan_walk(&s, unknown, sizeof unknown);
+            if (w == -2) {
+                snprintf(err, cap, "Unknown command '%s' reading the append only file %s", unknown, path);
+                rc = -1;
+            } else if (w < 0) {
                 snprintf(err, cap, "Bad file format reading the append only file %s: make a backup of "
                          "your AOF file, then use ./redis-check-aof --fix <filename.manifest>", path);
                 rc = -1;

@@ -319,18 +319,17 @@ void db_prefetch_keys(shard_t *s, int db, const dfm_str_t *argv, const int *keys
     for (int i = 0; i < n; i++) table_prefetch_entry(t, h[i]);
 }
 
-static atomic_int db_flushing;
-
+/* arg: the caller's count of workers still flushing (each call has its own). */
 static void db_flush_worker(void *arg) {
-    (void)arg;
+    atomic_int *left = arg;
     for (int i = 0; i < g_nshards; i++)
         if (g_shards[i].owner == tl_worker->id) db_flush(&g_shards[i], -1);
-    atomic_fetch_sub(&db_flushing, 1);
+    atomic_fetch_sub(left, 1);
 }
 
 void db_flush_everything(void) {
-    atomic_store(&db_flushing, g_nworkers);
-    for (int w = 0; w < g_nworkers; w++) worker_post(w, db_flush_worker, NULL);
-    while (atomic_load(&db_flushing) > 0) usleep(500);
+    atomic_int left = g_nworkers;
+    for (int w = 0; w < g_nworkers; w++) worker_post(w, db_flush_worker, &left);
+    while (atomic_load(&left) > 0) usleep(500);
     tracking_flushed(); /* once every shard is empty: no read can cache what went */
 }

@@ -487,3 +487,10 @@ def test_a_command_the_loading_client_refuses_fails_the_load(tmpdir_):
     assert code != 0
     assert "the loading client closed" in out
     assert "AddressSanitizer" not in out
+
+
+def test_an_unknown_command_refuses_to_start(tmpdir_):
+    killed_with(tmpdir_, b"*2\r\n$9\r\nNOSUCHCMD\r\n$1\r\nx\r\n")
+    code, out = start_fails(tmpdir_)
+    assert code != 0
+    assert "Unknown command 'NOSUCHCMD' reading the append only file" in out
