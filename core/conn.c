@@ -170,6 +170,7 @@ conn_t *conn_adopt_master(worker_t *w, int fd, void *ssl, const void *pre, size_
     conn_t *c = conn_new(w, fd, 0, NULL);
     c->ssl = ssl;
     c->flags |= CONN_MASTER;
+    c->parser.max_bulk_len = UINT32_MAX; /* Redis exempts its master from proto-max-bulk-len */
     c->db = db;
     c->repl.end = offset;
     c->authed = 1;
@@ -485,7 +486,7 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg) {
         if (!(c->flags & CONN_AOF)) replica_stream_read((size_t)n);
     }
     c->last_ms = server_now_ms();
-    if ((int64_t)(c->ilen - c->ipos) > g_config.client_query_buffer_limit) {
+    if ((int64_t)(c->ilen - c->ipos) > g_config.client_query_buffer_limit && !(c->flags & CONN_MASTER)) {
         log_warning("closing client %s: query buffer limit reached", c->addr);
         conn_close(c);
         return;

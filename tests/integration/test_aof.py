@@ -494,3 +494,20 @@ def test_an_unknown_command_refuses_to_start(tmpdir_):
     code, out = start_fails(tmpdir_)
     assert code != 0
     assert "Unknown command 'NOSUCHCMD' reading the append only file" in out
+
+
+def test_the_loader_is_not_bound_by_proto_max_bulk_len(tmpdir_):
+    """As Redis's AOF client (and master link), the loader takes values above the limit."""
+    s = aof_server(tmpdir_)
+    try:
+        r = s.client()
+        r.set("big", "x" * (2 << 20))
+        r.set("marker-big", "1")
+        wait_in_file(tmpdir_, "marker-big")
+    finally:
+        s.stop(signal.SIGKILL)
+    s = aof_server(tmpdir_, "--proto-max-bulk-len", "1mb")
+    try:
+        assert s.client().strlen("big") == 2 << 20
+    finally:
+        s.stop()
