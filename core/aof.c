@@ -66,6 +66,7 @@ static struct {
     char *rw_tmp;
     aof_file_t rw_incr;       /* the incr file begun at the cut */
     int64_t retry_ms;         /* a rewrite to start at this time (busy, failed, reset) */
+    int64_t last_data_ms;     /* when the stream last had bytes for us */
     long long size_at_rw;     /* aof_current_size after the last rewrite */
     /* atomics for INFO and the snapshot's callbacks */
     atomic_int snap;
@@ -203,6 +204,7 @@ static int th_pump(long long limit) {
     if (n < 0) return -1;
     if (limit - g_aof.pos < n) n = limit - g_aof.pos;
     if (n > 0) {
+        g_aof.last_data_ms = util_now_ms();
         rbuf_append(&g_aof.stage, p, (size_t)n);
         g_aof.unsent = (size_t)n;
         g_aof.pos += n;
@@ -481,10 +483,17 @@ static void th_requests(void) {
         th_rewrite_begin();
 }
 
+/* Wait for a request, new stream bytes or a cut, up to ms. While writes keep coming (and
+   appendfsync is not always) the stream does not ring us for each one: we look every
+   AOF_BATCH_MS, so a busy server pays a few wake-ups per second for its AOF, not one per
+   write. */
+#define AOF_BATCH_MS 2
 static void th_wait(int ms) {
     struct pollfd p[3] = {{g_aof.efd, POLLIN, 0}, {g_aof.rd[0].efd, POLLIN, 0}, {g_aof.rd[1].efd, POLLIN, 0}};
-    atomic_store(&g_aof.rd[0].sleeping, 1);
-    atomic_store(&g_aof.rd[1].sleeping, 1);
+    int batch = g_aof.writing && g_config.appendfsync != 0 && util_now_ms() - g_aof.last_data_ms < 100;
+    if (batch) ms = AOF_BATCH_MS;
+    atomic_store(&g_aof.rd[0].sleeping, !batch || g_aof.cur != 0);
+    atomic_store(&g_aof.rd[1].sleeping, !batch || g_aof.cur != 1);
     if (poll(p, 3, ms) > 0) {
         uint64_t v;
         for (int i = 0; i < 3; i++)

@@ -28,6 +28,7 @@
 #include "replid.h"
 #include "server.h"
 #include "util.h"
+#include "worker.h"
 
 #define BL_BLOCK (16 * 1024)
 #define BL_MAX_READERS 16
@@ -76,6 +77,7 @@ static struct {
     int ncut;
     rec_t *held, **held_end;    /* records held back during the cut */
     int64_t last_ping_ms;
+    int wake_due;               /* records appended since the readers were last rung */
     /* the queue */
     _Atomic(rec_t *) qtail;
     rec_t *qhead;
@@ -97,11 +99,23 @@ static void bl__ring(int efd) {
     (void)w; /* a full counter already wakes the reader */
 }
 
-static void bl__enqueue(rec_t *r) {
+/* Queue r; quiet: leave ringing the feeder to backlog_ring_pending (a worker's pushes ring
+   once per loop iteration, not once per write). */
+static void bl__enqueue_q(rec_t *r, int quiet) {
     atomic_store_explicit(&r->next, NULL, memory_order_relaxed);
     rec_t *prev = atomic_exchange(&g_bl.qtail, r); /* seq_cst: pairs with the feeder's sleep */
     atomic_store_explicit(&prev->next, r, memory_order_release);
-    if (atomic_load(&g_bl.sleeping)) bl__ring(g_bl.efd);
+    if (!quiet && atomic_load(&g_bl.sleeping)) bl__ring(g_bl.efd);
+}
+
+static void bl__enqueue(rec_t *r) { bl__enqueue_q(r, 0); }
+
+static _Thread_local int tl_unrung; /* this worker pushed since it last rang the feeder */
+
+void backlog_ring_pending(void) {
+    if (!tl_unrung) return;
+    tl_unrung = 0;
+    if (atomic_load(&g_bl.sleeping)) bl__ring(g_bl.efd); /* after the pushes: seq_cst */
 }
 
 /* Next record or NULL (feeder only). NULL also while a producer is between its exchange and
@@ -144,7 +158,9 @@ void backlog_push(int shard, int db, int db_after, const rbuf_t *b) {
     r->db = db;
     r->db_after = db_after;
     memcpy(r->data, b->data, b->len);
-    bl__enqueue(r);
+    int quiet = tl_worker != NULL;
+    bl__enqueue_q(r, quiet);
+    tl_unrung |= quiet;
 }
 
 void backlog_cut(backlog_reader_t *reader, int shard) {
@@ -243,8 +259,17 @@ static void bl_append_rec(const rec_t *r) {
         g_bl.db = r->db_after;
         bl__trim();
         bl__publish();
-        bl__wake_readers();
+        g_bl.wake_due = 1; /* readers are rung once per batch of records (bl_wake_due) */
     }
+    pthread_mutex_unlock(&g_bl.mu);
+}
+
+/* Ring the sleeping readers if records came since the last time (feeder). */
+static void bl_wake_due(void) {
+    if (!g_bl.wake_due) return;
+    g_bl.wake_due = 0;
+    pthread_mutex_lock(&g_bl.mu);
+    bl__wake_readers();
     pthread_mutex_unlock(&g_bl.mu);
 }
 
@@ -383,9 +408,11 @@ static void *bl_feeder(void *arg) {
         rec_t *r = bl__pop();
         if (r) {
             if (r != &g_bl.stub) bl_process(r);
+            if (n % 64 == 0) bl_wake_due();
             if (n % 1024 == 0) bl_timers(); /* a stream that never pauses */
             continue;
         }
+        bl_wake_due();
         bl_timers();
         bl_sleep();
     }

@@ -51,6 +51,9 @@ void backlog_enable(int fresh_id);
 /* A write (RESP in b) that ran on shard `shard` in db `db`, leaving db_after selected. Writer
    thread; b is copied. Pushes nothing while the stream is off. */
 void backlog_push(int shard, int db, int db_after, const rbuf_t *b);
+/* A worker's pushes leave the feeder unrung; the worker calls this once per loop iteration
+   (before it sleeps), so a busy worker rings at most once per batch. Worker thread. */
+void backlog_ring_pending(void);
 /* Shard `shard` passed the snapshot cut of the full sync that reader r waits for (the shard's
    thread, in the cut phase). */
 void backlog_cut(backlog_reader_t *r, int shard);

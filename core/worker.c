@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "backlog.h"
 #include "log.h"
 #include "conn.h"
 #include "server.h"
@@ -232,6 +233,7 @@ static void worker_loop(worker_t *w) {
         tracking_flush();
         conn_flush_pending(w);
         worker_flush(w);
+        backlog_ring_pending();
         atomic_store(&w->sleeping, 1);
         if (atomic_load(&w->inbox) != NULL || atomic_load(&w->lazy) != NULL) {
             atomic_store(&w->sleeping, 0);
@@ -255,6 +257,7 @@ static void worker_loop(worker_t *w) {
     tracking_flush();
     worker_flush(w);
     event_base_loop(w->base, EVLOOP_NONBLOCK);
+    backlog_ring_pending();
 }
 
 static void *worker_main(void *arg) {
