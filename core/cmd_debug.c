@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "cmdtab.h"
@@ -268,9 +269,21 @@ static void debug_reload_answer(void *arg) {
     conn_resume(c);
 }
 
+/* Once paused, no command starts; wait (up to 2 s) for those already away on other shards,
+   so none lands after the save or the flush. */
+static void debug_reload_quiesce(void) {
+    for (int i = 0; i < 2000; i++) {
+        int busy = 0;
+        for (int w = 0; w < g_nworkers; w++) busy += worker_awaiting(&g_workers[w]) > 0;
+        if (!busy) return;
+        usleep(1000);
+    }
+}
+
 static void *debug_reload_thread(void *arg) {
     debug_reload_t *d = arg;
     server_pause(SERVER_PAUSE_RELOAD, INT64_MAX, 1);
+    debug_reload_quiesce();
     if (d->save && snapshot_save_and_wait() < 0) d->error = "ERR Error trying to save the DB";
     if (!d->error) {
         char *path = snapshot_path(), err[256];
