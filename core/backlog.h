@@ -5,7 +5,8 @@
  * with PSYNC instead of a full sync.
  *
  * Writers (worker threads, wherever a write runs) push records with one atomic exchange onto
- * a lock-free MPSC queue and never wait. One feeder thread takes them in queue order, inserts
+ * a lock-free MPSC queue and never wait; a worker wakes the feeder at most once per loop
+ * iteration (backlog_ring_pending), the feeder its readers once per batch. One feeder thread takes them in queue order, inserts
  * SELECT when the db changes, and appends them to a list of 16 KB blocks. A replica's sender
  * thread (master.c) reads the blocks at its own offset and writes them to its socket; a block
  * is freed once it is older than the backlog and every reader is past it. Only the feeder and
