@@ -104,7 +104,9 @@ def test_lru_keeps_the_recently_used_keys(r):
     limit_above_now(r, 256 * 1024)
     assert fill(r, "new", 8000) == []
     alive = sum(r.exists(f"hot:{i}") for i in range(0, 1000, 10))
-    assert alive >= 90
+    # Sampled LRU (as Redis's) keeps nearly all (99-100 here and on redis-server); random
+    # eviction of the ~7000 keys that go would keep about 75. A loaded CI machine saw 89.
+    assert alive >= 85
     assert r.dbsize() < 29000  # cold keys went
 
 
