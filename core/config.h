@@ -122,6 +122,15 @@ int config_tcp_backlog(void);
 int config_replica_priority(void);
 /* Replication over TLS (config_compat.c): tls-replication, and the outgoing session's
    tls-ca-cert-dir, tls-client-cert-file, tls-client-key-file ("" or NULL: unset). Any thread. */
+/* Redis parameters that act, kept by config_compat.c; read with config_compat_num / _str
+   (any thread). */
+typedef enum {
+    C_PROTECTED_MODE, C_TCP_BACKLOG, C_REPLICA_PRIORITY, C_TLS_REPLICATION, C_TLS_CA_CERT_DIR,
+    C_TLS_CLIENT_CERT, C_TLS_CLIENT_KEY, C_TLS_KEY_PASS, C_TLS_CLIENT_KEY_PASS, C_TLS_CIPHERS,
+    C_TLS_CIPHERSUITES, C_TLS_PROTOCOLS, C_TLS_PREFER_SERVER_CIPHERS, C_APPLIED_N
+} config_compat_applied_t;
+int64_t config_compat_num(config_compat_applied_t i);
+const char *config_compat_str(config_compat_applied_t i);
 int config_tls_replication(void);
 const char *config_tls_ca_cert_dir(void);
 const char *config_tls_client_cert_file(void);

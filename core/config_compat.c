@@ -4,10 +4,11 @@
  * answers as Redis does.
  *
  * Three kinds of entries:
- *  - applied: protected-mode, tcp-backlog, replica-priority, and the TLS settings of
- *    replication (tls-replication, tls-ca-cert-dir, tls-client-cert-file, tls-client-key-file)
- *    (read where they act: conn.c, server.c, replica.c, tls.c, through config_protected_mode()
- *    and the like);
+ *  - applied: protected-mode, tcp-backlog, replica-priority, and TLS settings
+ *    (tls-replication, tls-ca-cert-dir, tls-client-cert-file / -key-file, the key
+ *    passphrases, tls-ciphers, tls-ciphersuites, tls-protocols, tls-prefer-server-ciphers),
+ *    at the indexes config.h names (read where they act: conn.c, server.c, replica.c, tls.c,
+ *    through config_compat_num / _str and the like);
  *  - inert: tuning that has no counterpart in this design (encodings, defragmentation,
  *    io-threads, cluster bus, CPU lists...): any valid
  *    value is accepted and shown, and changes nothing; their help says so;
@@ -54,20 +55,32 @@ static const char *const e_pubsub_default[] = {"allchannels", "resetchannels", N
 #define NO(n, kind, d, why) {n, DFM_CONF_##kind, d, 0, INT64_MAX, NULL, why, why}
 
 static const compat_def_t compat_defs[] = {
-    /* applied */
-    {"protected-mode", DFM_CONF_BOOL, "no", 0, 0, NULL, NULL,
+    /* applied: at the indexes named in config_compat_applied_t */
+    [C_PROTECTED_MODE] = {"protected-mode", DFM_CONF_BOOL, "no", 0, 0, NULL, NULL,
      "yes: without a password for the default user, refuse clients that are not local"},
-    {"tcp-backlog", DFM_CONF_INT, "511", 0, INT32_MAX, NULL, NULL, "listen() backlog"},
-    {"replica-priority", DFM_CONF_INT, "100", 0, INT32_MAX, NULL, NULL,
+    [C_TCP_BACKLOG] = {"tcp-backlog", DFM_CONF_INT, "511", 0, INT32_MAX, NULL, NULL, "listen() backlog"},
+    [C_REPLICA_PRIORITY] = {"replica-priority", DFM_CONF_INT, "100", 0, INT32_MAX, NULL, NULL,
      "Sentinel's promotion priority of this replica (INFO slave_priority); 0: never"},
-    {"tls-replication", DFM_CONF_BOOL, "no", 0, 0, NULL, NULL,
+    [C_TLS_REPLICATION] = {"tls-replication", DFM_CONF_BOOL, "no", 0, 0, NULL, NULL,
      "yes: connect to the master over TLS (verified with tls-ca-cert-file / tls-ca-cert-dir)"},
-    {"tls-ca-cert-dir", DFM_CONF_STRING, "", 0, 0, NULL, NULL,
+    [C_TLS_CA_CERT_DIR] = {"tls-ca-cert-dir", DFM_CONF_STRING, "", 0, 0, NULL, NULL,
      "directory of CA certificates (c_rehash form), with or instead of tls-ca-cert-file"},
-    {"tls-client-cert-file", DFM_CONF_STRING, "", 0, 0, NULL, NULL,
+    [C_TLS_CLIENT_CERT] = {"tls-client-cert-file", DFM_CONF_STRING, "", 0, 0, NULL, NULL,
      "certificate shown to a master over TLS (default: tls-cert-file)"},
-    {"tls-client-key-file", DFM_CONF_STRING, "", 0, 0, NULL, NULL,
+    [C_TLS_CLIENT_KEY] = {"tls-client-key-file", DFM_CONF_STRING, "", 0, 0, NULL, NULL,
      "private key of tls-client-cert-file"},
+    [C_TLS_KEY_PASS] = {"tls-key-file-pass", DFM_CONF_STRING, "", 0, 0, NULL, NULL,
+     "passphrase of an encrypted tls-key-file"},
+    [C_TLS_CLIENT_KEY_PASS] = {"tls-client-key-file-pass", DFM_CONF_STRING, "", 0, 0, NULL, NULL,
+     "passphrase of an encrypted tls-client-key-file"},
+    [C_TLS_CIPHERS] = {"tls-ciphers", DFM_CONF_STRING, "", 0, 0, NULL, NULL,
+     "OpenSSL cipher list for TLS 1.2 and below; empty: OpenSSL's default"},
+    [C_TLS_CIPHERSUITES] = {"tls-ciphersuites", DFM_CONF_STRING, "", 0, 0, NULL, NULL,
+     "TLS 1.3 cipher suites, colon separated; empty: OpenSSL's default"},
+    [C_TLS_PROTOCOLS] = {"tls-protocols", DFM_CONF_STRING, "", 0, 0, NULL, NULL,
+     "TLS versions allowed, e.g. \"TLSv1.2 TLSv1.3\" (the default when empty)"},
+    [C_TLS_PREFER_SERVER_CIPHERS] = {"tls-prefer-server-ciphers", DFM_CONF_BOOL, "no", 0, 0, NULL, NULL,
+     "yes: the server's cipher order wins over the client's"},
     /* refused away from the default */
     E("enable-module-command", e_yes_no_local, "no"), /* modules load at start-up only */
     NO("syslog-enabled", BOOL, "no", "logging to syslog is not supported; use logfile"),
@@ -122,10 +135,8 @@ static const compat_def_t compat_defs[] = {
     I("shutdown-timeout", "10", 0, INT32_MAX), I("socket-mark-id", "0", 0, UINT32_MAX),
     Z("stream-node-max-bytes", "4096"), I("stream-node-max-entries", "100", 0, INT32_MAX),
     E("supervised", e_supervised, "no"), E("syslog-facility", e_facility, "local0"),
-    S("syslog-ident", "redis"), S("tls-ciphers", ""), S("tls-ciphersuites", ""),
-    S("tls-client-key-file-pass", ""),
-    B("tls-cluster", "no"), S("tls-dh-params-file", ""), S("tls-key-file-pass", ""),
-    B("tls-prefer-server-ciphers", "no"), S("tls-protocols", ""),
+    S("syslog-ident", "redis"),
+    B("tls-cluster", "no"), S("tls-dh-params-file", ""),
     I("tls-session-cache-size", "20480", 0, INT32_MAX), I("tls-session-cache-timeout", "300", 0, INT32_MAX),
     B("tls-session-caching", "yes"),
 };
@@ -200,12 +211,14 @@ void config_compat_register(void) {
     }
 }
 
-/* The applied entries are the table's first seven, in this order. Strings are read from any
+/* The applied entries sit at their config_compat_applied_t index. Strings are read from any
    thread: a CONFIG SET retires the old copy rather than freeing it (config.c). */
-int config_protected_mode(void) { return (int)compat_num[0]; }
-int config_tcp_backlog(void) { return (int)compat_num[1]; }
-int config_replica_priority(void) { return (int)compat_num[2]; }
-int config_tls_replication(void) { return (int)__atomic_load_n(&compat_num[3], __ATOMIC_RELAXED); }
-const char *config_tls_ca_cert_dir(void) { return __atomic_load_n(&compat_str[4], __ATOMIC_ACQUIRE); }
-const char *config_tls_client_cert_file(void) { return __atomic_load_n(&compat_str[5], __ATOMIC_ACQUIRE); }
-const char *config_tls_client_key_file(void) { return __atomic_load_n(&compat_str[6], __ATOMIC_ACQUIRE); }
+int config_protected_mode(void) { return (int)compat_num[C_PROTECTED_MODE]; }
+int config_tcp_backlog(void) { return (int)compat_num[C_TCP_BACKLOG]; }
+int config_replica_priority(void) { return (int)compat_num[C_REPLICA_PRIORITY]; }
+int config_tls_replication(void) { return (int)__atomic_load_n(&compat_num[C_TLS_REPLICATION], __ATOMIC_RELAXED); }
+int64_t config_compat_num(config_compat_applied_t i) { return __atomic_load_n(&compat_num[i], __ATOMIC_RELAXED); }
+const char *config_compat_str(config_compat_applied_t i) { return __atomic_load_n(&compat_str[i], __ATOMIC_ACQUIRE); }
+const char *config_tls_ca_cert_dir(void) { return config_compat_str(C_TLS_CA_CERT_DIR); }
+const char *config_tls_client_cert_file(void) { return config_compat_str(C_TLS_CLIENT_CERT); }
+const char *config_tls_client_key_file(void) { return config_compat_str(C_TLS_CLIENT_KEY); }

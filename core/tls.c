@@ -8,6 +8,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config.h"
 #include "log.h"
@@ -54,6 +55,68 @@ static int tls_load_ca(SSL_CTX *ctx) {
     return 0;
 }
 
+/* tls-protocols ("TLSv1.2 TLSv1.3", any case; empty: those two) as a version range. 0, or
+   -1 for a word that is no TLS version. */
+static int tls_protocol_range(int *lo, int *hi) {
+    static const struct { const char *name; int v; } names[] = {
+        {"tlsv1", TLS1_VERSION}, {"tlsv1.1", TLS1_1_VERSION}, {"tlsv1.2", TLS1_2_VERSION},
+        {"tlsv1.3", TLS1_3_VERSION}};
+    const char *p = config_compat_str(C_TLS_PROTOCOLS);
+    *lo = TLS1_2_VERSION, *hi = TLS1_3_VERSION;
+    if (!p || !p[0]) return 0;
+    *lo = INT32_MAX, *hi = 0;
+    while (*p) {
+        while (*p == ' ') p++;
+        size_t n = strcspn(p, " ");
+        if (!n) break;
+        int v = 0;
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+            if (strlen(names[i].name) == n && strncasecmp(p, names[i].name, n) == 0) v = names[i].v;
+        if (!v) return -1;
+        if (v < *lo) *lo = v;
+        if (v > *hi) *hi = v;
+        p += n;
+    }
+    return *hi ? 0 : -1;
+}
+
+/* What both directions share: versions (tls-protocols), ciphers (tls-ciphers for TLS 1.2
+   and below, tls-ciphersuites for 1.3), no compression, partial writes; the server's cipher
+   order with tls-prefer-server-ciphers. 0, or -1 with err. */
+static int tls_ctx_common(SSL_CTX *ctx, int server, char *err, size_t cap) {
+    int lo, hi;
+    const char *ciphers = config_compat_str(C_TLS_CIPHERS), *suites = config_compat_str(C_TLS_CIPHERSUITES);
+    if (tls_protocol_range(&lo, &hi) < 0) {
+        snprintf(err, cap, "Invalid tls-protocols specified");
+        return -1;
+    }
+    SSL_CTX_set_min_proto_version(ctx, lo);
+    SSL_CTX_set_max_proto_version(ctx, hi);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION);
+    if (server && config_compat_num(C_TLS_PREFER_SERVER_CIPHERS))
+        SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
+    if (ciphers && ciphers[0] && SSL_CTX_set_cipher_list(ctx, ciphers) != 1) {
+        snprintf(err, cap, "Failed to configure ciphers: %s", ciphers);
+        return -1;
+    }
+    if (suites && suites[0] && SSL_CTX_set_ciphersuites(ctx, suites) != 1) {
+        snprintf(err, cap, "Failed to configure ciphersuites: %s", suites);
+        return -1;
+    }
+    return 0;
+}
+
+/* Load cert and key into ctx, the key decrypted with pass when it is encrypted. */
+static int tls_use_cert(SSL_CTX *ctx, const char *cert, const char *key, const char *pass) {
+    SSL_CTX_set_default_passwd_cb_userdata(ctx, (void *)(pass && pass[0] ? pass : ""));
+    int ok = SSL_CTX_use_certificate_chain_file(ctx, cert) == 1 &&
+             SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) == 1 &&
+             SSL_CTX_check_private_key(ctx) == 1;
+    SSL_CTX_set_default_passwd_cb_userdata(ctx, NULL);
+    return ok ? 0 : -1;
+}
+
 int tls_init(void) {
     if (g_config.tls_port <= 0) return 0;
     const char *cert = g_config.tls_cert_file, *key = g_config.tls_key_file;
@@ -66,12 +129,13 @@ int tls_init(void) {
         log_error("Failed to create the TLS context: %s", tls_error());
         return -1;
     }
-    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-    if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
-        SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
-        SSL_CTX_check_private_key(ctx) != 1) {
+    char why[200];
+    if (tls_ctx_common(ctx, 1, why, sizeof why) < 0) {
+        log_error("Failed to configure TLS: %s", why);
+        SSL_CTX_free(ctx);
+        return -1;
+    }
+    if (tls_use_cert(ctx, cert, key, config_compat_str(C_TLS_KEY_PASS)) < 0) {
         log_error("Failed to load certificate %s / private key %s: %s", cert, key, tls_error());
         SSL_CTX_free(ctx);
         return -1;
@@ -146,15 +210,15 @@ int tls_pending(void *ssl) { return SSL_pending(ssl); }
    else tls-cert-file / tls-key-file, as Redis; none is fine unless the master asks. */
 static int tls_client_cert(SSL_CTX *ctx, char *err, size_t cap) {
     const char *cert = config_tls_client_cert_file(), *key = config_tls_client_key_file();
+    const char *pass = config_compat_str(C_TLS_CLIENT_KEY_PASS);
     if (!cert || !cert[0]) {
         cert = g_config.tls_cert_file;
         key = g_config.tls_key_file;
+        pass = config_compat_str(C_TLS_KEY_PASS);
     }
     if (!cert || !cert[0]) return 0;
     if (!key || !key[0]) key = cert;
-    if (SSL_CTX_use_certificate_chain_file(ctx, cert) == 1 &&
-        SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) == 1 && SSL_CTX_check_private_key(ctx) == 1)
-        return 0;
+    if (tls_use_cert(ctx, cert, key, pass) == 0) return 0;
     char why[200];
     snprintf(err, cap, "cannot load the client certificate %s / key %s: %s", cert, key,
              tls_error_into(why, sizeof why));
@@ -169,9 +233,7 @@ void *tls_client_new(int fd, char *err, size_t cap) {
         snprintf(err, cap, "cannot create a TLS context: %s", tls_error_into(why, sizeof why));
         return NULL;
     }
-    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION);
+    if (tls_ctx_common(ctx, 0, err, cap) < 0) goto fail;
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
     int ca = tls_ca_locations(ctx);
     if (ca <= 0) {

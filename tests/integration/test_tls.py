@@ -4,6 +4,7 @@ transactions and keys on several shards (hops), pub/sub pushes, refusals. Also r
 redis-server 7.0.15 (DF_TEST_SERVER=redis)."""
 import os
 import shutil
+import socket
 import ssl
 import subprocess
 import tempfile
@@ -115,3 +116,72 @@ def test_missing_certificate_refuses_to_start(certs):
     with pytest.raises(RuntimeError, match="exited"):
         Server(args=["--tls-port", str(free_port()), "--tls-cert-file", "/nonexistent.crt",
                      "--tls-key-file", certs("server.key")])
+
+
+# ---- tls-key-file-pass, tls-protocols, tls-ciphers, tls-ciphersuites --------------------------
+
+
+def handshake(s, certs, max_version=None, ciphers=None):
+    """One TLS handshake with the server's TLS port: (version, cipher) or the SSL error."""
+    ctx = ssl.create_default_context(cafile=certs("ca.crt"))
+    ctx.load_cert_chain(certs("client.crt"), certs("client.key"))
+    if max_version:
+        ctx.maximum_version = max_version
+    if ciphers:
+        ctx.set_ciphers(ciphers)
+    with socket.create_connection(("127.0.0.1", s.tls_port), timeout=10) as raw:
+        try:
+            with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as t:
+                t.sendall(b"PING\r\n")
+                assert t.recv(16) == b"+PONG\r\n"
+                return t.version(), t.cipher()[0]
+        except (ssl.SSLError, ConnectionError) as e:
+            return e
+
+
+def test_encrypted_key_with_its_passphrase(certs):
+    enc = certs("server-enc.key")
+    run("openssl", "pkey", "-in", certs("server.key"), "-aes256", "-passout", "pass:s3cret", "-out", enc)
+    port = free_port()
+    s = Server(args=["--tls-port", str(port), "--tls-cert-file", certs("server.crt"),
+                     "--tls-key-file", enc, "--tls-key-file-pass", "s3cret",
+                     "--tls-ca-cert-file", certs("ca.crt")])
+    s.tls_port = port
+    try:
+        assert tls_client(s, certs).ping()
+    finally:
+        s.stop()
+    with pytest.raises(RuntimeError):  # the wrong passphrase: no start
+        Server(args=["--tls-port", str(free_port()), "--tls-cert-file", certs("server.crt"),
+                     "--tls-key-file", enc, "--tls-key-file-pass", "wrong",
+                     "--tls-ca-cert-file", certs("ca.crt")])
+
+
+def test_tls_protocols(certs):
+    s = tls_server(certs, "--tls-protocols", "TLSv1.3")
+    try:
+        assert handshake(s, certs)[0] == "TLSv1.3"
+        assert isinstance(handshake(s, certs, max_version=ssl.TLSVersion.TLSv1_2), Exception)
+    finally:
+        s.stop()
+    s = tls_server(certs, "--tls-protocols", "TLSv1.2")
+    try:
+        assert handshake(s, certs)[0] == "TLSv1.2"
+    finally:
+        s.stop()
+    with pytest.raises(RuntimeError):
+        tls_server(certs, "--tls-protocols", "TLSv9")
+
+
+def test_tls_ciphers_and_ciphersuites(certs):
+    s = tls_server(certs, "--tls-ciphersuites", "TLS_AES_128_GCM_SHA256")
+    try:
+        assert handshake(s, certs) == ("TLSv1.3", "TLS_AES_128_GCM_SHA256")
+    finally:
+        s.stop()
+    s = tls_server(certs, "--tls-protocols", "TLSv1.2", "--tls-ciphers", "ECDHE-RSA-AES256-GCM-SHA384")
+    try:
+        assert handshake(s, certs) == ("TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384")
+        assert isinstance(handshake(s, certs, ciphers="ECDHE-RSA-AES128-GCM-SHA256"), Exception)
+    finally:
+        s.stop()
