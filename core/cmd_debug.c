@@ -328,13 +328,7 @@ static void debug_reload_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     }
     debug_reload_t *d = df_calloc(sizeof *d);
     *d = (debug_reload_t){ctx->conn, save, flush, ctx->conn->w->id, NULL};
-    pthread_t t;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    int rc = pthread_create(&t, &attr, debug_reload_thread, d);
-    pthread_attr_destroy(&attr);
-    if (rc != 0) {
+    if (util_thread_detached(debug_reload_thread, d) != 0) {
         df_free(d);
         reply_error(ctx, "ERR can't start the reload");
         return;

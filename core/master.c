@@ -516,19 +516,14 @@ static void sync_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     c->ssl = NULL;
     log_notice("Replica %s asks for synchronization", c->addr);
     conn_close(c); /* the socket lives on as fd, the sender thread's */
-    pthread_t tid;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     atomic_fetch_add(&g_threads, 1);
-    if (pthread_create(&tid, &attr, rep_thread, r) != 0) {
+    if (util_thread_detached(rep_thread, r) != 0) {
         atomic_fetch_sub(&g_threads, 1);
         atomic_store(&r->state, REP_DEAD);
         tls_close(r->io.ssl);
         r->io.ssl = NULL;
         close(fd);
     }
-    pthread_attr_destroy(&attr);
 }
 
 /* ------------------------------------------------------------------------------------ */

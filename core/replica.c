@@ -624,16 +624,11 @@ void replica_follow(const char *host, int port) {
     t->port = port;
     snprintf(t->host, sizeof t->host, "%s", host);
     pthread_mutex_unlock(&g_repl.mu);
-    pthread_t tid;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     atomic_fetch_add(&g_repl.threads, 1);
-    if (pthread_create(&tid, &attr, repl_thread, t) != 0) {
+    if (util_thread_detached(repl_thread, t) != 0) {
         atomic_fetch_sub(&g_repl.threads, 1);
         free(t);
     }
-    pthread_attr_destroy(&attr);
 }
 
 /* Stop following (REPLICAOF NO ONE, PSYNC FAILOVER, shutdown). With promote, we become a

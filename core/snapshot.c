@@ -675,12 +675,7 @@ static int snap_job_create(conn_t *waiter) {
         job->waiters = w;
     }
     atomic_store(&g_job, job);
-    pthread_t tid;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    int err = pthread_create(&tid, &attr, snap_writer, job);
-    pthread_attr_destroy(&attr);
+    int err = util_thread_detached(snap_writer, job);
     if (err) {
         log_warning("Can't save in background: %s", strerror(err));
         atomic_store(&g_job, NULL);

@@ -78,6 +78,8 @@ uint64_t util_us_to_cycles(uint64_t us); /* saturates at UINT64_MAX */
 int util_eq_nocase(const char *p, size_t len, const char *word);
 /* Write all n bytes to a blocking fd (retries EINTR and short writes). 0 or -1 (errno). */
 int util_write_all(int fd, const void *p, size_t n);
+/* Start fn(arg) on a detached thread: 0, or the pthread_create error. */
+int util_thread_detached(void *(*fn)(void *), void *arg);
 /* Lowercase copy into buf (NUL-terminated, truncated to cap-1). Returns length. */
 size_t util_lower(char *buf, size_t cap, const char *p, size_t len);
 
