@@ -128,6 +128,7 @@ typedef struct snap_job {
 /* Process-wide state: the running job and the results INFO and LASTSAVE show. */
 static _Atomic(snap_job_t *) g_job;
 static atomic_int g_running;
+static atomic_int g_running_aof; /* an AOF base: set with the job, cleared before g_running */
 static _Atomic int64_t g_lastsave_s, g_last_try_ms, g_last_duration_s = -1;
 static atomic_int g_last_ok = 1;
 static atomic_int g_scheduled;
@@ -595,6 +596,7 @@ static void snap_job_free(snap_job_t *job) {
    they are. */
 static void snap_sink_done(snap_job_t *job, int rc) {
     snapshot_sink_t sink = job->sink;
+    atomic_store(&g_running_aof, 0);
     atomic_store(&g_job, NULL);
     snap_job_free(job);
     atomic_fetch_add(&g_generation, 1);
@@ -694,6 +696,7 @@ int snapshot_start_for(const snapshot_sink_t *sink, const char *path) {
     if (rc < 0) return rc;
     snap_job_t *job = atomic_load(&g_job);
     job->sink = *sink;
+    atomic_store(&g_running_aof, sink->aof_base);
     free(job->path);
     job->path = strdup(path);
     dfm_str_t argv[1] = {{"snapshot-cut", 12}};
@@ -846,6 +849,9 @@ static void save_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     c->pending++;
 }
 
+/* 1 while the running snapshot is an AOF rewrite's base. Any thread. */
+static int snap_running_aof(void) { return atomic_load(&g_running) && atomic_load(&g_running_aof); }
+
 /* BGSAVE's state between its shards: what the first shard decided (as a small integer). */
 enum { BG_STARTED = 1, BG_BUSY, BG_FAILED, BG_SYNTAX };
 
@@ -876,6 +882,9 @@ static void bgsave_reply(dfm_ctx_t *ctx, void **state, int argc, const dfm_str_t
         if (argc == 2) {
             atomic_store(&g_scheduled, 1);
             reply_simple(ctx, "Background saving scheduled");
+        } else if (snap_running_aof()) { /* Redis's text when its AOF child runs */
+            reply_error(ctx, "ERR Another child process is active (AOF?): can't BGSAVE right now. "
+                             "Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.");
         } else {
             reply_error(ctx, "ERR Background save already in progress");
         }

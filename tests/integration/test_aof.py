@@ -567,3 +567,25 @@ def test_rewrites_under_writes_lose_nothing(tmpdir_):
             assert len(items) == len(set(items)) == sum(i for n, i in counts.items() if n % 3 == m)
     finally:
         s.stop()
+
+
+def test_bgsave_during_a_rewrite(tmpdir_):
+    s = aof_server(tmpdir_, "--save", "")
+    try:
+        r = s.client()
+        wait_for(lambda: rewrite_done(r), "the first base")
+        p = r.pipeline(transaction=False)
+        for lo in range(0, 300000, 1000):
+            p.mset({f"k:{i}": "v" * 20 for i in range(lo, lo + 1000)})
+        p.execute()
+        r.bgrewriteaof()
+        try:
+            got = r.execute_command("BGSAVE")
+        except redis.ResponseError as e:
+            got = str(e)
+        assert got in ("Background saving started", b"Background saving started",
+                       "Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE "
+                       "SCHEDULE in order to schedule a BGSAVE whenever possible."), got
+        wait_for(lambda: rewrite_done(r), "the rewrite")
+    finally:
+        s.stop()
