@@ -4,6 +4,7 @@
 #include "tls.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -109,7 +110,7 @@ static int tls_ctx_common(SSL_CTX *ctx, int server, char *err, size_t cap) {
 
 /* Load cert and key into ctx, the key decrypted with pass when it is encrypted. */
 static int tls_use_cert(SSL_CTX *ctx, const char *cert, const char *key, const char *pass) {
-    SSL_CTX_set_default_passwd_cb_userdata(ctx, (void *)(pass && pass[0] ? pass : ""));
+    SSL_CTX_set_default_passwd_cb_userdata(ctx, (void *)(uintptr_t)(pass && pass[0] ? pass : ""));
     int ok = SSL_CTX_use_certificate_chain_file(ctx, cert) == 1 &&
              SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) == 1 &&
              SSL_CTX_check_private_key(ctx) == 1;
