@@ -14,7 +14,6 @@
  */
 #include <event2/event.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,16 +269,14 @@ static void debug_reload_answer(void *arg) {
     conn_resume(c);
 }
 
-static void debug_reload_barrier(void *arg) { atomic_fetch_sub((atomic_int *)arg, 1); }
+static void debug_reload_barrier(void *arg) { (void)arg; }
 
 /* Once paused, no command starts. A message round to every worker lets each finish what it
    was running when the pause came (a command past its pause check may still be sending
    hops); then wait (up to 2 s) for the hops away on other shards, so no command lands after
    the save or the flush. */
 static void debug_reload_quiesce(void) {
-    atomic_int left = g_nworkers;
-    for (int w = 0; w < g_nworkers; w++) worker_post(w, debug_reload_barrier, &left);
-    while (atomic_load(&left) > 0) usleep(200);
+    worker_broadcast_wait(debug_reload_barrier, NULL);
     for (int i = 0; i < 2000; i++) {
         int busy = 0;
         for (int w = 0; w < g_nworkers; w++) busy += worker_awaiting(&g_workers[w]) > 0;

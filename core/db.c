@@ -3,10 +3,8 @@
  */
 #include "db.h"
 
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "alloc.h"
 #include "lazyfree.h"
@@ -319,17 +317,13 @@ void db_prefetch_keys(shard_t *s, int db, const dfm_str_t *argv, const int *keys
     for (int i = 0; i < n; i++) table_prefetch_entry(t, h[i]);
 }
 
-/* arg: the caller's count of workers still flushing (each call has its own). */
 static void db_flush_worker(void *arg) {
-    atomic_int *left = arg;
+    (void)arg;
     for (int i = 0; i < g_nshards; i++)
         if (g_shards[i].owner == tl_worker->id) db_flush(&g_shards[i], -1);
-    atomic_fetch_sub(left, 1);
 }
 
 void db_flush_everything(void) {
-    atomic_int left = g_nworkers;
-    for (int w = 0; w < g_nworkers; w++) worker_post(w, db_flush_worker, &left);
-    while (atomic_load(&left) > 0) usleep(500);
+    worker_broadcast_wait(db_flush_worker, NULL);
     tracking_flushed(); /* once every shard is empty: no read can cache what went */
 }

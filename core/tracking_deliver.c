@@ -247,7 +247,7 @@ static void track_null_post(void *arg) {
 
 void tracking_flushed(void) {
     if (!atomic_load(&tracking__nclients)) return;
-    for (int w = 0; w < g_nworkers; w++) worker_post(w, track_null_post, NULL);
+    worker_broadcast(track_null_post, NULL);
 }
 
 /* ------------------------------------------------------------------------------------ */

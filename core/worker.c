@@ -161,6 +161,24 @@ void worker_broadcast(void (*fn)(void *arg), void *arg) {
     for (int i = 0; i < g_nworkers; i++) worker_post(i, fn, arg);
 }
 
+typedef struct bcast_wait {
+    void (*fn)(void *);
+    void *arg;
+    atomic_int left;
+} bcast_wait_t;
+
+static void worker_bcast_wait_run(void *arg) {
+    bcast_wait_t *b = arg;
+    b->fn(b->arg);
+    atomic_fetch_sub(&b->left, 1);
+}
+
+void worker_broadcast_wait(void (*fn)(void *arg), void *arg) {
+    bcast_wait_t b = {fn, arg, g_nworkers};
+    worker_broadcast(worker_bcast_wait_run, &b);
+    while (atomic_load(&b.left) > 0) usleep(200);
+}
+
 static void worker_on_cron(evutil_socket_t fd, short what, void *arg) {
     (void)fd;
     (void)what;

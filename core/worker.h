@@ -112,6 +112,8 @@ void worker_send(int target, msg_t *m);
 void worker_post_lazy(int target, msg_t *m, atomic_int *const *wake_if, int n);
 /* Run fn(arg) on every worker (async, fire and forget; arg must outlive it). */
 void worker_broadcast(void (*fn)(void *arg), void *arg);
+/* Run fn(arg) on every worker and return once all have run it. Never a worker (it waits). */
+void worker_broadcast_wait(void (*fn)(void *arg), void *arg);
 /* Run fn(arg) on worker target, after what this thread sent it before (any thread). */
 void worker_post(int target, void (*fn)(void *arg), void *arg);
 /* Same, pushed onto target's inbox at once (not at the end of this iteration), and run there
