@@ -61,9 +61,12 @@ typedef struct aof_manifest {
     long long base_seq, incr_seq; /* the highest sequence numbers seen or used */
 } aof_manifest_t;
 
-/* dir/appenddirname (malloc'd), and a file in it. */
+/* dir/appenddirname (malloc'd), a file in it, the manifest (with suffix: its temporary
+   twin), and dir/appendfilename (a single-file AOF of Redis before 7.0). */
 char *aof_dir_path(void);
 char *aof_file_path(const char *name);
+char *aof_manifest_path(const char *suffix);
+char *aof_legacy_path(void);
 /* Read the manifest: 1 read, 0 there is none, -1 malformed (err). Caller frees with
    aof_manifest_free. */
 int aof_manifest_load(aof_manifest_t *m, char *err, size_t cap);

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "config.h"
 #include "conn.h"
 #include "dispatch.h"
@@ -184,7 +185,7 @@ static int replay_file(feed_t *f, const char *path, int last, long long start, c
         size_t want = s.cap - s.len < AOF_READ_CHUNK ? AOF_READ_CHUNK : s.cap - s.len;
         if (s.cap - s.len < want) {
             s.cap = s.len + want;
-            s.buf = realloc(s.buf, s.cap);
+            s.buf = df_realloc(s.buf, s.cap);
         }
         got = read(fd, s.buf + s.len, want);
         if (got < 0 && errno == EINTR) continue;
@@ -209,7 +210,7 @@ static int replay_file(feed_t *f, const char *path, int last, long long start, c
     }
     if (rc == 0 && s.len > 0) rc = scan_truncated(&s, path, last, fd, err, cap);
     if (rc < 0 && !err[0]) snprintf(err, cap, "Can't run the commands of %s: the loading client closed", path);
-    free(s.buf);
+    df_free(s.buf);
     close(fd);
     return rc;
 }
@@ -217,18 +218,8 @@ static int replay_file(feed_t *f, const char *path, int last, long long start, c
 /* ------------------------------------------------------------------------------------ */
 /* The manifest's files                                                                   */
 
-/* dir/appendfilename: a single-file AOF of Redis before 7.0 (malloc'd). */
-static char *legacy_path(void) {
-    const char *dir = g_config.dir && g_config.dir[0] ? g_config.dir : ".";
-    char *p = NULL;
-    if (asprintf(&p, "%s/%s", dir, g_config.appendfilename) < 0) return NULL;
-    return p;
-}
-
 int aof_exists(void) {
-    char name[512];
-    snprintf(name, sizeof name, "%s.manifest", g_config.appendfilename);
-    char *p = aof_file_path(name), *old = legacy_path();
+    char *p = aof_manifest_path(""), *old = aof_legacy_path();
     struct stat st;
     int yes = (p && access(p, F_OK) == 0) || (old && stat(old, &st) == 0 && S_ISREG(st.st_mode));
     free(p);
@@ -239,7 +230,7 @@ int aof_exists(void) {
 /* Redis 7.0's upgrade of a single-file AOF: moved into the AOF directory as the base of a
    new manifest. 1 done, 0 there is none, -1 error (err). */
 static int upgrade_legacy(aof_manifest_t *m, char *err, size_t cap) {
-    char *old = legacy_path(), *dir = aof_dir_path(), *to = aof_file_path(g_config.appendfilename);
+    char *old = aof_legacy_path(), *dir = aof_dir_path(), *to = aof_file_path(g_config.appendfilename);
     struct stat st;
     int rc = 0;
     if (old && dir && to && stat(old, &st) == 0 && S_ISREG(st.st_mode)) {

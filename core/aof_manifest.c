@@ -14,18 +14,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "config.h"
 #include "log.h"
 #include "util.h"
 
 #define AOF_MANIFEST_LINE_MAX 1024
 
-char *aof_dir_path(void) {
+/* dir/name (malloc'd), or NULL. */
+static char *in_dir(const char *name) {
     const char *dir = g_config.dir && g_config.dir[0] ? g_config.dir : ".";
     char *p = NULL;
-    if (asprintf(&p, "%s/%s", dir, g_config.appenddirname) < 0) return NULL;
+    if (asprintf(&p, "%s/%s", dir, name) < 0) return NULL;
     return p;
 }
+
+char *aof_dir_path(void) { return in_dir(g_config.appenddirname); }
+
+char *aof_legacy_path(void) { return in_dir(g_config.appendfilename); }
 
 char *aof_file_path(const char *name) {
     char *dir = aof_dir_path(), *p = NULL;
@@ -34,7 +40,7 @@ char *aof_file_path(const char *name) {
     return p;
 }
 
-static char *manifest_path(const char *suffix) {
+char *aof_manifest_path(const char *suffix) {
     char name[512];
     snprintf(name, sizeof name, "%s.manifest%s", g_config.appendfilename, suffix);
     return aof_file_path(name);
@@ -43,7 +49,7 @@ static char *manifest_path(const char *suffix) {
 void aof_manifest_free(aof_manifest_t *m) {
     free(m->base.name);
     for (int i = 0; i < m->nincr; i++) free(m->incr[i].name);
-    free(m->incr);
+    df_free(m->incr);
     memset(m, 0, sizeof *m);
 }
 
@@ -104,7 +110,7 @@ static int manifest_line(aof_manifest_t *m, char *line) {
 
 int aof_manifest_load(aof_manifest_t *m, char *err, size_t cap) {
     memset(m, 0, sizeof *m);
-    char *path = manifest_path("");
+    char *path = aof_manifest_path("");
     FILE *f = path ? fopen(path, "r") : NULL;
     if (!f) {
         int absent = errno == ENOENT;
@@ -162,7 +168,7 @@ static void fsync_dir(const char *dir) {
 }
 
 int aof_manifest_save(const aof_manifest_t *m) {
-    char *tmp = manifest_path(".tmp"), *path = manifest_path(""), *dir = aof_dir_path();
+    char *tmp = aof_manifest_path(".tmp"), *path = aof_manifest_path(""), *dir = aof_dir_path();
     FILE *f = tmp ? fopen(tmp, "w") : NULL;
     int rc = -1;
     if (f) {
@@ -191,7 +197,7 @@ void aof_manifest_next_incr(aof_manifest_t *m, aof_file_t *out) {
 }
 
 void aof_manifest_add_incr(aof_manifest_t *m, aof_file_t f) {
-    m->incr = realloc(m->incr, sizeof *m->incr * (size_t)(m->nincr + 1));
+    m->incr = df_realloc(m->incr, sizeof *m->incr * (size_t)(m->nincr + 1));
     m->incr[m->nincr++] = f;
     if (f.seq > m->incr_seq) m->incr_seq = f.seq;
 }
