@@ -162,15 +162,18 @@ static void th_close_incr(void) {
 /* Complete commands of stage into out, leaving out the stream's keep-alives (PING) and
    acknowledgement requests (REPLCONF). */
 static void th_filter(void) {
-    size_t done = 0, len;
+    size_t done = 0, run = 0, len; /* run: where the kept commands not yet in out begin */
     int r;
     while ((r = aof_walk(&g_aof.walk, g_aof.stage.data + done, g_aof.stage.len - done, &len)) == 1) {
         const char *name = g_aof.stage.data + done + g_aof.walk.name_off;
         size_t nl = g_aof.walk.name_len;
-        if (!util_eq_nocase(name, nl, "ping") && !util_eq_nocase(name, nl, "replconf"))
-            rbuf_append(&g_aof.out, g_aof.stage.data + done, len);
+        if (util_eq_nocase(name, nl, "ping") || util_eq_nocase(name, nl, "replconf")) {
+            rbuf_append(&g_aof.out, g_aof.stage.data + run, done - run);
+            run = done + len;
+        }
         done += len;
     }
+    rbuf_append(&g_aof.out, g_aof.stage.data + run, done - run); /* one copy per run, not per command */
     if (r < 0) { /* never from our own stream; keep the bytes rather than lose them */
         log_warning("AOF: unexpected bytes in the replication stream");
         rbuf_append(&g_aof.out, g_aof.stage.data + done, g_aof.stage.len - done);

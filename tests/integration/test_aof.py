@@ -589,3 +589,19 @@ def test_bgsave_during_a_rewrite(tmpdir_):
         wait_for(lambda: rewrite_done(r), "the rewrite")
     finally:
         s.stop()
+
+
+def test_the_streams_acks_stay_out_of_the_aof(tmpdir_):
+    s = aof_server(tmpdir_)
+    try:
+        r = s.client()
+        r.set("a", "1")
+        r.execute_command("WAIT", 0, 0)  # ours asks replicas (none) for an ack in the stream
+        r.set("marker-wait", "1")
+        wait_in_file(tmpdir_, "marker-wait")
+        with open(last_incr(tmpdir_), "rb") as f:
+            data = f.read()
+        assert b"REPLCONF" not in data and b"PING" not in data
+        assert data.count(b"$3\r\nset\r\n") + data.count(b"$3\r\nSET\r\n") == 2
+    finally:
+        s.stop()
