@@ -21,17 +21,9 @@
 
 #define AOF_MANIFEST_LINE_MAX 1024
 
-/* dir/name (malloc'd), or NULL. */
-static char *in_dir(const char *name) {
-    const char *dir = g_config.dir && g_config.dir[0] ? g_config.dir : ".";
-    char *p = NULL;
-    if (asprintf(&p, "%s/%s", dir, name) < 0) return NULL;
-    return p;
-}
+char *aof_dir_path(void) { return config_dir_file(g_config.appenddirname); }
 
-char *aof_dir_path(void) { return in_dir(g_config.appenddirname); }
-
-char *aof_legacy_path(void) { return in_dir(g_config.appendfilename); }
+char *aof_legacy_path(void) { return config_dir_file(g_config.appendfilename); }
 
 char *aof_file_path(const char *name) {
     char *dir = aof_dir_path(), *p = NULL;

@@ -388,6 +388,16 @@ static const char *config__validate_save(const char *v)
     return (n < 0 || n % 2 != 0) ? bad : NULL;
 }
 
+char *config_dir_file(const char *name)
+{
+    const char *dir = g_config.dir && g_config.dir[0] ? g_config.dir : ".";
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
 const char *config_check_dir(const char *v)
 {
     struct stat st;

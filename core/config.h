@@ -155,6 +155,8 @@ int config_is_protected(const char *name);
    CONFIG SET and at start-up, not while parsing (a file may name a directory of another
    machine). */
 const char *config_check_dir(const char *v);
+/* dir/name, dir being --dir or "." (malloc'd; the caller frees). Any thread. */
+char *config_dir_file(const char *name);
 /* CONFIG GET pattern: calls fn(name, value, arg) for each match (glob, case-insensitive),
    names as Redis shows them (with '-'). */
 void config_get(const char *pattern, void (*fn)(const char *name, const char *value, void *arg),

@@ -148,13 +148,7 @@ static uint64_t snap_dirty_now(void) {
     return n;
 }
 
-char *snapshot_path(void) {
-    const char *dir = g_config.dir && g_config.dir[0] ? g_config.dir : ".";
-    size_t n = strlen(dir) + strlen(g_config.dbfilename) + 2;
-    char *p = malloc(n);
-    snprintf(p, n, "%s/%s", dir, g_config.dbfilename);
-    return p;
-}
+char *snapshot_path(void) { return config_dir_file(g_config.dbfilename); }
 
 /* ------------------------------------------------------------------------------------ */
 /* Shard side                                                                             */
@@ -652,10 +646,9 @@ static snap_job_t *snap_job_new(void) {
     job->cont = calloc((size_t)g_nshards, sizeof *job->cont);
     job->open_shard = -1;
     job->path = snapshot_path();
-    const char *dir = g_config.dir && g_config.dir[0] ? g_config.dir : ".";
-    size_t n = strlen(dir) + 48;
-    job->tmp = malloc(n);
-    snprintf(job->tmp, n, "%s/temp-%d.rdb", dir, (int)getpid());
+    char tmp[40];
+    snprintf(tmp, sizeof tmp, "temp-%d.rdb", (int)getpid());
+    job->tmp = config_dir_file(tmp);
     job->start_ms = util_now_ms();
     atomic_store(&g_job_start_ms, job->start_ms);
     job->dirty_at_start = snap_dirty_now();
