@@ -71,6 +71,7 @@ static struct {
     /* atomics for INFO and the snapshot's callbacks */
     atomic_int snap;
     atomic_int in_progress, scheduled, last_rw_ok, last_write_ok;
+    atomic_int writing_pub;   /* writing, for other threads (g_aof_always) */
     _Atomic int64_t rw_start_ms, last_rw_sec;
     _Atomic long long rewrites, failures, cur_size, base_size, buffered;
 } g_aof = {.mu = PTHREAD_MUTEX_INITIALIZER, .once = PTHREAD_ONCE_INIT, .init_once = PTHREAD_ONCE_INIT, .efd = -1, .fd = -1,
@@ -145,7 +146,15 @@ static void th_remove_temps(void) {
 }
 
 static void th_sync(void) {
-    if (g_aof.fd >= 0 && g_aof.dirty && fdatasync(g_aof.fd) == 0) g_aof.dirty = 0;
+    if (g_aof.fd >= 0 && g_aof.dirty) {
+        if (fdatasync(g_aof.fd) == 0) {
+            g_aof.dirty = 0;
+        } else if (g_config.appendfsync == 0) { /* Redis: replies promised the disk */
+            log_warning("Can't persist AOF for fsync error when the AOF fsync policy is 'always': "
+                        "%s. Exiting...", strerror(errno));
+            _exit(1);
+        }
+    }
     g_aof.last_fsync_ms = util_now_ms();
 }
 
@@ -187,6 +196,11 @@ static void th_filter(void) {
 static void th_write_out(void) {
     if (!g_aof.out.len || g_aof.fd < 0) return;
     if (util_write_all(g_aof.fd, g_aof.out.data, g_aof.out.len) < 0) {
+        if (g_config.appendfsync == 0) { /* as Redis: clients wait for it, it cannot be kept */
+            log_warning("Can't recover from AOF write error when the AOF fsync policy is 'always'. "
+                        "Exiting...");
+            _exit(1);
+        }
         if (atomic_exchange(&g_aof.last_write_ok, 0))
             log_warning("Error writing to the AOF file: %s", strerror(errno));
         return; /* kept: written again on the next round */
@@ -215,6 +229,8 @@ static int th_pump(long long limit) {
     }
     th_write_out();
     atomic_store(&g_aof.buffered, (long long)(g_aof.stage.len + g_aof.out.len));
+    if (g_config.appendfsync == 0 && !g_aof.out.len && !g_aof.dirty) /* all on disk */
+        aof_hold_synced(g_aof.pos - (long long)g_aof.stage.len);
     return n > 0;
 }
 
@@ -518,6 +534,8 @@ static void *aof_thread(void *arg) {
     (void)arg;
     while (!atomic_load(&g_aof.stop)) {
         th_requests();
+        atomic_store(&g_aof.writing_pub, g_aof.writing);
+        atomic_store(&g_aof_always, g_aof.writing && g_config.appendfsync == 0);
         if (g_aof.rw != RW_NONE) th_rewrite_step();
         int got = 0;
         if (g_aof.writing) {
@@ -535,6 +553,7 @@ static void *aof_thread(void *arg) {
         if (!got) th_wait(g_aof.writing && g_aof.dirty ? 50 : 100);
     }
     th_drain();
+    atomic_store(&g_aof_always, 0); /* clients still parked go */
     return NULL;
 }
 
@@ -561,6 +580,8 @@ void aof_open_at_start(aof_manifest_t *m) {
 }
 
 void aof_config_changed(void) {
+    /* appendfsync always holds replies from the next write on, not from the thread's next round */
+    atomic_store(&g_aof_always, atomic_load(&g_aof.writing_pub) && g_config.appendfsync == 0);
     aof_ensure_thread();
     aof_ring();
 }

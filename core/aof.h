@@ -8,7 +8,8 @@
  * there already, as RESP, in execution order, with SELECTs. One AOF thread (never a worker)
  * reads it and appends it to the current incr file, leaving out the stream's own PING and
  * REPLCONF, and fsyncs by appendfsync (always: after every batch it writes; everysec; no).
- * A worker never waits for the disk.
+ * A worker never waits for the disk; with always, a client's replies to its writes wait
+ * until the AOF thread has fsynced them (aof_hold.c).
  *
  * Rewriting (BGREWRITEAOF, CONFIG SET appendonly yes, auto-aof-rewrite-*, a start with no
  * AOF yet, and a stream reset under us). A second reader attaches at a snapshot's cut (the
@@ -25,6 +26,7 @@
 #ifndef DF_AOF_H
 #define DF_AOF_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "reply.h"
@@ -100,5 +102,17 @@ int aof_exists(void);
 /* Load the manifest's files (a non-worker thread, workers running): 1 loaded (*m the
    manifest, for aof_open_at_start), 0 there is no AOF, -1 error (err). */
 int aof_load(aof_manifest_t *m, char *err, size_t cap);
+
+/* ---- appendfsync always: replies after their fsync (aof_hold.c) ------------------------- */
+
+struct conn;
+/* 1 while the AOF writes with appendfsync always (set by the AOF thread; read by anyone). */
+extern atomic_int g_aof_always;
+/* conn_flush of a client that ran a write (c->aof_hold), on its thread: 1 if its replies must
+   wait (the client is parked: it runs nothing more until they are written), 0 to write now. */
+int aof_hold_reply(struct conn *c);
+/* The AOF thread: the stream is on disk up to offset off; parked clients' workers look. */
+void aof_hold_synced(long long off);
+void aof_hold_worker_exit(void);
 
 #endif

@@ -95,7 +95,8 @@ static char *config_current(const char *name) {
 static void config_after_set(const char *name) {
     if (util_eq_nocase(name, strlen(name), "loglevel")) log_set_level((int)g_config.loglevel);
     if (util_eq_nocase(name, strlen(name), "requirepass")) acl_set_requirepass(g_config.requirepass);
-    if (util_eq_nocase(name, strlen(name), "appendonly")) aof_config_changed();
+    if (util_eq_nocase(name, strlen(name), "appendonly") || util_eq_nocase(name, strlen(name), "appendfsync"))
+        aof_config_changed();
 }
 
 /* 1 if a name occurs twice among the pairs (Redis refuses that); *dup is the name. */

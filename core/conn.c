@@ -26,6 +26,7 @@
 
 #include "acl.h"
 #include "alloc.h"
+#include "aof.h"
 #include "block.h"
 #include "config.h"
 #include "db.h"
@@ -323,6 +324,7 @@ int conn_handoff_ok(const conn_t *c) {
     /* a subscribed client's pushes from the batch's thread must precede its replies: they
        come back through the client's thread (conn_squash_delivered) */
     return c->ipos == c->ilen && c->deferred_argc == 0 && !c->ssl && /* TLS: one thread */
+           !c->aof_hold && /* its replies wait for the AOF's fsync, on its own thread */
            !(c->nsub | c->npsub | c->nssub) &&
            !(c->flags & (CONN_CLOSE_AFTER_REPLY | CONN_CLOSING | CONN_WRITE_WAIT | CONN_BLOCKED |
                          CONN_MASTER));
@@ -385,6 +387,7 @@ ssize_t conn_write_raw(conn_t *c, const void *p, size_t n) {
 void conn_flush(conn_t *c) {
     tracking_flush(); /* invalidations this thread owes go ahead of any reply it writes */
     if (__builtin_expect(c->flags & CONN_MASTER, 0)) c->opos = c->obuf.len; /* never answered */
+    if (__builtin_expect(c->aof_hold, 0) && c->opos < c->obuf.len && aof_hold_reply(c)) return;
     while (c->opos < c->obuf.len) {
         ssize_t n = conn_write_raw(c, c->obuf.data + c->opos, c->obuf.len - c->opos);
         if (n < 0) {

@@ -87,6 +87,10 @@ typedef struct conn {
        (input arrived, or it is closing: the lazy message must wake the worker). */
     int handoff;
     int wake_counted;
+    /* appendfsync always (aof_hold.c): aof_hold, it ran a write, so its replies wait for the
+       fsync; aof_mark, it is parked until the stream is on disk up to this mark. */
+    int aof_hold;
+    struct backlog_mark *aof_mark;
     struct conn *wprev, *wnext; /* worker's pending-write list */
     /* Modules' per-client data (api register_client_slot), pub/sub subscription counts, and
        pushes (published messages) waiting for a point between replies (conn_push_ctx). */

@@ -330,6 +330,9 @@ const cmd_t *server_prepare(struct conn *c, int argc, dfm_str_t *argv) {
         return NULL;
     }
     c->last_cmd = cmd;
+    if (__builtin_expect(atomic_load_explicit(&g_aof_always, memory_order_relaxed), 0) &&
+        ((cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE)) || strcmp(cmd->name, "exec") == 0))
+        c->aof_hold = 1; /* its reply waits for the fsync (aof_hold.c) */
     return cmd;
 }
 
@@ -612,6 +615,7 @@ void server_worker_exit(worker_t *w) {
     tracking_worker_exit();
     mlink_worker_exit();
     master_effects_worker_exit();
+    aof_hold_worker_exit();
 }
 
 /* Shutdown, first step: no new clients, the connected ones closed (their in-flight work

@@ -605,3 +605,104 @@ def test_the_streams_acks_stay_out_of_the_aof(tmpdir_):
         assert data.count(b"$3\r\nset\r\n") + data.count(b"$3\r\nSET\r\n") == 2
     finally:
         s.stop()
+
+
+# ---- appendfsync always: a reply means the write is on disk -------------------------------
+
+def incr_bytes(dir):
+    """Everything the incr files hold now (what a kill would keep)."""
+    data = b""
+    for name in files_of(dir, "i"):
+        with open(os.path.join(dir, AOF_DIR, name), "rb") as f:
+            data += f.read()
+    return data
+
+
+def always_writes(r, dir):
+    """Writes of each kind; after each reply its bytes are in the file already (Redis writes
+    and fsyncs before it replies)."""
+    for i in range(40):
+        r.set(f"al:{i}", f"mk-set-{i}")
+        assert f"mk-set-{i}".encode() in incr_bytes(dir), i
+    p = r.pipeline(transaction=False)
+    for i in range(50):  # keys on every shard, one round trip
+        p.set(f"pl:{i}", f"mk-pipe-{i}")
+    p.execute()
+    data = incr_bytes(dir)
+    assert all(f"mk-pipe-{i}".encode() in data for i in range(50))
+    p = r.pipeline(transaction=True)
+    p.set("tx:a", "mk-tx-a")
+    p.set("tx:b", "mk-tx-b")
+    p.execute()
+    data = incr_bytes(dir)
+    assert b"mk-tx-a" in data and b"mk-tx-b" in data
+    r.eval("return redis.call('set', KEYS[1], ARGV[1])", 1, "ev", "mk-eval")
+    assert b"mk-eval" in incr_bytes(dir)
+    r.hset("h", "f", "mk-hset")
+    assert b"mk-hset" in incr_bytes(dir)
+
+
+@pytest.mark.parametrize("how", ["flag", "config-set"])
+def test_appendfsync_always_replies_after_the_write_is_in_the_file(tmpdir_, how):
+    s = aof_server(tmpdir_, *(["--appendfsync", "always"] if how == "flag" else []))
+    try:
+        r = s.client()
+        wait_for(lambda: rewrite_done(r), "the first base")
+        if how == "config-set":
+            assert r.config_set("appendfsync", "always")
+            r.ping()
+        always_writes(r, tmpdir_)
+        r.get("al:0")  # reads need not wait, but answer as ever
+        assert r.dbsize() == 40 + 50 + 2 + 2
+    finally:
+        s.stop(signal.SIGKILL)  # right after the last reply: nothing acknowledged may be lost
+    s = aof_server(tmpdir_)
+    try:
+        r = s.client()
+        assert r.dbsize() == 94
+        assert r.get("al:39") == "mk-set-39" and r.get("pl:49") == "mk-pipe-49"
+        assert r.get("ev") == "mk-eval" and r.hget("h", "f") == "mk-hset"
+    finally:
+        s.stop()
+
+
+def test_appendfsync_always_many_clients_lose_nothing(tmpdir_):
+    """Concurrent writers (keys on every shard) under appendfsync always: every reply comes
+    (no client is left parked), and a kill right after the last keeps every acknowledged
+    write."""
+    import threading
+    s = aof_server(tmpdir_, "--appendfsync", "always")
+    errors = []
+    try:
+        r = s.client()
+        wait_for(lambda: rewrite_done(r), "the first base")
+
+        def writer(n):
+            try:
+                c = s.client()
+                for i in range(100):
+                    c.incr(f"ctr:{n}")
+                    if i % 10 == 0:
+                        p = c.pipeline(transaction=False)
+                        for j in range(10):
+                            p.rpush(f"list:{n}", j)
+                        p.execute()
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+        ts = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(60)
+        assert not errors
+        assert not any(t.is_alive() for t in ts)
+    finally:
+        s.stop(signal.SIGKILL)
+    s = aof_server(tmpdir_)
+    try:
+        r = s.client()
+        for n in range(8):
+            assert r.get(f"ctr:{n}") == "100"
+            assert r.llen(f"list:{n}") == 100
+    finally:
+        s.stop()
