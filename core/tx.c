@@ -130,6 +130,7 @@ struct tx {
     int wrote_all;  /* handoff: every byte of the group's replies */
     const char *in_lo, *in_hi; /* the span of the commands' argument bytes */
     int running; /* the command whose phase or reply runs now (tx_journal_as) */
+    int journaled; /* a locked tx's writes are in the stream (tx_journal_after) */
     int njournal_as; /* commands with a jargv to free */
     /* Everything from here on is kept when the tx is recycled (tx_clear). */
     tx_cmd_t *cmds;
@@ -783,7 +784,7 @@ static void tx_finish_handoff(tx_t *t) {
 static void tx_unlock_mine(tx_t *t);
 
 /* A locked transaction's writes, journaled while it still holds every lock (master.c). */
-static void tx_journal(tx_t *t) {
+static void tx_journal(tx_t *t, int shard) {
     if (t->aborted || t->ncmds == 0) return;
     master_txcmd_t stack[16], *cmds = t->ncmds <= 16 ? stack : malloc(sizeof *cmds * (size_t)t->ncmds);
     int n = 0;
@@ -796,8 +797,26 @@ static void tx_journal(tx_t *t) {
         }
         cmds[n++] = (master_txcmd_t){tc->argc, tc->argv, tc->jdb};
     }
-    if (n) master_journal_tx(t->nparts ? t->parts[0].shard : 0, cmds, n, t->is_exec);
+    if (n) master_journal_tx(shard, cmds, n, t->is_exec);
     if (cmds != stack) free(cmds);
+}
+
+/* After op `at` of a locked tx ran on this thread: once no op that writes or decides what is
+   journaled is left, journal the writes now, from here, tagged with the shard just run.
+   A snapshot's cut of that shard is an event of this thread, so the record and the op fall
+   on the same side of it; the tx as a whole does too (the cut's all-shard locks never
+   interleave with a tx's), so replicas get it exactly once. Journaled later, at the end
+   on another thread, a shard of the tx that held no lock (the short plan's remote parts,
+   the ordered plan's last part) could be cut in between: the record would follow that cut
+   while the snapshot already had its effects, and replicas would apply them twice. */
+static void tx_journal_after(tx_t *t, int at, int shard) {
+    if (__builtin_expect(!master_journaling(), 1) || !t->locking || t->journaled) return;
+    for (int i = at + 1; i < t->nops; i++) {
+        int k = t->ops[i].kind;
+        if (k == OP_SHARD || k == OP_PHASE || k == OP_AWAIT) return;
+    }
+    t->journaled = 1;
+    tx_journal(t, shard);
 }
 
 /* All ops done: release locks (inline for ours, by message for others), deliver. A handoff
@@ -805,7 +824,8 @@ static void tx_journal(tx_t *t) {
    client's thread releases its own on delivery. */
 static void tx_finish(tx_t *t) {
     int me = tl_worker->id;
-    if (__builtin_expect(master_journaling(), 0) && t->locking) tx_journal(t);
+    if (__builtin_expect(master_journaling(), 0) && t->locking && !t->journaled) /* no op ran */
+        tx_journal(t, t->nparts ? t->parts[0].shard : 0);
     if (t->handoff && t->origin != me) {
         tx_unlock_mine(t);
         tx_finish_handoff(t);
@@ -1042,8 +1062,12 @@ static void tx_step(tx_t *t) {
             if (t->squash) t->spans[2 * op->cmd] = t->out.len;
             tx_run_single(t, &t->cmds[op->cmd], s);
             if (t->squash) t->spans[2 * op->cmd + 1] = t->out.len;
+            tx_journal_after(t, t->cur, op->shard);
             break;
-        case OP_PHASE: tx_run_phase(t, op, s); break;
+        case OP_PHASE:
+            tx_run_phase(t, op, s);
+            tx_journal_after(t, t->cur, op->shard);
+            break;
         case OP_REPLY: tx_run_reply(t, op); break;
         case OP_ORIGIN: tx_run_origin(t, op); break;
         case OP_AWAIT:
