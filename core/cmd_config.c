@@ -25,6 +25,7 @@
 #include "info.h"
 #include "log.h"
 #include "reply.h"
+#include "tls.h"
 #include "util.h"
 #include "worker.h"
 
@@ -99,6 +100,22 @@ static void config_after_set(const char *name) {
         aof_config_changed();
 }
 
+/* The first of the names whose change rebuilds the TLS context (Redis's applyTlsCfg
+   settings), or NULL. Applied once after all the pairs: a new certificate and its key come
+   in one CONFIG SET. */
+static const char *config_tls_applied(char **names, int n) {
+    static const char *const tls[] = {
+        "tls-cert-file", "tls-key-file", "tls-key-file-pass", "tls-client-cert-file",
+        "tls-client-key-file", "tls-client-key-file-pass", "tls-dh-params-file",
+        "tls-ca-cert-file", "tls-ca-cert-dir", "tls-protocols", "tls-ciphers",
+        "tls-ciphersuites", "tls-prefer-server-ciphers", "tls-session-caching",
+        "tls-session-cache-size", "tls-session-cache-timeout", NULL};
+    for (int i = 0; i < n; i++)
+        for (int k = 0; tls[k]; k++)
+            if (strcasecmp(names[i], tls[k]) == 0) return names[i];
+    return NULL;
+}
+
 /* 1 if a name occurs twice among the pairs (Redis refuses that); *dup is the name. */
 static int config_has_duplicate(int argc, const dfm_str_t *argv, const dfm_str_t **dup) {
     for (int i = 2; i < argc; i += 2)
@@ -163,6 +180,16 @@ static void config_set_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
         df_free(value);
         if (rc < 0) break;
         config_after_set(names[done]);
+    }
+    const char *tls_name = done == npairs ? config_tls_applied(names, npairs) : NULL;
+    if (tls_name && tls_reconfigure() < 0) { /* as Redis: all the pairs are undone */
+        char msg[300];
+        snprintf(msg, sizeof msg, "ERR CONFIG SET failed (possibly related to argument '%s') - "
+                 "Unable to update TLS configuration. Check server logs.", tls_name);
+        free(err);
+        err = strdup(msg);
+        done = 0;
+        config_rollback(names, olds, npairs);
     }
     if (done < npairs) {
         config_rollback(names, olds, done);

@@ -14,7 +14,14 @@
 #include "config.h"
 #include "log.h"
 
+#include <pthread.h>
+
+/* The server context and whether it verifies clients (a CA is configured). Replaced whole
+   by tls_reconfigure under tls_mu; a session takes its own reference (SSL_new), so the old
+   context lives as long as its sessions. */
 static SSL_CTX *tls_ctx;
+static int tls_ctx_ca;
+static pthread_mutex_t tls_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* The first OpenSSL error of this thread as text in buf, the queue emptied. */
 static const char *tls_error_into(char *buf, size_t cap) {
@@ -27,12 +34,6 @@ static const char *tls_error_into(char *buf, size_t cap) {
     return buf;
 }
 
-/* The same for the start-up log (main thread). */
-static const char *tls_error(void) {
-    static char buf[256];
-    return tls_error_into(buf, sizeof buf);
-}
-
 /* tls-ca-cert-file and tls-ca-cert-dir into ctx's trust store. 1 loaded, 0 neither is
    set, -1 a bad file or directory (OpenSSL's error queue says why). */
 static int tls_ca_locations(SSL_CTX *ctx) {
@@ -43,17 +44,24 @@ static int tls_ca_locations(SSL_CTX *ctx) {
     return SSL_CTX_load_verify_locations(ctx, file, dir) == 1 ? 1 : -1;
 }
 
-static int tls_load_ca(SSL_CTX *ctx) {
+/* The CA into ctx: 1 loaded, 0 none configured, -1 with err. */
+static int tls_load_ca(SSL_CTX *ctx, char *err, size_t cap) {
     int rc = tls_ca_locations(ctx);
-    if (rc == 0) return 0;
     if (rc < 0) {
-        log_error("Failed to configure CA certificate(s) file/directory: %s", tls_error());
-        return -1;
+        char why[200];
+        snprintf(err, cap, "Failed to configure CA certificate(s) file/directory: %s",
+                 tls_error_into(why, sizeof why));
     }
+    return rc;
+}
+
+/* tls-auth-clients for a new session (read per connection, as Redis: CONFIG SET applies to
+   the next client): yes, clients must show a certificate; optional, checked when shown. */
+static void tls_verify_mode(SSL *ssl) {
     int mode = (int)g_config.tls_auth_clients;
-    if (mode == 1) SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
-    if (mode == 2) SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-    return 0;
+    if (mode == 1) SSL_set_verify(ssl, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+    else if (mode == 2) SSL_set_verify(ssl, SSL_VERIFY_PEER, NULL);
+    else SSL_set_verify(ssl, SSL_VERIFY_NONE, NULL);
 }
 
 /* tls-protocols ("TLSv1.2 TLSv1.3", any case; empty: those two) as a version range. 0, or
@@ -118,34 +126,56 @@ static int tls_use_cert(SSL_CTX *ctx, const char *cert, const char *key, const c
     return ok ? 0 : -1;
 }
 
-int tls_init(void) {
-    if (g_config.tls_port <= 0) return 0;
+/* A server context from the configuration of the moment; NULL with err. *ca: it has a CA. */
+static SSL_CTX *tls_server_ctx(int *ca, char *err, size_t cap) {
     const char *cert = g_config.tls_cert_file, *key = g_config.tls_key_file;
+    char why[200];
     if (!cert || !cert[0] || !key || !key[0]) {
-        log_error("Failed to configure TLS: tls-port needs tls-cert-file and tls-key-file");
-        return -1;
+        snprintf(err, cap, "tls-port needs tls-cert-file and tls-key-file");
+        return NULL;
     }
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     if (!ctx) {
-        log_error("Failed to create the TLS context: %s", tls_error());
-        return -1;
+        snprintf(err, cap, "cannot create the TLS context: %s", tls_error_into(why, sizeof why));
+        return NULL;
     }
-    char why[200];
-    if (tls_ctx_common(ctx, 1, why, sizeof why) < 0) {
-        log_error("Failed to configure TLS: %s", why);
-        SSL_CTX_free(ctx);
-        return -1;
-    }
+    if (tls_ctx_common(ctx, 1, err, cap) < 0) goto fail;
     if (tls_use_cert(ctx, cert, key, config_compat_str(C_TLS_KEY_PASS)) < 0) {
-        log_error("Failed to load certificate %s / private key %s: %s", cert, key, tls_error());
-        SSL_CTX_free(ctx);
+        snprintf(err, cap, "Failed to load certificate %s / private key %s: %s", cert, key,
+                 tls_error_into(why, sizeof why));
+        goto fail;
+    }
+    if ((*ca = tls_load_ca(ctx, err, cap)) < 0) goto fail;
+    return ctx;
+fail:
+    SSL_CTX_free(ctx);
+    return NULL;
+}
+
+int tls_init(void) {
+    if (g_config.tls_port <= 0) return 0;
+    char err[512];
+    tls_ctx = tls_server_ctx(&tls_ctx_ca, err, sizeof err);
+    if (!tls_ctx) log_error("Failed to configure TLS: %s", err);
+    return tls_ctx ? 0 : -1;
+}
+
+int tls_reconfigure(void) {
+    if (g_config.tls_port <= 0) return 0; /* nothing listens: checked when it starts */
+    char err[512];
+    int ca = 0;
+    SSL_CTX *ctx = tls_server_ctx(&ca, err, sizeof err);
+    if (!ctx) {
+        log_warning("Failed to configure TLS: %s", err);
         return -1;
     }
-    if (tls_load_ca(ctx) < 0) {
-        SSL_CTX_free(ctx);
-        return -1;
-    }
+    pthread_mutex_lock(&tls_mu);
+    SSL_CTX *old = tls_ctx;
     tls_ctx = ctx;
+    tls_ctx_ca = ca;
+    pthread_mutex_unlock(&tls_mu);
+    if (old) SSL_CTX_free(old); /* its sessions hold their own references */
+    log_notice("TLS configuration applied");
     return 0;
 }
 
@@ -155,9 +185,16 @@ void tls_free(void) {
 }
 
 void *tls_new(int fd) {
-    if (!tls_ctx) return NULL;
-    SSL *ssl = SSL_new(tls_ctx);
+    pthread_mutex_lock(&tls_mu);
+    SSL_CTX *ctx = tls_ctx;
+    int ca = tls_ctx_ca;
+    if (ctx) SSL_CTX_up_ref(ctx);
+    pthread_mutex_unlock(&tls_mu);
+    if (!ctx) return NULL;
+    SSL *ssl = SSL_new(ctx);
+    SSL_CTX_free(ctx); /* the session keeps its own reference */
     if (!ssl) return NULL;
+    if (ca) tls_verify_mode(ssl);
     SSL_set_fd(ssl, fd);
     SSL_set_accept_state(ssl);
     return ssl;

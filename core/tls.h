@@ -3,8 +3,9 @@
  * tls-cert-file, tls-key-file, tls-ca-cert-file, tls-auth-clients (yes: clients must show a
  * certificate the CA signed; optional: checked when shown; no).
  *
- * One SSL_CTX for the process (built at start-up, read-only afterwards); each TLS client has
- * its own SSL object, touched only by its worker. Connections use these calls instead of
+ * One SSL_CTX for the server side (built at start-up, replaced whole when CONFIG SET changes a
+ * tls-* setting, as Redis reloads certificates); each TLS client has its own SSL object,
+ * touched only by its worker. Connections use these calls instead of
  * read()/write(): the handshake happens inside the first reads and writes, and OpenSSL's
  * "want read / want write" come back as EAGAIN, so the event loop code stays the same.
  *
@@ -23,6 +24,10 @@
 
 /* Main thread, start-up: 0 (or nothing to do without tls-port), -1 after logging why. */
 int tls_init(void);
+/* CONFIG SET of a tls-* setting: build the server context anew from the configuration and
+   use it for the next clients (sessions keep theirs). 0, or -1 (logged) with the old one
+   kept. Any thread. */
+int tls_reconfigure(void);
 void tls_free(void);
 /* A server-side TLS session on fd (NULL on failure). */
 void *tls_new(int fd);

@@ -185,3 +185,75 @@ def test_tls_ciphers_and_ciphersuites(certs):
         assert isinstance(handshake(s, certs, ciphers="ECDHE-RSA-AES128-GCM-SHA256"), Exception)
     finally:
         s.stop()
+
+
+# ---- CONFIG SET of tls-* settings rebuilds the context --------------------------------------
+
+def peer_cn(s, certs):
+    """The CN of the certificate the server shows a new connection."""
+    ctx = ssl.create_default_context(cafile=certs("ca.crt"))
+    ctx.load_cert_chain(certs("client.crt"), certs("client.key"))
+    with socket.create_connection(("127.0.0.1", s.tls_port), timeout=10) as raw:
+        with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as t:
+            subject = dict(x[0] for x in t.getpeercert()["subject"])
+            t.sendall(b"PING\r\n")
+            assert t.recv(16) == b"+PONG\r\n"
+            return subject["commonName"]
+
+
+@pytest.fixture(scope="module")
+def second_cert(certs):
+    """Another server certificate from the same CA (CN 'second', SAN 127.0.0.1)."""
+    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", certs("second.key"),
+        "-out", certs("second.csr"), "-subj", "/CN=second")
+    run("openssl", "x509", "-req", "-in", certs("second.csr"), "-CA", certs("ca.crt"), "-CAkey",
+        certs("ca.key"), "-CAcreateserial", "-out", certs("second.crt"), "-days", "2",
+        "-extfile", certs("ext.cnf"))
+    return certs
+
+
+def test_config_set_certificate_applies_to_new_connections(certs, second_cert):
+    s = tls_server(certs)
+    try:
+        old = tls_client(s, certs)
+        assert old.set("k", "v")
+        assert peer_cn(s, certs) == "127.0.0.1"
+        r = s.client()
+        assert r.config_set("tls-cert-file", certs("second.crt"))  # the key no longer matches...
+        assert False, "a certificate without its key was accepted"
+    except redis.ResponseError as e:
+        assert "Unable to update TLS configuration" in str(e) and "tls-cert-file" in str(e)
+        r = s.client()
+        assert r.config_get("tls-cert-file")["tls-cert-file"] == certs("server.crt")  # undone
+        assert peer_cn(s, certs) == "127.0.0.1"
+        # ...both in one CONFIG SET: the next connections get the new one
+        r.execute_command("CONFIG", "SET", "tls-cert-file", certs("second.crt"),
+                          "tls-key-file", certs("second.key"))
+        assert peer_cn(s, certs) == "second"
+        assert old.get("k") == b"v"  # sessions made before keep going
+        assert tls_client(s, certs).get("k") == b"v"
+        with pytest.raises(redis.ResponseError, match="tls-ca-cert-file"):
+            r.config_set("tls-ca-cert-file", certs("nonexistent.crt"))
+        assert r.config_get("tls-ca-cert-file")["tls-ca-cert-file"] == certs("ca.crt")
+        assert peer_cn(s, certs) == "second"
+    finally:
+        s.stop()
+
+
+def test_config_set_protocols_and_auth_clients(certs):
+    s = tls_server(certs)
+    try:
+        r = s.client()
+        assert handshake(s, certs, max_version=ssl.TLSVersion.TLSv1_2)[0] == "TLSv1.2"
+        assert r.config_set("tls-protocols", "TLSv1.3")
+        assert isinstance(handshake(s, certs, max_version=ssl.TLSVersion.TLSv1_2), Exception)
+        assert handshake(s, certs)[0] == "TLSv1.3"
+        with pytest.raises(redis.ResponseError):
+            r.config_set("tls-protocols", "TLSv9")
+        assert handshake(s, certs)[0] == "TLSv1.3"
+        with pytest.raises(redis.ConnectionError):  # no client certificate: refused
+            tls_client(s, certs, with_cert=False).ping()
+        assert r.config_set("tls-auth-clients", "no")
+        assert tls_client(s, certs, with_cert=False).ping()
+    finally:
+        s.stop()
