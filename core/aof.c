@@ -67,6 +67,7 @@ static struct {
     aof_file_t rw_incr;       /* the incr file begun at the cut */
     int64_t retry_ms;         /* a rewrite to start at this time (busy, failed, reset) */
     int64_t last_data_ms;     /* when the stream last had bytes for us */
+    long long last_ts;        /* the last #TS: annotation's second (aof-timestamp-enabled) */
     long long size_at_rw;     /* aof_current_size after the last rewrite */
     /* atomics for INFO and the snapshot's callbacks */
     atomic_int snap;
@@ -168,6 +169,25 @@ static void th_close_incr(void) {
 /* ------------------------------------------------------------------------------------ */
 /* Writing                                                                                */
 
+/* aof-timestamp-enabled: "#TS:<unix seconds>" ahead of the commands of a new second, as
+   Redis writes it (loaders skip it; redis-check-aof --truncate-to-timestamp uses it). */
+static void th_timestamp(void) {
+    if (!config_compat_num(C_AOF_TIMESTAMP)) return;
+    long long now = util_now_ms() / 1000;
+    if (now == g_aof.last_ts) return;
+    g_aof.last_ts = now;
+    char line[32];
+    int n = snprintf(line, sizeof line, "#TS:%lld\r\n", now);
+    rbuf_append(&g_aof.out, line, (size_t)n);
+}
+
+/* Whole commands into out (a timestamp first when a new second began). */
+static void th_keep(const char *p, size_t n) {
+    if (!n) return;
+    th_timestamp();
+    rbuf_append(&g_aof.out, p, n);
+}
+
 /* Complete commands of stage into out, leaving out the stream's keep-alives (PING) and
    acknowledgement requests (REPLCONF). */
 static void th_filter(void) {
@@ -177,12 +197,12 @@ static void th_filter(void) {
         const char *name = g_aof.stage.data + done + g_aof.walk.name_off;
         size_t nl = g_aof.walk.name_len;
         if (util_eq_nocase(name, nl, "ping") || util_eq_nocase(name, nl, "replconf")) {
-            rbuf_append(&g_aof.out, g_aof.stage.data + run, done - run);
+            th_keep(g_aof.stage.data + run, done - run);
             run = done + len;
         }
         done += len;
     }
-    rbuf_append(&g_aof.out, g_aof.stage.data + run, done - run); /* one copy per run, not per command */
+    th_keep(g_aof.stage.data + run, done - run); /* one copy per run, not per command */
     if (r < 0) { /* never from our own stream; keep the bytes rather than lose them */
         log_warning("AOF: unexpected bytes in the replication stream");
         rbuf_append(&g_aof.out, g_aof.stage.data + done, g_aof.stage.len - done);

@@ -81,6 +81,8 @@ static const compat_def_t compat_defs[] = {
      "TLS versions allowed, e.g. \"TLSv1.2 TLSv1.3\" (the default when empty)"},
     [C_TLS_PREFER_SERVER_CIPHERS] = {"tls-prefer-server-ciphers", DFM_CONF_BOOL, "no", 0, 0, NULL, NULL,
      "yes: the server's cipher order wins over the client's"},
+    [C_AOF_TIMESTAMP] = {"aof-timestamp-enabled", DFM_CONF_BOOL, "no", 0, 0, NULL, NULL,
+     "yes: annotate the AOF with #TS:<unix time> lines, one per second that has writes"},
     /* refused away from the default */
     E("enable-module-command", e_yes_no_local, "no"), /* modules load at start-up only */
     NO("syslog-enabled", BOOL, "no", "logging to syslog is not supported; use logfile"),
@@ -100,7 +102,7 @@ static const compat_def_t compat_defs[] = {
     I("active-defrag-threshold-lower", "10", 0, 1000), I("active-defrag-threshold-upper", "100", 0, 1000),
     B("activedefrag", "no"), I("active-expire-effort", "1", 1, 10), B("activerehashing", "yes"),
     B("always-show-logo", "no"), B("aof-disable-auto-gc", "no"),
-    B("aof-rewrite-incremental-fsync", "yes"), B("aof-timestamp-enabled", "no"),
+    B("aof-rewrite-incremental-fsync", "yes"),
     B("no-appendfsync-on-rewrite", "no"), S("aof_rewrite_cpulist", ""), S("bgsave_cpulist", ""),
     S("bio_cpulist", ""), S("server_cpulist", ""), S("bind-source-addr", ""),
     S("client-output-buffer-limit",

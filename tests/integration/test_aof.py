@@ -706,3 +706,39 @@ def test_appendfsync_always_many_clients_lose_nothing(tmpdir_):
             assert r.llen(f"list:{n}") == 100
     finally:
         s.stop()
+
+
+def test_aof_timestamp_annotations(tmpdir_):
+    """aof-timestamp-enabled writes #TS:<seconds> ahead of each new second's commands; the
+    AOF still loads, and redis-check-aof --truncate-to-timestamp keeps what came up to a
+    second (here: before the last one)."""
+    s = aof_server(tmpdir_, "--aof-timestamp-enabled", "yes")
+    try:
+        r = s.client()
+        wait_for(lambda: rewrite_done(r), "the first base")
+        r.set("early", "1")
+        wait_in_file(tmpdir_, "early")
+        time.sleep(1.1)
+        r.set("late", "2")
+        wait_in_file(tmpdir_, "late")
+    finally:
+        s.stop()
+    with open(last_incr(tmpdir_), "rb") as f:
+        data = f.read()
+    stamps = [int(line[4:]) for line in data.split(b"\r\n") if line.startswith(b"#TS:")]
+    assert len(stamps) >= 2 and stamps == sorted(stamps)
+    assert data.index(b"#TS:%d" % stamps[-1]) < data.index(b"late")
+    s = aof_server(tmpdir_)
+    try:
+        assert s.client().mget("early", "late") == ["1", "2"]
+    finally:
+        s.stop()
+    check = subprocess.run(["redis-check-aof", "--truncate-to-timestamp", str(stamps[-1] - 1),
+                            os.path.join(tmpdir_, AOF_DIR, MANIFEST)],
+                           input="y\n", capture_output=True, text=True, timeout=30)
+    assert check.returncode == 0, check.stdout + check.stderr
+    s = aof_server(tmpdir_)
+    try:
+        assert s.client().mget("early", "late") == ["1", None]
+    finally:
+        s.stop()
