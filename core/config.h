@@ -127,7 +127,7 @@ int config_replica_priority(void);
 typedef enum {
     C_PROTECTED_MODE, C_TCP_BACKLOG, C_REPLICA_PRIORITY, C_TLS_REPLICATION, C_TLS_CA_CERT_DIR,
     C_TLS_CLIENT_CERT, C_TLS_CLIENT_KEY, C_TLS_KEY_PASS, C_TLS_CLIENT_KEY_PASS, C_TLS_CIPHERS,
-    C_TLS_CIPHERSUITES, C_TLS_PROTOCOLS, C_TLS_PREFER_SERVER_CIPHERS, C_AOF_TIMESTAMP, C_APPLIED_N
+    C_TLS_CIPHERSUITES, C_TLS_PROTOCOLS, C_TLS_PREFER_SERVER_CIPHERS, C_AOF_TIMESTAMP, C_SUPERVISED, C_APPLIED_N
 } config_compat_applied_t;
 int64_t config_compat_num(config_compat_applied_t i);
 const char *config_compat_str(config_compat_applied_t i);

@@ -83,6 +83,8 @@ static const compat_def_t compat_defs[] = {
      "yes: the server's cipher order wins over the client's"},
     [C_AOF_TIMESTAMP] = {"aof-timestamp-enabled", DFM_CONF_BOOL, "no", 0, 0, NULL, NULL,
      "yes: annotate the AOF with #TS:<unix time> lines, one per second that has writes"},
+    [C_SUPERVISED] = {"supervised", DFM_CONF_ENUM, "no", 0, 0, e_supervised, NULL,
+     "tell systemd (NOTIFY_SOCKET) or upstart when ready and stopping; auto: whichever is there"},
     /* refused away from the default */
     E("enable-module-command", e_yes_no_local, "no"), /* modules load at start-up only */
     NO("syslog-enabled", BOOL, "no", "logging to syslog is not supported; use logfile"),
@@ -136,7 +138,7 @@ static const compat_def_t compat_defs[] = {
     E("sanitize-dump-payload", e_sanitize, "no"), B("set-proc-title", "yes"),
     I("shutdown-timeout", "10", 0, INT32_MAX), I("socket-mark-id", "0", 0, UINT32_MAX),
     Z("stream-node-max-bytes", "4096"), I("stream-node-max-entries", "100", 0, INT32_MAX),
-    E("supervised", e_supervised, "no"), E("syslog-facility", e_facility, "local0"),
+    E("syslog-facility", e_facility, "local0"),
     S("syslog-ident", "redis"),
     B("tls-cluster", "no"), S("tls-dh-params-file", ""),
     I("tls-session-cache-size", "20480", 0, INT32_MAX), I("tls-session-cache-timeout", "300", 0, INT32_MAX),

@@ -40,6 +40,7 @@
 #include "master.h"
 #include "rdb_load.h"
 #include "replid.h"
+#include "supervise.h"
 #include "server.h"
 #include "snapshot.h"
 #include "sockio.h"
@@ -317,6 +318,9 @@ static int repl_load(const char *path) {
     int rc = rdb_load_into_shards(path, &loaded, &expired, NULL, err, sizeof err);
     if (rc < 0) log_warning("Replication: %s", err);
     else log_notice("MASTER <-> REPLICA sync: Finished with success (%llu keys)", (unsigned long long)loaded);
+    if (rc >= 0)
+        supervise_status("MASTER <-> REPLICA sync: Finished with success. Ready to accept "
+                         "connections in read-write mode.");
     return rc < 0 ? -1 : 0;
 }
 

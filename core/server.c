@@ -47,6 +47,7 @@
 #include "replica.h"
 #include "tls.h"
 #include "snapshot.h"
+#include "supervise.h"
 #include "squash.h"
 #include "table.h"
 #include "tracking.h"
@@ -932,6 +933,7 @@ static void *server_load_thread(void *arg) {
     }
     free(path);
     if (rc >= 0) atomic_fetch_sub(&g_server.loading, 1); /* a failed load answers LOADING until exit */
+    if (rc >= 0) supervise_ready();
     return NULL;
 }
 
@@ -980,7 +982,9 @@ int server_main(int argc, char **argv) {
     if (load) server_start_load();
     else if (g_config.appendonly) aof_open_at_start(NULL);
     replica_start_from_config();
+    if (!load) supervise_ready(); /* else once loaded (server_load_thread) */
     server_wait_signals(&set);
+    supervise_stopping();
     workers_join();
     aof_shutdown(); /* before the stream it reads goes */
     master_shutdown();

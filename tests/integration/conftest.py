@@ -51,9 +51,10 @@ def fail_on_sanitizer_report(out):
 class Server:
     """A running server process we started (stopped by PID only)."""
 
-    def __init__(self, args=(), kind=SERVER_KIND, threads=THREADS, port=None, dir=None):
+    def __init__(self, args=(), kind=SERVER_KIND, threads=THREADS, port=None, dir=None, env=None):
         """dir: the server's snapshot directory (--dir); a fresh temporary one, removed at
-        stop(), when not given, so no server sees another's dump.rdb."""
+        stop(), when not given, so no server sees another's dump.rdb. env: variables added
+        to the server's environment."""
         self.kind = kind
         self.port = port or free_port()
         self.host = "127.0.0.1"
@@ -66,7 +67,8 @@ class Server:
             cmd = [dragonfly_bin(), "--port", str(self.port), "--bind", "127.0.0.1",
                    "--threads", str(threads), "--loglevel", "warning", "--dir", self.dir]
         self.cmd = cmd + list(args)
-        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     env=dict(os.environ, **env) if env else None)
         self.wait_ready()
 
     def wait_ready(self, timeout=10.0):
