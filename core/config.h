@@ -132,6 +132,9 @@ typedef enum {
 int64_t config_compat_num(config_compat_applied_t i);
 const char *config_compat_str(config_compat_applied_t i);
 int config_tls_replication(void);
+/* client-output-buffer-limit of class cls (0 normal, 1 replica, 2 pubsub): hard bytes, soft
+   bytes, soft seconds (0: none). Any thread. */
+void config_obuf_limits(int cls, long long out[3]);
 const char *config_tls_ca_cert_dir(void);
 const char *config_tls_client_cert_file(void);
 const char *config_tls_client_key_file(void);

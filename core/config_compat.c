@@ -190,7 +190,9 @@ static const char *obuf_validate(const char *v) {
 static const char *obuf_normalize(const char *v) {
     static char shown[256];
     long long tmp[3][3];
-    if (obuf_parse(v, tmp) == NULL) memcpy(obuf_limits, tmp, sizeof tmp);
+    if (obuf_parse(v, tmp) == NULL) /* read by every worker (config_obuf_limits) */
+        for (int c = 0; c < 3; c++)
+            for (int k = 0; k < 3; k++) __atomic_store_n(&obuf_limits[c][k], tmp[c][k], __ATOMIC_RELAXED);
     snprintf(shown, sizeof shown, "normal %lld %lld %lld slave %lld %lld %lld pubsub %lld %lld %lld",
              obuf_limits[0][0], obuf_limits[0][1], obuf_limits[0][2], obuf_limits[1][0],
              obuf_limits[1][1], obuf_limits[1][2], obuf_limits[2][0], obuf_limits[2][1],
@@ -213,6 +215,10 @@ void config_compat_register(void) {
         config_add_builtin(&d, c->unsupported, obuf ? obuf_validate : NULL,
                            obuf ? obuf_normalize : NULL);
     }
+}
+
+void config_obuf_limits(int cls, long long out[3]) {
+    for (int k = 0; k < 3; k++) out[k] = __atomic_load_n(&obuf_limits[cls][k], __ATOMIC_RELAXED);
 }
 
 /* The applied entries sit at their config_compat_applied_t index. Strings are read from any

@@ -330,6 +330,25 @@ int conn_handoff_ok(const conn_t *c) {
                          CONN_MASTER));
 }
 
+int conn_obuf_over(conn_t *c) {
+    long long lim[3];
+    config_obuf_limits(conn_subscribed(c) ? 2 : 0, lim);
+    if (!lim[0] && !lim[1]) return 0;
+    size_t used = c->obuf.len - c->opos + c->pushq.len;
+    int over = lim[0] && used >= (size_t)lim[0];
+    if (!over && lim[1] && used >= (size_t)lim[1]) {
+        int64_t now = util_now_ms();
+        if (!c->obuf_soft_ms) c->obuf_soft_ms = now;
+        over = now - c->obuf_soft_ms > lim[2] * 1000;
+    } else if (!over) {
+        c->obuf_soft_ms = 0;
+    }
+    if (over)
+        log_warning("Client id=%llu addr=%s closed for overcoming of output buffer limits.",
+                    (unsigned long long)c->id, c->addr);
+    return over;
+}
+
 void conn_handoff_begin(conn_t *c) { c->handoff = 1; }
 
 /* The client's thread needs the handoff's message promptly: count it in the worker's flag,
@@ -393,6 +412,10 @@ void conn_flush(conn_t *c) {
         if (n < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN) {
+                if (conn_obuf_over(c)) { /* a client that does not read its replies */
+                    conn_close(c);
+                    return;
+                }
                 if (!(c->flags & CONN_WRITE_WAIT)) {
                     c->flags |= CONN_WRITE_WAIT;
                     event_add(c->ev_write, NULL);
@@ -887,13 +910,13 @@ void conn_describe(conn_t *c, rbuf_t *out) {
     int n = snprintf(line, sizeof line,
                      "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
                      "sub=%d psub=%d ssub=%d multi=%d qbuf=%zu qbuf-free=%zu argv-mem=0 "
-                     "multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=0 omem=0 tot-mem=%zu events=r "
+                     "multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=0 omem=%zu tot-mem=%zu events=r "
                      "cmd=%s user=%s redir=%lld resp=%d lib-name=%s lib-ver=%s\n",
                      (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
                      (long long)((now - c->ctime_ms) / 1000), (long long)((now - c->last_ms) / 1000),
                      flags, c->db, c->nsub, c->npsub, c->nssub, c->multi ? c->multi->n : -1, c->ilen - c->ipos,
                      c->icap - c->ilen, c->icap, c->icap, c->obuf.len,
-                     c->icap + c->obuf.cap + sizeof *c,
+                     c->obuf.len - c->opos + c->pushq.len, c->icap + c->obuf.cap + c->pushq.cap + sizeof *c,
                      c->last_cmd ? (c->last_cmd->fullname ? c->last_cmd->fullname : c->last_cmd->name) : "NULL",
                      c->user ? c->user->name : "default", tracking_describe_redir(c),
                      c->resp, c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");

@@ -74,6 +74,7 @@ typedef struct conn {
     char *lib_name, *lib_ver;
     char addr[64], laddr[64];
     int64_t ctime_ms, last_ms;
+    int64_t obuf_soft_ms; /* when its output passed the soft limit (0: it is below) */
     const cmd_t *last_cmd;
     struct multi_state *multi;
     struct watch_state *watch;
@@ -164,6 +165,10 @@ void conn_flush(conn_t *c);
    thread (output not written yet must first move into what that thread writes). Client's
    thread. */
 int conn_handoff_ok(const conn_t *c);
+/* client-output-buffer-limit for c's class (pubsub while subscribed, else normal), as Redis:
+   1 if its unsent output passed the hard limit, or the soft one for longer than its seconds
+   (logged; the caller closes it). Its thread. */
+int conn_obuf_over(conn_t *c);
 /* Start / end a handoff (see conn_t.handoff). */
 void conn_handoff_begin(conn_t *c);
 void conn_handoff_end(conn_t *c);

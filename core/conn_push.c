@@ -10,14 +10,13 @@
  * or belong to another thread for a while (reply handoff). The queue joins the output at the
  * next point between replies: the end of the event-loop iteration when the client waits for
  * nothing, or when its pending command returns (conn_resume). A client whose unsent output
- * passes Redis's hard pub/sub limit (32 MiB) is closed at the end of the iteration.
+ * passes its client-output-buffer-limit (conn_obuf_over) is closed at the end of the
+ * iteration.
  */
 #include <string.h>
 
 #include "conn.h"
 #include "log.h"
-
-#define CONN_PUSH_LIMIT ((size_t)32 << 20)
 
 static dfm_client_release_fn slot_release[CONN_SLOTS];
 static int conn_nslots;
@@ -60,9 +59,7 @@ dfm_ctx_t *conn_push_ctx(conn_t *c) {
         ctx->out = &push_dropped;
         return ctx;
     }
-    if (c->obuf.len - c->opos + c->pushq.len > CONN_PUSH_LIMIT) {
-        log_warning("Client id=%llu addr=%s closed for overcoming of output buffer limits.",
-                    (unsigned long long)c->id, c->addr);
+    if (conn_obuf_over(c)) {
         c->flags |= CONN_PUSH_KILL;
         push_dropped.len = 0;
         ctx->out = &push_dropped;
