@@ -32,7 +32,6 @@
 
 #define BL_BLOCK (16 * 1024)
 #define BL_MAX_READERS 16
-#define BL_PING_MS 10000 /* repl-ping-replica-period */
 
 enum { REC_DATA, REC_CUT, REC_MARK, REC_PROMOTE };
 
@@ -370,7 +369,7 @@ static void bl_process(rec_t *r) {
    (a master only), under a new id since our history is lost with it (Redis does the same). */
 static void bl_timers(void) {
     int64_t now = util_now_ms();
-    if (now - g_bl.last_ping_ms >= BL_PING_MS) {
+    if (now - g_bl.last_ping_ms >= config_compat_num(C_REPL_PING_PERIOD) * 1000) {
         g_bl.last_ping_ms = now;
         bl_append_raw("*1\r\n$4\r\nPING\r\n", 14);
     }

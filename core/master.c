@@ -419,7 +419,7 @@ static void *rep_thread(void *arg) {
 
 static rep_t *rep_new(conn_t *c, int fd, int argc, const dfm_str_t *argv) {
     rep_t *r = calloc(1, sizeof *r);
-    r->io = (sockio_t){.fd = fd, .timeout_ms = 60 * 1000}; /* Redis's repl-timeout */
+    r->io = (sockio_t){.fd = fd, .timeout_ms = (int)config_compat_num(C_REPL_TIMEOUT) * 1000};
     backlog_reader_init(&r->rd);
     r->port = c->repl_port;
     snprintf(r->addr, sizeof r->addr, "%s", c->addr);

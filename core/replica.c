@@ -53,7 +53,8 @@ enum { REPL_NONE, REPL_CONNECT, REPL_CONNECTING, REPL_TRANSFER, REPL_CONNECTED, 
 static const char *const repl_state_names[] = {"none", "connect", "connecting", "sync", "connected",
                                                "connected"};
 
-#define REPL_TIMEOUT_S 60
+/* repl-timeout, seconds */
+static int repl_timeout_s(void) { return (int)config_compat_num(C_REPL_TIMEOUT); }
 
 typedef struct repl {
     pthread_mutex_t mu;
@@ -144,7 +145,7 @@ static int repl_cmd(rd_t *r, char *line, size_t cap, const char *const *words) {
     return rc < 0 ? -1 : rd_line(r, line, cap);
 }
 
-/* A blocking TCP connection to host:port (the connect waits up to REPL_TIMEOUT_S), or -1. */
+/* A blocking TCP connection to host:port (the connect waits up to repl-timeout), or -1. */
 static int repl_tcp_connect(const char *host, int port) {
     char ports[16];
     snprintf(ports, sizeof ports, "%d", port);
@@ -154,7 +155,7 @@ static int repl_tcp_connect(const char *host, int port) {
     for (struct addrinfo *a = res; a && fd < 0; a = a->ai_next) {
         fd = socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0) continue;
-        struct timeval tv = {REPL_TIMEOUT_S, 0};
+        struct timeval tv = {repl_timeout_s(), 0};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
         if (connect(fd, a->ai_addr, a->ai_addrlen) < 0) {
@@ -168,7 +169,7 @@ static int repl_tcp_connect(const char *host, int port) {
 
 /* Connect r to the master; the socket is non-blocking from here on (sockio.h). 0 or -1. */
 static int repl_connect(rd_t *r, const char *host, int port) {
-    r->io = (sockio_t){.fd = repl_tcp_connect(host, port), .timeout_ms = REPL_TIMEOUT_S * 1000};
+    r->io = (sockio_t){.fd = repl_tcp_connect(host, port), .timeout_ms = repl_timeout_s() * 1000};
     if (r->io.fd < 0) return -1;
     fcntl(r->io.fd, F_SETFL, fcntl(r->io.fd, F_GETFL) | O_NONBLOCK);
     return 0;
@@ -430,9 +431,23 @@ static void repl_close_link(void *arg) {
     if (c) conn_close(c);
 }
 
+/* repl-timeout: a link with nothing from the master (not even its PINGs) for that long is
+   dropped, as Redis does; the replication thread then connects again (PSYNC). Worker 0. */
+static void repl_check_timeout(int64_t now) {
+    int64_t io = atomic_load(&g_repl.last_io_ms);
+    if (atomic_load(&g_repl.state) != REPL_CONNECTED || !io || now - io <= repl_timeout_s() * 1000LL)
+        return;
+    log_warning("MASTER timeout: no data nor PING received...");
+    atomic_store(&g_repl.last_io_ms, now); /* once */
+    pthread_mutex_lock(&g_repl.mu);
+    if (g_repl.link) worker_post(g_repl.link->w->id, repl_close_link, NULL);
+    pthread_mutex_unlock(&g_repl.mu);
+}
+
 void replica_cron(worker_t *w) {
     if (w->id != 0 || !replica_active()) return;
     int64_t now = util_now_ms();
+    repl_check_timeout(now);
     if (now - atomic_load(&g_repl.last_ack_ms) < 1000) return;
     atomic_store(&g_repl.last_ack_ms, now);
     pthread_mutex_lock(&g_repl.mu);

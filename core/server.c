@@ -220,7 +220,9 @@ static int server_pubsub_allowed(const cmd_t *cmd) {
 static int server_replica_refuses(struct conn *c, const cmd_t *cmd) {
     if (c->flags & CONN_MASTER) return 0;
     const char *err = NULL;
-    if ((cmd->flags & CMD_WRITE) && g_config.replica_read_only) err = replica_readonly_error;
+    if (!(cmd->flags & CMD_STALE) && !config_compat_num(C_REPLICA_SERVE_STALE) && !replica_link_up())
+        err = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+    else if ((cmd->flags & CMD_WRITE) && g_config.replica_read_only) err = replica_readonly_error;
     if (!err) return 0;
     cmd->stats[c->w->id].rejected++;
     server_reject_cmd(c, cmd, err);

@@ -2,6 +2,7 @@
 --replicaof): full sync (diskless EOF-marked and length-prefixed), the command stream,
 READONLY, REPLICAOF NO ONE, re-sync after the master restarts. With DF_TEST_SERVER=redis the
 replica is redis-server too, which proves each expectation is Redis's."""
+import signal
 import socket
 import subprocess
 import threading
@@ -520,6 +521,37 @@ def test_full_syncs_under_cross_shard_pipelines_apply_each_write_once():
                 rep.stop()
     finally:
         m.stop()
+
+
+@pytest.mark.parametrize("master_kind", ["redis", "same"])
+def test_a_silent_master_times_out_and_stale_data_is_refused(master_kind):
+    """repl-timeout: a master that sends nothing (stopped with SIGSTOP: no FIN, no PING) is
+    dropped after that many seconds; with replica-serve-stale-data no the replica then
+    answers MASTERDOWN to commands without Redis's "stale" flag (GET, and PING too; not INFO).
+    When the master runs again the link comes back."""
+    kind = "redis" if master_kind == "redis" else SERVER_KIND
+    m = Server(kind=kind, args=["--repl-ping-replica-period", "1"] +
+               (["--repl-diskless-sync-delay", "0"] if kind == "redis" else []))
+    rep = None
+    try:
+        client(m).set("k", "v")
+        rep = replica_of(m, ["--repl-timeout", "2", "--replica-serve-stale-data", "no"])
+        wait_for(lambda: link_up(rep), "the link")
+        wait_for(lambda: client(rep).get("k") == b"v", "the data")
+        m.proc.send_signal(signal.SIGSTOP)
+        try:
+            wait_for(lambda: not link_up(rep), "the timeout", timeout=20)
+            with pytest.raises(redis.ResponseError, match="MASTERDOWN Link with MASTER is down"):
+                client(rep).get("k")
+            with pytest.raises(redis.ResponseError, match="MASTERDOWN"):
+                client(rep).ping()
+            assert info(rep)["master_link_status"] == "down"
+        finally:
+            m.proc.send_signal(signal.SIGCONT)
+        wait_for(lambda: link_up(rep), "the link again", timeout=30)
+        assert client(rep).get("k") == b"v"
+    finally:
+        stop_all(rep, m)
 
 
 def test_the_backlog_is_freed_after_its_ttl_without_replicas():
