@@ -13,6 +13,7 @@
 #include <ctype.h>
 
 #include "alloc.h"
+#include "evict.h"
 #include "block.h"
 #include "busy.h"
 #include "config.h"
@@ -208,7 +209,7 @@ static dfm_key_t *api_lookup(dfm_ctx_t *ctx, const dfm_str_t *key, int flags) {
             notify_key(ctx->db, "keymiss", key->ptr, key->len, 'm');
         }
     }
-    if (slot && !(flags & DFM_LOOKUP_NOTOUCH)) slot_entry(*slot)->lru = server_lru_clock();
+    if (slot && !(flags & DFM_LOOKUP_NOTOUCH)) entry_touch(slot_entry(*slot));
     return (dfm_key_t *)slot;
 }
 
@@ -234,7 +235,8 @@ static int api_str_overwrite(entry_t *e, const void *val, size_t len, int64_t ex
 }
 
 dfm_key_t *api_put_entry(dfm_ctx_t *ctx, uint64_t h, table_slot_t *slot, entry_t *e) {
-    e->lru = server_lru_clock();
+    /* an overwritten key keeps its LFU counter, as Redis's dbOverwrite does */
+    e->lru = slot && evict_lfu() ? slot_entry(*slot)->lru : entry_access_new();
     if (slot) {
         db_replace_in_slot(ctx->shard, ctx->db, slot, e);
         return (dfm_key_t *)slot;
@@ -290,7 +292,7 @@ static dfm_key_t *api_obj_set(dfm_ctx_t *ctx, const dfm_str_t *key, int type, vo
         expire_ms = old ? entry_expire(slot_entry(*old)) : -1;
     }
     entry_t *e = db_entry_new_obj(key->ptr, key->len, type, obj, expire_ms < 0 ? -1 : expire_ms);
-    e->lru = server_lru_clock();
+    e->lru = entry_access_new();
     return (dfm_key_t *)db_set_entry(s, ctx->db, e);
 }
 

@@ -22,6 +22,7 @@
 #include "cmdtab.h"
 #include "config.h"
 #include "db.h"
+#include "evict.h"
 #include "glob.h"
 #include "reply.h"
 #include "server.h"
@@ -55,7 +56,7 @@ static table_slot_t *keys_lookup_read(dfm_ctx_t *ctx, const dfm_str_t *k, int to
         s->stats.misses++;
         notify_key(ctx->db, "keymiss", k->ptr, k->len, 'm');
     }
-    if (slot && touch) slot_entry(*slot)->lru = server_lru_clock();
+    if (slot && touch) entry_touch(slot_entry(*slot));
     return slot;
 }
 
@@ -110,7 +111,7 @@ static entry_t *keys_entry_dup(const entry_t *e, const char *key, size_t klen) {
         n = db_entry_new_str(key, klen, entry_cval(e), e->vlen, entry_expire(e));
         n->flags = (uint8_t)((n->flags & ~ENTRY_ENC_MASK) | (e->flags & ENTRY_ENC_MASK));
     }
-    n->lru = server_lru_clock();
+    n->lru = entry_access_new();
     return n;
 }
 
@@ -528,7 +529,7 @@ static void object_freq_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
                          "LRU and LFU data will take some time to adjust.");
         return;
     }
-    reply_int(ctx, e->lru & 0xff);
+    reply_int(ctx, evict_lfu_freq(e));
 }
 
 static void object_help_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {

@@ -91,6 +91,12 @@ static const compat_def_t compat_defs[] = {
      "seconds between the PINGs a master sends its replicas"},
     [C_REPLICA_SERVE_STALE] = {"replica-serve-stale-data", DFM_CONF_BOOL, "yes", 0, 0, NULL, NULL,
      "no: while the master link is down, answer MASTERDOWN to data commands"},
+    [C_MAXMEMORY_SAMPLES] = {"maxmemory-samples", DFM_CONF_INT, "5", 1, 64, NULL, NULL,
+     "keys sampled per eviction (more: closer to true LRU/LFU, slower)"},
+    [C_LFU_LOG_FACTOR] = {"lfu-log-factor", DFM_CONF_INT, "10", 0, INT32_MAX, NULL, NULL,
+     "LFU counter growth: a higher factor needs more accesses per step"},
+    [C_LFU_DECAY_TIME] = {"lfu-decay-time", DFM_CONF_INT, "1", 0, INT32_MAX, NULL, NULL,
+     "minutes without access for the LFU counter to lose one (0: never)"},
     /* refused away from the default */
     E("enable-module-command", e_yes_no_local, "no"), /* modules load at start-up only */
     NO("syslog-enabled", BOOL, "no", "logging to syslog is not supported; use logfile"),
@@ -128,9 +134,8 @@ static const compat_def_t compat_defs[] = {
     S("ignore-warnings", ""), I("io-threads", "1", 1, 128), B("io-threads-do-reads", "no"),
     B("jemalloc-bg-thread", "yes"), B("lazyfree-lazy-eviction", "no"), B("lazyfree-lazy-expire", "no"),
     B("lazyfree-lazy-server-del", "no"), B("lazyfree-lazy-user-flush", "no"),
-    I("lfu-decay-time", "1", 0, INT32_MAX), I("lfu-log-factor", "10", 0, INT32_MAX),
     I("list-compress-depth", "0", 0, INT32_MAX), I("list-max-listpack-size", "-2", INT32_MIN, INT32_MAX),
-    I("maxmemory-eviction-tenacity", "10", 0, 100), I("maxmemory-samples", "5", 1, 64),
+    I("maxmemory-eviction-tenacity", "10", 0, 100),
     I("min-replicas-max-lag", "10", 0, INT32_MAX), E("oom-score-adj", e_oom, "no"),
     S("oom-score-adj-values", "0 200 800"), S("proc-title-template", "{title} {listen-addr} {server-mode}"),
     E("propagation-error-behavior", e_propagation, "ignore"), B("rdb-del-sync-files", "no"),

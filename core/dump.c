@@ -24,6 +24,7 @@
 #include "config.h"
 #include "crc64.h"
 #include "db.h"
+#include "evict.h"
 #include "dump.h"
 #include "reply.h"
 #include "server.h"
@@ -570,7 +571,7 @@ static void restore__set_lru(entry_t *e, const restore_opts_t *o) {
     else if (!lfu && o->idle >= 0)
         e->lru = (uint16_t)(clock - (uint16_t)o->idle);
     else
-        e->lru = clock; /* as every other key creation does */
+        e->lru = lfu ? evict_lfu_new() : clock; /* as every other key creation does */
 }
 
 /*

@@ -16,8 +16,8 @@
 #include "util.h"
 #include "worker.h"
 
-#define EVICT_SAMPLES 5
 #define EVICT_PER_CRON 4096
+#define LFU_INIT 5
 
 const char evict_oom_error[] = "OOM command not allowed when used memory > 'maxmemory'.";
 
@@ -51,11 +51,35 @@ static int evict_volatile_only(int pol) {
            pol == POL_VOLATILE_TTL;
 }
 
+/* ---- LFU (Redis's counter, in 16 bits: see evict.h) ---------------------------------- */
+
+static unsigned lfu_minute(void) { return (unsigned)(server_now_ms() / 60000) & 0xff; }
+
+uint16_t evict_lfu_new(void) { return (uint16_t)(lfu_minute() << 8 | LFU_INIT); }
+
+unsigned evict_lfu_freq(const entry_t *e) {
+    unsigned counter = e->lru & 0xff, elapsed = (lfu_minute() - (e->lru >> 8)) & 0xff;
+    int64_t period = config_compat_num(C_LFU_DECAY_TIME);
+    unsigned decay = period > 0 ? (unsigned)(elapsed / period) : 0;
+    return decay >= counter ? 0 : counter - decay;
+}
+
+void evict_lfu_touch(entry_t *e) {
+    unsigned counter = evict_lfu_freq(e);
+    if (counter < 255) {
+        double base = counter > LFU_INIT ? counter - LFU_INIT : 0;
+        double p = 1.0 / (base * (double)config_compat_num(C_LFU_LOG_FACTOR) + 1.0);
+        if ((double)(util_rand64() >> 11) * 0x1.0p-53 < p) counter++;
+    }
+    e->lru = (uint16_t)(lfu_minute() << 8 | counter);
+}
+
 /* How much worse (more evictable) entry e is under pol; higher goes first. */
 static uint64_t evict_score(int pol, table_slot_t slot, uint16_t clock) {
     entry_t *e = slot_entry(slot);
     if (pol == POL_VOLATILE_TTL) return UINT64_MAX - (uint64_t)entry_expire(e);
     if (pol == POL_VOLATILE_RANDOM || pol == POL_ALLKEYS_RANDOM) return 0;
+    if (pol == POL_VOLATILE_LFU || pol == POL_ALLKEYS_LFU) return 255 - evict_lfu_freq(e);
     return (uint16_t)(clock - e->lru); /* idle seconds, wrapping like the clock */
 }
 
@@ -65,7 +89,8 @@ static int evict_one(shard_t *s, int pol) {
     int best_db = 0;
     uint64_t best_score = 0;
     uint16_t clock = server_lru_clock();
-    for (int i = 0; i < EVICT_SAMPLES; i++) {
+    int samples = (int)config_compat_num(C_MAXMEMORY_SAMPLES);
+    for (int i = 0; i < samples; i++) {
         int db = (int)(util_rand64() % (uint64_t)s->ndbs);
         table_t *t = s->dbs[db].t;
         if (table_size(t) == 0) {

@@ -110,6 +110,50 @@ def test_lru_keeps_the_recently_used_keys(r):
     assert r.dbsize() < 29000  # cold keys went
 
 
+def test_object_freq_counts_as_redis(r):
+    """Redis's LFU counter: 5 for a new key, +1 for its first access (certain), then ever
+    less likely steps (lfu-log-factor)."""
+    r.config_set("maxmemory-policy", "allkeys-lfu")
+    r.set("f", "v")
+    assert r.object("freq", "f") == 5
+    r.get("f")
+    assert r.object("freq", "f") == 6
+    for _ in range(300):
+        r.get("f")
+    assert 7 <= r.object("freq", "f") <= 20  # about 9 after 300 accesses at factor 10
+    r.config_set("lfu-log-factor", 0)  # every access counts
+    before = r.object("freq", "f")
+    for _ in range(10):
+        r.get("f")
+    assert r.object("freq", "f") == before + 10
+    r.set("f", "w")  # an overwrite keeps (and counts) the frequency
+    assert r.object("freq", "f") >= before + 10
+    r.config_set("lfu-log-factor", 10)
+
+
+def test_lfu_keeps_the_frequently_used_keys(r):
+    """Keys read often survive eviction even when rarely-read keys were read after them
+    (LRU would keep the latter)."""
+    r.config_set("maxmemory-policy", "allkeys-lfu")
+    assert fill(r, "hot", 1000) == []
+    for _ in range(20):
+        p = r.pipeline(transaction=False)
+        for i in range(0, 1000, 10):
+            p.get(f"hot:{i}")
+        p.execute()
+    time.sleep(2.2)  # LRU (one-second clock) would now see the hot keys as the oldest
+    assert fill(r, "cold", 20000) == []
+    p = r.pipeline(transaction=False)
+    for i in range(20000):  # read once each, after the hot keys
+        p.get(f"cold:{i}")
+    p.execute()
+    limit_above_now(r, 256 * 1024)
+    assert fill(r, "new", 8000) == []
+    alive = sum(r.exists(f"hot:{i}") for i in range(0, 1000, 10))
+    assert alive >= 85  # the read ones; random eviction would keep about 75, LRU fewer
+    assert r.dbsize() < 29000
+
+
 def test_volatile_policies_take_only_keys_with_a_ttl(r):
     r.config_set("maxmemory-policy", "volatile-lru")
     assert fill(r, "keep", 2000) == []
