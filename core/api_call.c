@@ -162,6 +162,14 @@ int api_call(dfm_ctx_t *ctx, dfm_call_t *call, int argc, const dfm_str_t *argv) 
     int rc = call_lookup(argc, argv, &cmd);
     if (rc == DFM_CALL_OK) rc = call_check(ctx, cmd, call->flags, argc, argv);
     if (rc != DFM_CALL_OK) return rc;
+    if ((cmd->flags & CMD_WRITE) && !api_from_master(ctx) && !master_enough_replicas()) {
+        dfm_ctx_t in; /* min-replicas-to-write: the script's write gets Redis's error */
+        memset(&in, 0, sizeof in);
+        in.out = (rbuf_t *)&call->out;
+        in.resp = call->resp == 3 ? 3 : 2;
+        reply_error(&in, master_noreplicas_error);
+        return DFM_CALL_OK;
+    }
     int stack[32], nk = 0;
     int *kidx = argc <= 32 ? stack : df_malloc(sizeof(int) * (size_t)argc);
     rc = call_keys_local(ctx, cmd, argc, argv, kidx, &nk);

@@ -13,7 +13,7 @@
  *    io-threads, cluster bus, CPU lists...): any valid
  *    value is accepted and shown, and changes nothing; their help says so;
  *  - refused away from the default: a value that asks for behaviour we do not have
- *    (syslog, masteruser, min-replicas-to-write, client eviction...) fails with a
+ *    (syslog, masteruser, client eviction...) fails with a
  *    message.
  * Values are stored here (compat_num / compat_str); the core's own table is in config.c.
  */
@@ -97,12 +97,15 @@ static const compat_def_t compat_defs[] = {
      "LFU counter growth: a higher factor needs more accesses per step"},
     [C_LFU_DECAY_TIME] = {"lfu-decay-time", DFM_CONF_INT, "1", 0, INT32_MAX, NULL, NULL,
      "minutes without access for the LFU counter to lose one (0: never)"},
+    [C_MIN_REPLICAS_TO_WRITE] = {"min-replicas-to-write", DFM_CONF_INT, "0", 0, INT32_MAX, NULL, NULL,
+     "refuse writes (NOREPLICAS) with fewer replicas acknowledging within min-replicas-max-lag"},
+    [C_MIN_REPLICAS_MAX_LAG] = {"min-replicas-max-lag", DFM_CONF_INT, "10", 0, INT32_MAX, NULL, NULL,
+     "seconds since a replica's last acknowledgement for it to count (min-replicas-to-write)"},
     /* refused away from the default */
     E("enable-module-command", e_yes_no_local, "no"), /* modules load at start-up only */
     NO("syslog-enabled", BOOL, "no", "logging to syslog is not supported; use logfile"),
     NO("masteruser", STRING, "", "replication as an ACL user (masteruser) is not supported yet; "
                                   "use masterauth with the default user"),
-    NO("min-replicas-to-write", INT, "0", "min-replicas-to-write is not supported yet"),
     NO("maxmemory-clients", SIZE, "0", "client eviction (maxmemory-clients) is not supported"),
     NO("shutdown-on-sigint", STRING, "default", "only the default shutdown on SIGINT is supported"),
     NO("shutdown-on-sigterm", STRING, "default", "only the default shutdown on SIGTERM is supported"),
@@ -136,7 +139,7 @@ static const compat_def_t compat_defs[] = {
     B("lazyfree-lazy-server-del", "no"), B("lazyfree-lazy-user-flush", "no"),
     I("list-compress-depth", "0", 0, INT32_MAX), I("list-max-listpack-size", "-2", INT32_MIN, INT32_MAX),
     I("maxmemory-eviction-tenacity", "10", 0, 100),
-    I("min-replicas-max-lag", "10", 0, INT32_MAX), E("oom-score-adj", e_oom, "no"),
+    E("oom-score-adj", e_oom, "no"),
     S("oom-score-adj-values", "0 200 800"), S("proc-title-template", "{title} {listen-addr} {server-mode}"),
     E("propagation-error-behavior", e_propagation, "ignore"), B("rdb-del-sync-files", "no"),
     B("rdb-save-incremental-fsync", "yes"), B("repl-disable-tcp-nodelay", "no"),

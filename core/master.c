@@ -540,6 +540,26 @@ typedef struct waiter {
     backlog_mark_t *mark;
 } waiter_t;
 
+const char master_noreplicas_error[] = "NOREPLICAS Not enough good replicas to write.";
+
+/* min-replicas-to-write: 1 if writes may go (off, or enough replicas are online and acked
+   within min-replicas-max-lag seconds), as Redis's checkGoodReplicasStatus. Any thread. */
+int master_enough_replicas(void) {
+    long long need = config_compat_num(C_MIN_REPLICAS_TO_WRITE), lag = config_compat_num(C_MIN_REPLICAS_MAX_LAG);
+    if (!need || !lag || replica_active()) return 1;
+    return master_good_replicas() >= need;
+}
+
+int master_good_replicas(void) {
+    int64_t now = util_now_ms(), lag = config_compat_num(C_MIN_REPLICAS_MAX_LAG) * 1000;
+    int n = 0;
+    for (int i = 0; i < MASTER_MAX_REPLICAS; i++) {
+        rep_t *r = atomic_load(&g_reps[i]);
+        if (r && atomic_load(&r->state) == REP_ONLINE && now - atomic_load(&r->ack_ms) <= lag) n++;
+    }
+    return n;
+}
+
 /* Replicas that have acknowledged everything queued before the WAIT. */
 static int wait_count(const waiter_t *w) {
     long long off = backlog_mark_offset(w->mark);
@@ -682,6 +702,8 @@ int master_caught_up_replica(long long offset, char *ip, size_t cap, int *port) 
 
 void master_info(rbuf_t *b) {
     info_line(b, "connected_slaves:%d", master_replica_count());
+    if (config_compat_num(C_MIN_REPLICAS_TO_WRITE) && config_compat_num(C_MIN_REPLICAS_MAX_LAG))
+        info_line(b, "min_slaves_good_slaves:%d", master_good_replicas());
     int n = 0;
     int64_t now = util_now_ms();
     for (int i = 0; i < MASTER_MAX_REPLICAS; i++) {

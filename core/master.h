@@ -69,7 +69,11 @@ long long master_offset(void);
 void master_sync_stats(long long out[3]);
 /* CLIENT KILL TYPE replica [ADDR addr] ("" any): close those replicas' links; how many. */
 long long master_kill_replicas(const char *addr);
-/* Shutdown (main thread, workers stopped): stop the senders and the stream, free them. */
+/* min-replicas-to-write: replicas online that acknowledged within min-replicas-max-lag, and
+   whether that is enough for a write now (1 when the option is off). Any thread. */
+int master_good_replicas(void);
+int master_enough_replicas(void);
+extern const char master_noreplicas_error[];
 /* FAILOVER: replicas not dropped; the one that connected from ip with listening port `port`:
    -1 none, 0 not online yet, 1 online (*ack: its last ack); the first online replica whose
    ack reached offset (its ip and port; 0), or -1. Any thread. */

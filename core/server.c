@@ -301,6 +301,13 @@ const cmd_t *server_prepare(struct conn *c, int argc, dfm_str_t *argv) {
         return NULL;
     }
     if (__builtin_expect(replica_active(), 0) && server_replica_refuses(c, cmd)) return NULL;
+    if (__builtin_expect(config_compat_num(C_MIN_REPLICAS_TO_WRITE) != 0, 0) &&
+        (cmd->flags & CMD_WRITE) && !(cmd->flags & CMD_NO_MANDATORY_KEYS) && /* scripts: per write */
+        !(c->flags & CONN_MASTER) && !master_enough_replicas()) {
+        cmd->stats[c->w->id].rejected++;
+        server_reject_cmd(c, cmd, master_noreplicas_error);
+        return NULL;
+    }
     if (g_config.maxmemory > 0 && !(c->flags & CONN_MASTER) &&
         evict_before_command(c->w->id, cmd) < 0) {
         cmd->stats[c->w->id].rejected++;

@@ -554,6 +554,43 @@ def test_a_silent_master_times_out_and_stale_data_is_refused(master_kind):
         stop_all(rep, m)
 
 
+def test_min_replicas_to_write():
+    """min-replicas-to-write / min-replicas-max-lag: without enough replicas acknowledging in
+    time, writes (a queued one aborting its EXEC, a script's) get NOREPLICAS and reads go on;
+    with the replica online and acknowledging they are accepted; once it is gone, refused
+    again."""
+    extra = ["--repl-diskless-sync-delay", "0"] if SERVER_KIND == "redis" else []
+    m = Server(args=["--min-replicas-to-write", "1", "--min-replicas-max-lag", "10"] + extra)
+    rep = None
+    try:
+        c = client(m)
+        with pytest.raises(redis.ResponseError, match="^NOREPLICAS Not enough good replicas to write.$"):
+            c.set("k", "v")
+        assert c.get("k") is None
+        assert info(m)["min_slaves_good_slaves"] == 0
+        with pytest.raises(redis.ResponseError, match="NOREPLICAS"):
+            c.eval("return redis.call('set', KEYS[1], 'x')", 1, "k")
+        assert c.eval("return redis.call('get', KEYS[1])", 1, "k") is None
+        raw = m.raw()
+        assert raw.cmd("MULTI") == "OK"
+        assert raw.cmd("SET", "k", "v") == "NOREPLICAS Not enough good replicas to write."
+        assert raw.cmd("EXEC").startswith("EXECABORT")
+        raw.close()
+        rep = replica_of(m)
+        wait_for(lambda: link_up(rep), "the link")
+        wait_for(lambda: info(m)["min_slaves_good_slaves"] == 1, "the replica's ack")
+        assert c.set("k", "v")
+        wait_for(lambda: client(rep).get("k") == b"v", "the write on the replica")
+        rep.stop()
+        rep = None
+        wait_for(lambda: info(m)["connected_slaves"] == 0, "the replica to go")
+        with pytest.raises(redis.ResponseError, match="NOREPLICAS"):
+            c.set("k", "w")
+        assert c.get("k") == b"v"
+    finally:
+        stop_all(rep, m)
+
+
 def test_the_backlog_is_freed_after_its_ttl_without_replicas():
     m = Server()
     rep = None
