@@ -815,6 +815,10 @@ static void tx_journal_after(tx_t *t, int at, int shard) {
         int k = t->ops[i].kind;
         if (k == OP_SHARD || k == OP_PHASE || k == OP_AWAIT) return;
     }
+    /* A command with an await step (MIGRATE) says what to journal in its reply step
+       (tx_journal_as), and holds every lock until the end: it is journaled there. */
+    for (int i = 0; i < t->ncmds; i++)
+        if (t->cmds[i].cmd->await) return;
     t->journaled = 1;
     tx_journal(t, shard);
 }
