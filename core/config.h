@@ -130,7 +130,7 @@ typedef enum {
     C_TLS_CIPHERSUITES, C_TLS_PROTOCOLS, C_TLS_PREFER_SERVER_CIPHERS, C_AOF_TIMESTAMP, C_SUPERVISED,
     C_REPL_TIMEOUT, C_REPL_PING_PERIOD, C_REPLICA_SERVE_STALE, C_MAXMEMORY_SAMPLES,
     C_LFU_LOG_FACTOR, C_LFU_DECAY_TIME, C_MIN_REPLICAS_TO_WRITE, C_MIN_REPLICAS_MAX_LAG,
-    C_APPLIED_N
+    C_REPLICA_ANNOUNCE_IP, C_REPLICA_ANNOUNCE_PORT, C_APPLIED_N
 } config_compat_applied_t;
 int64_t config_compat_num(config_compat_applied_t i);
 const char *config_compat_str(config_compat_applied_t i);

@@ -101,6 +101,10 @@ static const compat_def_t compat_defs[] = {
      "refuse writes (NOREPLICAS) with fewer replicas acknowledging within min-replicas-max-lag"},
     [C_MIN_REPLICAS_MAX_LAG] = {"min-replicas-max-lag", DFM_CONF_INT, "10", 0, INT32_MAX, NULL, NULL,
      "seconds since a replica's last acknowledgement for it to count (min-replicas-to-write)"},
+    [C_REPLICA_ANNOUNCE_IP] = {"replica-announce-ip", DFM_CONF_STRING, "", 0, 0, NULL, NULL,
+     "the IP a replica tells its master to show (INFO, ROLE, Sentinel), behind NAT"},
+    [C_REPLICA_ANNOUNCE_PORT] = {"replica-announce-port", DFM_CONF_INT, "0", 0, 65535, NULL, NULL,
+     "the port a replica tells its master to show; 0: the one it listens on"},
     /* refused away from the default */
     E("enable-module-command", e_yes_no_local, "no"), /* modules load at start-up only */
     NO("syslog-enabled", BOOL, "no", "logging to syslog is not supported; use logfile"),
@@ -145,7 +149,7 @@ static const compat_def_t compat_defs[] = {
     B("rdb-save-incremental-fsync", "yes"), B("repl-disable-tcp-nodelay", "no"),
     E("repl-diskless-load", e_diskless_load, "disabled"), B("repl-diskless-sync", "yes"),
     I("repl-diskless-sync-delay", "5", 0, INT32_MAX), I("repl-diskless-sync-max-replicas", "0", 0, INT32_MAX),
-    S("replica-announce-ip", ""), I("replica-announce-port", "0", 0, 65535), B("replica-announced", "yes"),
+    B("replica-announced", "yes"),
     B("replica-ignore-disk-write-errors", "no"), B("replica-ignore-maxmemory", "yes"),
     B("replica-lazy-flush", "no"),
     E("sanitize-dump-payload", e_sanitize, "no"), B("set-proc-title", "yes"),

@@ -313,6 +313,7 @@ void conn_free(conn_t *c) {
     df_free(c->name);
     df_free(c->lib_name);
     df_free(c->lib_ver);
+    df_free(c->repl_ip);
     if (c->multi) multi_state_free(c->multi);
     if (c->watch) server_unwatch_all(c);
     if (c->ssl) tls_close(c->ssl);

@@ -98,6 +98,7 @@ typedef struct conn {
     void *slots[CONN_SLOTS];
     int nsub, npsub, nssub;
     int repl_port; /* REPLCONF listening-port of a replica client */
+    char *repl_ip; /* REPLCONF ip-address (its replica-announce-ip), or NULL */
     /* The master link (CONN_MASTER), in stream offsets: the byte after ibuf[ilen], the command
        being run, and where the deferred command, an unsent group and an open MULTI begin (a
        link lost now has applied everything before the earliest of those: conn_master_applied). */

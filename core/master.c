@@ -55,7 +55,8 @@ typedef struct rep {
     _Atomic long long ack;        /* the replica's last REPLCONF ACK */
     _Atomic int64_t ack_ms;
     int port;
-    char addr[64];
+    char addr[64]; /* the connection's ip:port */
+    char ip[64];   /* what it announced (replica-announce-ip), else the connection's ip */
     char path[512];
     int psync;                    /* PSYNC (answered +FULLRESYNC / +CONTINUE), not SYNC */
     int failover;                 /* PSYNC ... FAILOVER: we are being promoted for it */
@@ -423,6 +424,13 @@ static rep_t *rep_new(conn_t *c, int fd, int argc, const dfm_str_t *argv) {
     backlog_reader_init(&r->rd);
     r->port = c->repl_port;
     snprintf(r->addr, sizeof r->addr, "%s", c->addr);
+    if (c->repl_ip) {
+        snprintf(r->ip, sizeof r->ip, "%s", c->repl_ip);
+    } else {
+        snprintf(r->ip, sizeof r->ip, "%s", c->addr);
+        char *colon = strrchr(r->ip, ':');
+        if (colon) *colon = '\0';
+    }
     char *base = snapshot_path();
     snprintf(r->path, sizeof r->path, "%s.replica-%llu.tmp", base, (unsigned long long)c->id);
     free(base);
@@ -670,11 +678,9 @@ int master_replica_count(void) {
     return n;
 }
 
-/* r's address is ip (as Redis's findReplica: the IP it connected from, compared as text). */
-static int rep_from(const rep_t *r, const char *ip) {
-    size_t n = strlen(ip);
-    return strncmp(r->addr, ip, n) == 0 && r->addr[n] == ':' && !strchr(r->addr + n + 1, ':');
-}
+/* r's address is ip (as Redis's findReplica: the IP it announced, else the one it connected
+   from, compared as text). */
+static int rep_from(const rep_t *r, const char *ip) { return strcmp(r->ip, ip) == 0; }
 
 int master_replica_ack(const char *ip, int port, long long *ack) {
     for (int i = 0; i < MASTER_MAX_REPLICAS; i++) {
@@ -691,9 +697,7 @@ int master_caught_up_replica(long long offset, char *ip, size_t cap, int *port) 
     for (int i = 0; i < MASTER_MAX_REPLICAS; i++) {
         rep_t *r = atomic_load(&g_reps[i]);
         if (!r || atomic_load(&r->state) != REP_ONLINE || atomic_load(&r->ack) < offset) continue;
-        snprintf(ip, cap, "%s", r->addr);
-        char *colon = strrchr(ip, ':');
-        if (colon) *colon = '\0';
+        snprintf(ip, cap, "%s", r->ip);
         *port = r->port;
         return 0;
     }
@@ -710,14 +714,35 @@ void master_info(rbuf_t *b) {
         rep_t *r = atomic_load(&g_reps[i]);
         int state = r ? atomic_load(&r->state) : REP_DEAD;
         if (state == REP_DEAD) continue;
-        char ip[64];
-        snprintf(ip, sizeof ip, "%s", r->addr);
-        char *colon = strrchr(ip, ':');
-        if (colon) *colon = '\0';
         int64_t ack_ms = atomic_load(&r->ack_ms);
-        info_line(b, "slave%d:ip=%s,port=%d,state=%s,offset=%lld,lag=%lld", n++, ip, r->port,
+        info_line(b, "slave%d:ip=%s,port=%d,state=%s,offset=%lld,lag=%lld", n++, r->ip, r->port,
                   rep_state_names[state], (long long)atomic_load(&r->ack),
                   ack_ms ? (long long)((now - ack_ms) / 1000) : 0LL);
+    }
+}
+
+void master_role(dfm_ctx_t *ctx) {
+    struct { char ip[64]; int port; long long ack; } on[MASTER_MAX_REPLICAS];
+    int n = 0;
+    for (int i = 0; i < MASTER_MAX_REPLICAS; i++) {
+        rep_t *r = atomic_load(&g_reps[i]);
+        if (!r || atomic_load(&r->state) != REP_ONLINE) continue;
+        snprintf(on[n].ip, sizeof on[n].ip, "%s", r->ip);
+        on[n].port = r->port;
+        on[n++].ack = atomic_load(&r->ack);
+    }
+    reply_array(ctx, 3);
+    reply_cstr(ctx, "master");
+    reply_int(ctx, master_offset());
+    reply_array(ctx, n);
+    for (int i = 0; i < n; i++) { /* Redis: [ip, port, offset], the numbers as bulk strings */
+        char num[24];
+        reply_array(ctx, 3);
+        reply_cstr(ctx, on[i].ip);
+        snprintf(num, sizeof num, "%d", on[i].port);
+        reply_cstr(ctx, num);
+        snprintf(num, sizeof num, "%lld", on[i].ack);
+        reply_cstr(ctx, num);
     }
 }
 

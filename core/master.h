@@ -64,6 +64,8 @@ void master_snapshot_done(void *replicas, int ok);
 
 /* INFO replication lines for connected replicas; master_repl_offset. */
 void master_info(rbuf_t *b);
+/* ROLE of a master: ["master", offset, [[ip, port, ack offset], ...]] (online replicas). */
+void master_role(dfm_ctx_t *ctx);
 long long master_offset(void);
 /* INFO stats: sync_full, sync_partial_ok, sync_partial_err. Any thread. */
 void master_sync_stats(long long out[3]);

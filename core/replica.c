@@ -225,9 +225,13 @@ static int repl_handshake(rd_t *r, const char *id, const char *offset, int failo
     if (repl_cmd(r, line, sizeof line, ping) < 0 || line[0] == '-') goto bad;
     /* the port a master (FAILOVER, Sentinel) reaches us on: the TLS one with tls-replication */
     int tls = config_tls_replication() && g_config.tls_port > 0;
-    snprintf(port, sizeof port, "%d", tls ? (int)g_config.tls_port : g_server.tcp_port);
+    int announce = (int)config_compat_num(C_REPLICA_ANNOUNCE_PORT);
+    snprintf(port, sizeof port, "%d", announce ? announce : tls ? (int)g_config.tls_port : g_server.tcp_port);
     const char *lport[] = {"REPLCONF", "listening-port", port, NULL};
     if (repl_cmd(r, line, sizeof line, lport) < 0) goto bad;
+    const char *aip = config_compat_str(C_REPLICA_ANNOUNCE_IP);
+    const char *ipaddr[] = {"REPLCONF", "ip-address", aip, NULL};
+    if (aip && aip[0] && repl_cmd(r, line, sizeof line, ipaddr) < 0) goto bad;
     const char *capa[] = {"REPLCONF", "capa", "eof", "capa", "psync2", NULL};
     if (repl_cmd(r, line, sizeof line, capa) < 0) goto bad;
     const char *psync[] = {"PSYNC", id, offset, failover ? "FAILOVER" : NULL, NULL};
@@ -737,10 +741,7 @@ static void role_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     (void)argc, (void)argv;
     int state = atomic_load(&g_repl.state);
     if (state == REPL_NONE) {
-        reply_array(ctx, 3);
-        reply_cstr(ctx, "master");
-        reply_int(ctx, master_offset());
-        reply_array(ctx, 0);
+        master_role(ctx);
         return;
     }
     pthread_mutex_lock(&g_repl.mu);
@@ -825,6 +826,11 @@ static void replconf_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
     if (util_eq_nocase(argv[1].ptr, argv[1].len, "listening-port") && ctx->conn &&
         util_str2ll(argv[2].ptr, argv[2].len, &port) == 0 && port > 0 && port < 65536)
         ctx->conn->repl_port = (int)port;
+    if (util_eq_nocase(argv[1].ptr, argv[1].len, "ip-address") && ctx->conn && argv[2].len &&
+        argv[2].len < 64) { /* replica-announce-ip */
+        df_free(ctx->conn->repl_ip);
+        ctx->conn->repl_ip = df_memdup(argv[2].ptr, argv[2].len);
+    }
     if (util_eq_nocase(argv[1].ptr, argv[1].len, "getack") && ctx->conn &&
         (ctx->conn->flags & CONN_MASTER)) {
         repl_send_ack(ctx->conn);

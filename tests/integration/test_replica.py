@@ -591,6 +591,33 @@ def test_min_replicas_to_write():
         stop_all(rep, m)
 
 
+def test_role_lists_replicas_with_what_they_announce():
+    """ROLE of a master lists its online replicas as [ip, port, offset] (bulk strings); a
+    replica with replica-announce-ip / -port is shown (ROLE, INFO) at those."""
+    extra = ["--repl-diskless-sync-delay", "0"] if SERVER_KIND == "redis" else []
+    m = Server(args=extra)
+    reps = []
+    try:
+        reps.append(replica_of(m))
+        reps.append(replica_of(m, ["--replica-announce-ip", "10.1.2.3",
+                                   "--replica-announce-port", "7777"]))
+        c = client(m)
+        c.set("k", "v")
+        for rep in reps:
+            wait_for(lambda: link_up(rep) and client(rep).get("k") == b"v", "the sync")
+        wait_for(lambda: len(c.execute_command("ROLE")[2]) == 2, "both replicas online")
+        role = c.execute_command("ROLE")
+        assert role[0] == b"master" and isinstance(role[1], int)
+        got = sorted((ip, port) for ip, port, _ in role[2])
+        assert got == sorted([(b"127.0.0.1", str(reps[0].port).encode()), (b"10.1.2.3", b"7777")])
+        assert all(int(off) >= 0 for _, _, off in role[2])
+        slaves = [v for k, v in info(m).items() if k.startswith("slave")]
+        assert sorted((s["ip"], s["port"]) for s in slaves) == sorted([("127.0.0.1", reps[0].port),
+                                                                        ("10.1.2.3", 7777)])
+    finally:
+        stop_all(*reps, m)
+
+
 def test_the_backlog_is_freed_after_its_ttl_without_replicas():
     m = Server()
     rep = None
