@@ -271,15 +271,29 @@ static void shutdown_cmd(dfm_ctx_t *ctx, int argc, const dfm_str_t *argv) {
         reply_error(ctx, busy);
         return;
     }
-    int force = 0;
-    for (int i = 1; i < argc; i++) force |= util_eq_nocase(argv[i].ptr, argv[i].len, "force");
+    int force = 0, now = 0, abort_ = 0;
+    for (int i = 1; i < argc; i++) {
+        force |= util_eq_nocase(argv[i].ptr, argv[i].len, "force");
+        now |= util_eq_nocase(argv[i].ptr, argv[i].len, "now");
+        abort_ |= util_eq_nocase(argv[i].ptr, argv[i].len, "abort");
+    }
+    if (abort_) { /* alone, as Redis: stop a shutdown that waits for replicas */
+        if (argc != 2)
+            reply_syntax_error(ctx);
+        else if (server_shutdown_abort() < 0)
+            reply_error(ctx, "ERR No shutdown in progress.");
+        else
+            reply_ok(ctx);
+        return;
+    }
     log_notice("User requested shutdown...");
     if (ctx->conn && !ctx->tx) {
-        server_shutdown_from(ctx->conn, save, force);
+        server_shutdown_from(ctx->conn, save, force, now);
         return;
     }
     atomic_store(&g_server.shutdown_save, save);
     atomic_store(&g_server.shutdown_force, force);
+    atomic_store(&g_server.shutdown_now, now);
     server_request_shutdown(0);
 }
 

@@ -105,6 +105,8 @@ static const compat_def_t compat_defs[] = {
      "the IP a replica tells its master to show (INFO, ROLE, Sentinel), behind NAT"},
     [C_REPLICA_ANNOUNCE_PORT] = {"replica-announce-port", DFM_CONF_INT, "0", 0, 65535, NULL, NULL,
      "the port a replica tells its master to show; 0: the one it listens on"},
+    [C_SHUTDOWN_TIMEOUT] = {"shutdown-timeout", DFM_CONF_INT, "10", 0, INT32_MAX, NULL, NULL,
+     "seconds a shutdown waits (writes paused) for replicas to acknowledge everything"},
     /* refused away from the default */
     E("enable-module-command", e_yes_no_local, "no"), /* modules load at start-up only */
     NO("syslog-enabled", BOOL, "no", "logging to syslog is not supported; use logfile"),
@@ -153,7 +155,7 @@ static const compat_def_t compat_defs[] = {
     B("replica-ignore-disk-write-errors", "no"), B("replica-ignore-maxmemory", "yes"),
     B("replica-lazy-flush", "no"),
     E("sanitize-dump-payload", e_sanitize, "no"), B("set-proc-title", "yes"),
-    I("shutdown-timeout", "10", 0, INT32_MAX), I("socket-mark-id", "0", 0, UINT32_MAX),
+I("socket-mark-id", "0", 0, UINT32_MAX),
     Z("stream-node-max-bytes", "4096"), I("stream-node-max-entries", "100", 0, INT32_MAX),
     E("syslog-facility", e_facility, "local0"),
     S("syslog-ident", "redis"),

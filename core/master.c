@@ -375,10 +375,12 @@ static int rep_continue(rep_t *r) {
     return 1;
 }
 
-/* Stream to the replica from its reader's offset until it goes away or lags too far. */
+/* Stream to the replica from its reader's offset until it goes away or lags too far, or
+   master_shutdown closes its socket (a shutdown first lets lagging replicas catch up:
+   shutdown-timeout). */
 static void rep_stream(rep_t *r) {
     size_t sent = 0;
-    while (!atomic_load(&g_server.shutting_down)) {
+    for (;;) {
         const char *p;
         long long n = backlog_read(&r->rd, sent, &p, MASTER_LAG_LIMIT);
         sent = 0;
@@ -556,6 +558,14 @@ int master_enough_replicas(void) {
     long long need = config_compat_num(C_MIN_REPLICAS_TO_WRITE), lag = config_compat_num(C_MIN_REPLICAS_MAX_LAG);
     if (!need || !lag || replica_active()) return 1;
     return master_good_replicas() >= need;
+}
+
+int master_replicas_acked(long long offset) {
+    for (int i = 0; i < MASTER_MAX_REPLICAS; i++) {
+        rep_t *r = atomic_load(&g_reps[i]);
+        if (r && atomic_load(&r->state) == REP_ONLINE && atomic_load(&r->ack) < offset) return 0;
+    }
+    return 1;
 }
 
 int master_good_replicas(void) {

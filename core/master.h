@@ -74,6 +74,8 @@ long long master_kill_replicas(const char *addr);
 /* min-replicas-to-write: replicas online that acknowledged within min-replicas-max-lag, and
    whether that is enough for a write now (1 when the option is off). Any thread. */
 int master_good_replicas(void);
+/* 1 if every online replica acknowledged the stream up to offset (shutdown-timeout). */
+int master_replicas_acked(long long offset);
 int master_enough_replicas(void);
 extern const char master_noreplicas_error[];
 /* FAILOVER: replicas not dropped; the one that connected from ip with listening port `port`:

@@ -780,11 +780,12 @@ static void server_signals(sigset_t *set) {
 
 /* Main thread, shutting down: close every client, then save if SHUTDOWN SAVE asked for it or
    save points are configured (and not SHUTDOWN NOSAVE), as Redis does. */
-void server_shutdown_from(struct conn *c, int save, int force) {
+void server_shutdown_from(struct conn *c, int save, int force, int now) {
     c->pending++; /* answered by server_shutdown_answer if the server stays up */
     atomic_store(&g_server.shutdown_client, c);
     atomic_store(&g_server.shutdown_save, save);
     atomic_store(&g_server.shutdown_force, force);
+    atomic_store(&g_server.shutdown_now, now);
     server_request_shutdown(0);
 }
 
@@ -840,11 +841,54 @@ void server_unpause(int purpose) {
    SAVE; never after NOSAVE), taken while client writes are held (CLIENT PAUSE WRITE), so no
    write is acknowledged after it. If it fails the server stays up, as Redis does (unless
    SHUTDOWN FORCE): returns -1. Else closes every client and returns 0. */
+int server_shutdown_abort(void) {
+    if (!atomic_load(&g_server.shutdown_waiting)) return -1;
+    atomic_store(&g_server.shutdown_abort, 1);
+    return 0;
+}
+
+/* shutdown-timeout, as Redis 7: while replicas have not acknowledged the whole stream, writes
+   pause and the shutdown waits up to that many seconds (not with SHUTDOWN NOW), asking them
+   for an ack (REPLCONF GETACK). -1 when SHUTDOWN ABORT stopped it (writes resume). Main. */
+static int server_wait_replicas(void) {
+    int64_t timeout = config_compat_num(C_SHUTDOWN_TIMEOUT);
+    if (timeout <= 0 || atomic_load(&g_server.shutdown_now) || master_replica_count() == 0) return 0;
+    server_pause(SERVER_PAUSE_SHUTDOWN, INT64_MAX, 0);
+    backlog_mark_t *m = backlog_mark(1); /* after every write so far, and a GETACK */
+    int64_t deadline = util_now_ms() + timeout * 1000;
+    atomic_store(&g_server.shutdown_waiting, 1);
+    int logged = 0, rc = 0;
+    for (;;) {
+        long long off = backlog_mark_offset(m);
+        if (off >= 0 && master_replicas_acked(off)) break;
+        if (atomic_exchange(&g_server.shutdown_abort, 0)) {
+            rc = -1;
+            break;
+        }
+        if (util_now_ms() >= deadline) {
+            log_warning("Lagging replicas did not acknowledge the whole stream in "
+                        "shutdown-timeout (%lld s): shutting down anyway.", (long long)timeout);
+            break;
+        }
+        if (!logged++) log_notice("Waiting for replicas before shutting down.");
+        usleep(10000);
+    }
+    atomic_store(&g_server.shutdown_waiting, 0);
+    backlog_mark_release(m);
+    if (rc < 0) {
+        log_warning("Shutdown aborted (SHUTDOWN ABORT).");
+        server_unpause(SERVER_PAUSE_SHUTDOWN);
+        server_shutdown_answer("-ERR Errors trying to SHUTDOWN. Check logs.\r\n");
+    }
+    return rc;
+}
+
 static int server_final_save(void) {
     if (server_loader_started) { /* a load in progress finishes first (its keys are posted) */
         pthread_join(server_loader, NULL);
         server_loader_started = 0;
     }
+    if (server_wait_replicas() < 0) return -1;
     snapshot_wait_idle();
     int mode = atomic_load(&g_server.shutdown_save);
     int want = (mode == 1 || (mode < 0 && g_config.save && g_config.save[0])) &&
@@ -881,6 +925,7 @@ static void server_wait_signals(sigset_t *set) {
             atomic_store(&g_server.shutting_down, 0);
             atomic_store(&g_server.shutdown_save, -1);
             atomic_store(&g_server.shutdown_force, 0);
+            atomic_store(&g_server.shutdown_now, 0);
             log_warning("SIGTERM received but errors trying to shut down the server, check the logs for more information");
             continue;
         }

@@ -43,6 +43,9 @@ typedef struct server_state {
     _Atomic int64_t pause_end[SERVER_PAUSE_N]; /* per purpose: clients' commands wait until then */
     atomic_int pause_all[SERVER_PAUSE_N];      /* ALL (1) or WRITE (0) */
     atomic_int shutdown_force;      /* SHUTDOWN FORCE: exit even when the final save fails */
+    atomic_int shutdown_now;        /* SHUTDOWN NOW: no waiting for lagging replicas */
+    atomic_int shutdown_waiting;    /* the shutdown waits for replicas (SHUTDOWN ABORT may stop it) */
+    atomic_int shutdown_abort;      /* SHUTDOWN ABORT asked */
     _Atomic(struct conn *) shutdown_client; /* the client waiting in SHUTDOWN (its worker's) */
 } server_state_t;
 
@@ -76,7 +79,9 @@ void server_call_into(struct conn *c, const cmd_t *cmd, int argc, dfm_str_t *arg
                       struct shard *s, struct rbuf *out);
 /* SHUTDOWN from client c (its thread): c waits; it is answered only if the server stays up
    (the final save failed: Redis's error), else closed with everyone. */
-void server_shutdown_from(struct conn *c, int save, int force);
+void server_shutdown_from(struct conn *c, int save, int force, int now);
+/* SHUTDOWN ABORT: 0 if a shutdown waiting for replicas is told to stop, -1 if none waits. */
+int server_shutdown_abort(void);
 /* Ask the process to stop (SIGTERM, SHUTDOWN). */
 void server_request_shutdown(int exit_code);
 void server_unwatch_all(struct conn *c);

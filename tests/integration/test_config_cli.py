@@ -340,7 +340,7 @@ def test_redis_parameters_set_validate_and_aliases(raw):
 
 @pytest.mark.skipif(is_redis(), reason="our refusals of what we do not do")
 def test_unsupported_redis_values_are_refused(raw):
-    for name, value in (("syslog-enabled", "yes"), ("min-replicas-to-write", "1")):
+    for name, value in (("syslog-enabled", "yes"), ("maxmemory-clients", "1mb")):
         err = raw.cmd("CONFIG", "SET", name, value)
         assert isinstance(err, Error) and "not supported" in err, (name, err)
     assert raw.cmd("CONFIG", "SET", "syslog-enabled", "no") == "OK"  # the default is fine

@@ -618,6 +618,53 @@ def test_role_lists_replicas_with_what_they_announce():
         stop_all(*reps, m)
 
 
+def test_shutdown_waits_for_a_lagging_replica():
+    """shutdown-timeout (10 s by default): a master shutting down with a replica that has not
+    acknowledged everything waits for it (writes paused), so the replica ends with every
+    write; SHUTDOWN ABORT stops such a wait and the master stays up."""
+    extra = ["--repl-diskless-sync-delay", "0"] if SERVER_KIND == "redis" else []
+    m = Server(args=extra)
+    rep = replica_of(m)
+    try:
+        c = client(m)
+        wait_for(lambda: link_up(rep), "the link")
+        with pytest.raises(redis.ResponseError, match="No shutdown in progress"):
+            c.execute_command("SHUTDOWN", "ABORT")
+        rep.proc.send_signal(signal.SIGSTOP)  # it acknowledges nothing from here
+        try:
+            value = "v" * 1024
+            for base in range(0, 30000, 1000):  # 30 MB: more than sockets buffer
+                p = c.pipeline(transaction=False)
+                for i in range(base, base + 1000):
+                    p.set(f"k{i}", value)
+                p.execute()
+            # SHUTDOWN waits for the replica; ABORT from another client stops the wait
+            result = []
+            t = threading.Thread(target=lambda: result.append(
+                errors_of(client(m), ("SHUTDOWN", "NOSAVE"))))
+            t.start()
+            wait_for(lambda: errors_of(client(m), ("SHUTDOWN", "ABORT"))[0] in (True, b"OK"),
+                     "a shutdown waiting for the replica", timeout=20)
+            t.join(20)
+            assert result and "Errors trying to SHUTDOWN" in result[0][0]
+            assert c.ping() and c.set("after-abort", "1")
+        finally:
+            rep.proc.send_signal(signal.SIGCONT)
+        rep.proc.send_signal(signal.SIGSTOP)
+        try:
+            c.set("last", "1")
+            m.proc.terminate()  # SIGTERM: waits for the replica (it resumes below)
+            time.sleep(0.5)
+            assert m.proc.poll() is None  # still waiting
+        finally:
+            rep.proc.send_signal(signal.SIGCONT)
+        m.proc.wait(30)
+        r = client(rep)
+        assert r.get("last") == b"1" and r.get("after-abort") == b"1" and r.dbsize() == 30002
+    finally:
+        stop_all(rep, m)
+
+
 def test_the_backlog_is_freed_after_its_ttl_without_replicas():
     m = Server()
     rep = None
