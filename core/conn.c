@@ -431,6 +431,7 @@ void conn_flush(conn_t *c) {
         c->w->stats.writes++;
     }
     c->opos = c->obuf.len = 0;
+    c->obuf_soft_ms = 0; /* caught up: a later soft-limit period starts afresh */
     if (c->obuf.cap > 256 * 1024) rbuf_free(&c->obuf);
     if (c->flags & CONN_WRITE_WAIT) {
         c->flags &= ~CONN_WRITE_WAIT;
