@@ -142,6 +142,11 @@ static void journal_render(rbuf_t *b, struct shard *s, int db, int argc, const d
     }
 }
 
+void master_journal_render(rbuf_t *b, struct shard *s, int db, int argc, const dfm_str_t *argv,
+                           const char *reply, size_t rlen) {
+    journal_render(b, s, db, argc, argv, reply, rlen);
+}
+
 void master_journal_write(struct shard *s, int db, int argc, const dfm_str_t *argv,
                           const char *reply, size_t rlen) {
     if (!master_journaling()) return;
@@ -191,6 +196,15 @@ void master_effects_end(struct shard *s) {
     if (tl_fx.b.cap > 64 * 1024) rbuf_free(&tl_fx.b);
 }
 
+int master_effects_take(rbuf_t *out, int *db_after) {
+    if (!tl_fx.active) return 0;
+    tl_fx.active = 0;
+    *db_after = tl_fx.db;
+    if (tl_fx.n) rbuf_append(out, tl_fx.b.data, tl_fx.b.len);
+    if (tl_fx.b.cap > 64 * 1024) rbuf_free(&tl_fx.b);
+    return tl_fx.n > 0;
+}
+
 void master_effects_worker_exit(void) { rbuf_free(&tl_fx.b); }
 
 void master_journal_del(int shard, int db, const char *key, size_t len) {
@@ -208,7 +222,12 @@ void master_journal_tx(int shard, const master_txcmd_t *cmds, int n, int exec) {
     for (int i = 0; i < n; i++) {
         if (cmds[i].db != db) put_select(&b, cmds[i].db);
         db = cmds[i].db;
-        rbuf_append_command(&b, cmds[i].argc, cmds[i].argv);
+        if (cmds[i].raw) {
+            rbuf_append(&b, cmds[i].raw, cmds[i].rawlen);
+            db = cmds[i].db_after;
+        } else {
+            rbuf_append_command(&b, cmds[i].argc, cmds[i].argv);
+        }
     }
     word[0] = (dfm_str_t){"EXEC", 4};
     if (exec) rbuf_append_command(&b, 1, word);

@@ -44,15 +44,26 @@ void master_effects_begin(int db);
 void master_effects_add(struct shard *s, int db, int argc, const dfm_str_t *argv,
                         const char *reply, size_t rlen);
 void master_effects_end(struct shard *s);
+/* Instead of master_effects_end: append what was collected to out (no MULTI/EXEC: it goes
+   into a transaction's record), ending in db *db_after; 1 if anything was collected. */
+int master_effects_take(rbuf_t *out, int *db_after);
+/* A write's journal form (SPOP as SREM, relative TTLs pinned) appended to b (shard thread). */
+void master_journal_render(rbuf_t *b, struct shard *s, int db, int argc, const dfm_str_t *argv,
+                           const char *reply, size_t rlen);
 void master_effects_worker_exit(void);
 /* A key removed by expiry or eviction: DEL key. */
 void master_journal_del(int shard, int db, const char *key, size_t len);
 /* A transaction's write commands as one record (wrapped in MULTI/EXEC when exec); shard:
-   any shard it locked (a snapshot cut passes all of them before or after it). */
+   the one whose thread pushes it, with the tx's writes there done (tx_journal_after). A
+   command is its argv, or raw bytes already in journal form (raw != NULL), which leave the
+   replica in db_after. */
 typedef struct master_txcmd {
     int argc;
     const dfm_str_t *argv;
     int db;
+    const char *raw;
+    size_t rawlen;
+    int db_after;
 } master_txcmd_t;
 void master_journal_tx(int shard, const master_txcmd_t *cmds, int n, int exec);
 

@@ -89,6 +89,11 @@ typedef struct tx_cmd {
     uint8_t jset;  /* tx_journal_as was called: journal jargv instead */
     int jargc;
     dfm_str_t *jargv; /* df_malloc'd array (tx_journal_as), freed with the tx */
+    /* a locked tx's write in journal form, rendered where it ran (tx->jr[jr_off, +jr_len),
+       leaving the replica in db jr_db_after; jr_set: rendered, even if to nothing) */
+    size_t jr_off, jr_len;
+    int jr_db_after;
+    uint8_t jr_set;
 } tx_cmd_t;
 
 typedef struct tx_part {
@@ -146,6 +151,7 @@ struct tx {
     /* pushes the client got before a command of the tx ran on its thread (an UNSUBSCRIBE
        in EXEC): written before the reply; later ones after it */
     rbuf_t pre;
+    rbuf_t jr; /* journal forms of a locked tx's writes (tx_cmd_t.jr_*); length reset */
 };
 
 static void tx_step(tx_t *t);
@@ -366,6 +372,7 @@ static void tx_clear(tx_t *t) {
     memset(t, 0, offsetof(tx_t, cmds));
     t->out.len = 0;
     t->pre.len = 0;
+    t->jr.len = 0;
 }
 
 static void tx_destroy(tx_t *t) {
@@ -377,6 +384,7 @@ static void tx_destroy(tx_t *t) {
     df_free(t->ki);
     rbuf_free(&t->out);
     rbuf_free(&t->pre);
+    rbuf_free(&t->jr);
     df_free(t->spans);
     df_free(t);
 }
@@ -521,6 +529,7 @@ static void tx_free(tx_t *t) {
     }
     if (t->out.cap > TX_OUT_KEEP) rbuf_free(&t->out);
     if (t->pre.cap > TX_OUT_KEEP) rbuf_free(&t->pre);
+    if (t->jr.cap > TX_OUT_KEEP) rbuf_free(&t->jr);
     t->qnext = tl_pool;
     tl_pool = t;
     tl_npool++;
@@ -552,6 +561,21 @@ static void tx_count(const tx_t *t, const tx_cmd_t *tc, int db, uint64_t t0, int
     monitor_observe(t->c, tc->cmd, db, tc->argc, tc->argv, now - t0);
 }
 
+/* A locked tx's write tc, just run on s (its thread): its journal form into t->jr (a
+   script's effects, SPOP as SREM, relative TTLs pinned...), as Redis propagates a
+   transaction's commands; nothing when it changed nothing. tx_journal sends it. */
+static void tx_render(tx_t *t, tx_cmd_t *tc, shard_t *s, int db, int fx, int changed,
+                      const char *reply, size_t rlen) {
+    tc->jr_set = 1;
+    tc->jr_off = t->jr.len;
+    tc->jr_db_after = db;
+    if (fx)
+        master_effects_take(&t->jr, &tc->jr_db_after);
+    else if (changed)
+        master_journal_render(&t->jr, s, db, tc->argc, tc->argv, reply, rlen);
+    tc->jr_len = t->jr.len - tc->jr_off;
+}
+
 static void tx_run_single(tx_t *t, tx_cmd_t *tc, shard_t *s) {
     dfm_ctx_t ctx;
     tx_ctx(t, &ctx, s, tc->cmd);
@@ -559,15 +583,14 @@ static void tx_run_single(tx_t *t, tx_cmd_t *tc, shard_t *s) {
     ctx.argv = tc->argv;
     tc->jdb = ctx.db;
     uint64_t t0 = tl_cmd_clock;
-    int journal = master_journaling() && !t->locking && (tc->cmd->flags & CMD_WRITE);
+    /* journal: a plain batch's write goes out now; a locked tx's is rendered into t->jr
+       and goes out with the whole tx (tx_journal) */
+    int journal = __builtin_expect(master_journaling(), 0) && (tc->cmd->flags & CMD_WRITE);
     uint64_t dirty0 = journal ? atomic_load_explicit(&s->dirty, memory_order_relaxed) : 0;
     size_t out0 = ctx.out->len;
     monitor_before(t->c, tc->cmd, ctx.db, tc->argc, tc->argv);
     int fx = __builtin_expect(journal, 0) && (tc->cmd->flags & CMD_NO_MANDATORY_KEYS);
-    if (fx) { /* a script: its effects are replicated, not the script */
-        master_effects_begin(ctx.db);
-        journal = 0;
-    }
+    if (fx) master_effects_begin(ctx.db); /* a script: its effects are replicated, not it */
     int trk = tracking_begin(s, t->c, t->origin, tc->track);
     if (tc->cmd->multi) {
         const dfm_multi_t *m = tc->cmd->multi;
@@ -586,11 +609,16 @@ static void tx_run_single(tx_t *t, tx_cmd_t *tc, shard_t *s) {
     if (__builtin_expect(trk, 0)) tracking_end(s, tc->cmd, tc->argc, tc->argv, NULL, 0);
     t->errors += ctx.errors;
     tx_count(t, tc, ctx.db, t0, ctx.errors);
-    if (__builtin_expect(fx, 0)) master_effects_end(s);
-    /* plain batches journal here; locked transactions as a whole at their end */
-    if (__builtin_expect(journal, 0) && atomic_load_explicit(&s->dirty, memory_order_relaxed) != dirty0)
-        master_journal_write(s, ctx.db, tc->argc, tc->argv, ctx.out->data + out0,
-                             ctx.out->len >= out0 ? ctx.out->len - out0 : 0);
+    if (__builtin_expect(journal, 0)) {
+        int changed = atomic_load_explicit(&s->dirty, memory_order_relaxed) != dirty0;
+        size_t rlen = ctx.out->len >= out0 ? ctx.out->len - out0 : 0;
+        if (t->locking)
+            tx_render(t, tc, s, ctx.db, fx, changed, ctx.out->data + out0, rlen);
+        else if (fx)
+            master_effects_end(s);
+        else if (changed)
+            master_journal_write(s, ctx.db, tc->argc, tc->argv, ctx.out->data + out0, rlen);
+    }
     tx_after(t, &ctx, s);
 }
 
@@ -791,11 +819,17 @@ static void tx_journal(tx_t *t, int shard) {
     for (int i = 0; i < t->ncmds; i++) {
         tx_cmd_t *tc = &t->cmds[i];
         if (!(tc->cmd->flags & CMD_WRITE)) continue;
-        if (tc->jset || tc->cmd->await) { /* journaled as it said, or not at all */
-            if (tc->jset && tc->jargc) cmds[n++] = (master_txcmd_t){tc->jargc, tc->jargv, tc->jdb};
+        if (tc->jr_set) { /* rendered where it ran */
+            if (tc->jr_len)
+                cmds[n++] = (master_txcmd_t){.db = tc->jdb, .raw = t->jr.data + tc->jr_off,
+                                             .rawlen = tc->jr_len, .db_after = tc->jr_db_after};
             continue;
         }
-        cmds[n++] = (master_txcmd_t){tc->argc, tc->argv, tc->jdb};
+        if (tc->jset || tc->cmd->await) { /* journaled as it said, or not at all */
+            if (tc->jset && tc->jargc) cmds[n++] = (master_txcmd_t){tc->jargc, tc->jargv, tc->jdb, NULL, 0, 0};
+            continue;
+        }
+        cmds[n++] = (master_txcmd_t){tc->argc, tc->argv, tc->jdb, NULL, 0, 0};
     }
     if (n) master_journal_tx(shard, cmds, n, t->is_exec);
     if (cmds != stack) free(cmds);

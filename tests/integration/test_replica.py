@@ -665,6 +665,51 @@ def test_shutdown_waits_for_a_lagging_replica():
         stop_all(rep, m)
 
 
+@pytest.mark.parametrize("replica_kind", ["redis", "same"])
+def test_transactions_replicate_their_effects(replica_kind):
+    """Inside MULTI/EXEC (one shard or several), in a pipeline of writes over several shards
+    and in a script queued in MULTI, a replica gets what the commands did, as Redis
+    propagates them: SPOP as SREM of the members it popped, a relative TTL pinned, the
+    script's writes; so random picks and clocks cannot make it diverge."""
+    m = Server()
+    rep = None
+    try:
+        mc = client(m)
+        mc.sadd("{t}s", *range(300))
+        mc.sadd("pool", *range(300))
+        rep = replica_kind_of(m, replica_kind)
+        wait_for(lambda: link_up(rep), "the link")
+        wait_for(lambda: caught_up(m, rep), "the full sync")
+        p = mc.pipeline(transaction=True)  # one shard
+        p.spop("{t}s", 5)
+        p.set("{t}k", "v", ex=100)
+        p.execute()
+        p = mc.pipeline(transaction=True)  # several shards
+        p.spop("pool", 3)
+        p.spop("{t}s")
+        p.set("x", "1", ex=50)
+        p.incr("n")
+        p.execute()
+        p = mc.pipeline(transaction=True)
+        p.eval("return redis.call('spop', KEYS[1], 2)", 1, "pool")
+        p.execute()
+        p = mc.pipeline(transaction=False)  # writes over several shards: locked groups
+        for i in range(30):
+            p.spop("pool")
+            p.incr(f"c{i}")
+            p.spop("{t}s")
+        p.execute()
+        wait_for(lambda: caught_up(m, rep), "the stream")
+        rc = client(rep)
+        for k in ("{t}s", "pool"):
+            assert rc.smembers(k) == mc.smembers(k), k
+        assert rc.scard("pool") == 300 - 3 - 2 - 30
+        assert 90 <= rc.ttl("{t}k") <= 100 and 40 <= rc.ttl("x") <= 50
+        assert rc.get("n") == b"1" and rc.get("c29") == b"1"
+    finally:
+        stop_all(rep, m)
+
+
 def test_the_backlog_is_freed_after_its_ttl_without_replicas():
     m = Server()
     rep = None
