@@ -67,7 +67,7 @@ run_tests() {
     integ "$TOP/build" 1
     integ "$TOP/build" 3
     unit "$TOP/build-asan"
-    integ "$TOP/build-asan" 3 test_protocol.py test_strings.py test_multi.py test_torture.py test_keys.py test_hll.py test_geo.py test_pubsub.py test_keyspace_events.py test_maxmemory.py test_metrics.py test_snapshot.py test_replica.py test_memcached.py test_scripting.py test_scripting_libs.py test_script_kill.py test_functions.py test_aof.py test_acl.py test_tls.py test_streams.py test_monitor.py test_tracking.py test_migrate.py
+    integ "$TOP/build-asan" 3 test_protocol.py test_strings.py test_multi.py test_torture.py test_keys.py test_hll.py test_geo.py test_pubsub.py test_keyspace_events.py test_maxmemory.py test_metrics.py test_snapshot.py test_replica.py test_memcached.py test_scripting.py test_scripting_libs.py test_script_kill.py test_functions.py test_aof.py test_acl.py test_tls.py test_streams.py test_monitor.py test_tracking.py test_migrate.py test_output_limits.py test_supervised.py
     (DRAGONFLY_BIN="$TOP/build/dragonfly" "$TOP/bench/run-smoke" --server "$TOP/build/dragonfly" >"$log" 2>&1 \
         && { echo "bench smoke: ok"; passed=$((passed + 1)); }) \
         || { echo "bench smoke: FAILED"; tail -20 "$log"; failed=$((failed + 1)); }
