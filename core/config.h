@@ -132,7 +132,10 @@ typedef enum {
     C_LFU_LOG_FACTOR, C_LFU_DECAY_TIME, C_MIN_REPLICAS_TO_WRITE, C_MIN_REPLICAS_MAX_LAG,
     C_REPLICA_ANNOUNCE_IP, C_REPLICA_ANNOUNCE_PORT, C_SHUTDOWN_TIMEOUT, C_APPLIED_N
 } config_compat_applied_t;
-int64_t config_compat_num(config_compat_applied_t i);
+extern int64_t g_compat_num[]; /* config_compat.c's numbers, the applied ones first */
+static inline int64_t config_compat_num(config_compat_applied_t i) {
+    return __atomic_load_n(&g_compat_num[i], __ATOMIC_RELAXED);
+}
 const char *config_compat_str(config_compat_applied_t i);
 int config_tls_replication(void);
 /* client-output-buffer-limit of class cls (0 normal, 1 replica, 2 pubsub): hard bytes, soft

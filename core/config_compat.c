@@ -15,7 +15,7 @@
  *  - refused away from the default: a value that asks for behaviour we do not have
  *    (syslog, masteruser, client eviction...) fails with a
  *    message.
- * Values are stored here (compat_num / compat_str); the core's own table is in config.c.
+ * Values are stored here (g_compat_num / compat_str); the core's own table is in config.c.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -219,7 +219,7 @@ static const char *obuf_normalize(const char *v) {
     return shown;
 }
 
-static int64_t compat_num[COMPAT_N];
+int64_t g_compat_num[COMPAT_N];
 static char *compat_str[COMPAT_N];
 
 void config_compat_register(void) {
@@ -229,7 +229,7 @@ void config_compat_register(void) {
                           .min = c->lo, .max = c->hi, .enum_values = c->enums,
                           .mutable_at_runtime = 1, .help = c->help ? c->help : INERT};
         if (c->kind == DFM_CONF_BOOL || c->kind == DFM_CONF_ENUM) d.min = d.max = 0;
-        d.storage = c->kind == DFM_CONF_STRING ? (void *)&compat_str[i] : (void *)&compat_num[i];
+        d.storage = c->kind == DFM_CONF_STRING ? (void *)&compat_str[i] : (void *)&g_compat_num[i];
         int obuf = !strcmp(c->name, "client-output-buffer-limit");
         config_add_builtin(&d, c->unsupported, obuf ? obuf_validate : NULL,
                            obuf ? obuf_normalize : NULL);
@@ -242,11 +242,10 @@ void config_obuf_limits(int cls, long long out[3]) {
 
 /* The applied entries sit at their config_compat_applied_t index. Strings are read from any
    thread: a CONFIG SET retires the old copy rather than freeing it (config.c). */
-int config_protected_mode(void) { return (int)compat_num[C_PROTECTED_MODE]; }
-int config_tcp_backlog(void) { return (int)compat_num[C_TCP_BACKLOG]; }
-int config_replica_priority(void) { return (int)compat_num[C_REPLICA_PRIORITY]; }
-int config_tls_replication(void) { return (int)__atomic_load_n(&compat_num[C_TLS_REPLICATION], __ATOMIC_RELAXED); }
-int64_t config_compat_num(config_compat_applied_t i) { return __atomic_load_n(&compat_num[i], __ATOMIC_RELAXED); }
+int config_protected_mode(void) { return (int)g_compat_num[C_PROTECTED_MODE]; }
+int config_tcp_backlog(void) { return (int)g_compat_num[C_TCP_BACKLOG]; }
+int config_replica_priority(void) { return (int)g_compat_num[C_REPLICA_PRIORITY]; }
+int config_tls_replication(void) { return (int)__atomic_load_n(&g_compat_num[C_TLS_REPLICATION], __ATOMIC_RELAXED); }
 const char *config_compat_str(config_compat_applied_t i) { return __atomic_load_n(&compat_str[i], __ATOMIC_ACQUIRE); }
 const char *config_tls_ca_cert_dir(void) { return config_compat_str(C_TLS_CA_CERT_DIR); }
 const char *config_tls_client_cert_file(void) { return config_compat_str(C_TLS_CLIENT_CERT); }
