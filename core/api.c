@@ -13,6 +13,7 @@
 #include <ctype.h>
 
 #include "alloc.h"
+#include "info.h"
 #include "evict.h"
 #include "block.h"
 #include "busy.h"
@@ -328,8 +329,24 @@ static void api_info_field(dfm_info_t *info, const char *name, const char *fmt, 
     rbuf_append(b, "\r\n", 2);
 }
 
+static void api_info_field_human(dfm_info_t *info, const char *name, uint64_t bytes) {
+    char h[32];
+    info_bytes_human(h, sizeof h, bytes);
+    api_info_field(info, name, "%s", h);
+}
+
+
+/* A core section a module adds fields to (api_info_fields), rather than a section of its own. */
+static int api_core_section(const char *s) { return strcasecmp(s, "memory") == 0; }
+
+void api_info_fields(rbuf_t *out, const char *section) {
+    for (int i = 0; i < api_ninfos; i++)
+        if (strcasecmp(section, api_infos[i].section) == 0) api_infos[i].fn((dfm_info_t *)out);
+}
+
 void api_info_sections(rbuf_t *out, const char *section, int all) {
     for (int i = 0; i < api_ninfos; i++) {
+        if (api_core_section(api_infos[i].section)) continue;
         if (!all && section && strcasecmp(section, api_infos[i].section) != 0) continue;
         char title[128];
         snprintf(title, sizeof title, "\r\n# %c%s\r\n", (char)toupper(api_infos[i].section[0]),
@@ -341,7 +358,7 @@ void api_info_sections(rbuf_t *out, const char *section, int all) {
 
 int api_info_has_section(const char *section) {
     for (int i = 0; i < api_ninfos; i++)
-        if (strcasecmp(section, api_infos[i].section) == 0) return 1;
+        if (strcasecmp(section, api_infos[i].section) == 0 && !api_core_section(section)) return 1;
     return 0;
 }
 
@@ -476,4 +493,5 @@ const dfm_api_t g_api = {
     .rdb_free = api_rdb_free,
     .register_rdb_slicer = api_register_rdb_slicer,
     .from_master = api_from_master,
+    .info_field_human = api_info_field_human,
 };

@@ -18,6 +18,8 @@ const char *api_module_name(const dfm_module_t *m);
 /* INFO sections registered by modules: append "# Name\r\n" + fields for `section`
    (or all when section is NULL). */
 void api_info_sections(rbuf_t *out, const char *section, int all);
+/* Modules' fields for a core section (memory), written inside it. */
+void api_info_fields(rbuf_t *out, const char *section);
 int api_info_has_section(const char *section);
 /* Per-shard hooks, run on the owning thread at start and at exit. */
 void api_run_shard_init(int shard);

@@ -615,6 +615,10 @@ void backlog_mark_release(backlog_mark_t *m) {
 
 long long backlog_offset(void) { return atomic_load(&g_bl.end_seen); }
 
+long long backlog_histlen(void) {
+    return backlog_on() ? atomic_load(&g_bl.end_seen) - atomic_load(&g_bl.start_seen) : 0;
+}
+
 void backlog_info(rbuf_t *b) {
     int on = backlog_on();
     long long end = atomic_load(&g_bl.end_seen), start = atomic_load(&g_bl.start_seen);

@@ -97,4 +97,7 @@ void backlog_info(rbuf_t *b);
 /* Shutdown (main thread, workers stopped): stop the feeder, free everything. */
 void backlog_shutdown(void);
 
+/* INFO: bytes the backlog holds (its history). Any thread. */
+long long backlog_histlen(void);
+
 #endif

@@ -15,6 +15,7 @@
 #include "monitor.h"
 #include "snapshot.h"
 #include "master.h"
+#include "migrate.h"
 #include "replica.h"
 #include "lazyfree.h"
 
@@ -251,6 +252,7 @@ static void info_memory(rbuf_t *b) {
     info_line(b, "total_system_memory:%llu", (unsigned long long)total);
     info_bytes_human(h, sizeof h, total);
     info_line(b, "total_system_memory_human:%s", h);
+    api_info_fields(b, "memory"); /* scripting: used_memory_lua, number_of_cached_scripts... */
     info_line(b, "maxmemory:%lld", (long long)g_config.maxmemory);
     info_bytes_human(h, sizeof h, (uint64_t)g_config.maxmemory);
     info_line(b, "maxmemory_human:%s", h);
@@ -269,9 +271,12 @@ static void info_memory(rbuf_t *b) {
     info_line(b, "mem_fragmentation_ratio:%.2f", used ? (double)rss / (double)used : 0.0);
     info_line(b, "mem_fragmentation_bytes:%lld", (long long)rss - (long long)used);
     info_line(b, "mem_not_counted_for_evict:0");
-    info_line(b, "mem_replication_backlog:0");
+    long long backlog = backlog_histlen();
+    info_line(b, "mem_replication_backlog:%lld", backlog);
+    info_line(b, "mem_total_replication_buffers:%lld", backlog);
     info_line(b, "mem_clients_slaves:0");
     info_line(b, "mem_clients_normal:0");
+    info_line(b, "mem_cluster_links:0");
     info_line(b, "mem_aof_buffer:0");
     info_line(b, "mem_allocator:%s", df_allocator_name());
     info_line(b, "active_defrag_running:0");
@@ -313,7 +318,7 @@ uint64_t info_total_error_replies(void) { return atomic_load(&info_total_errors)
 /* instantaneous_*: Redis's 16 samples, one every 100 ms, of commands and network bytes per
    second (worker 0's cron takes them; INFO averages). */
 #define INFO_SAMPLES 16
-enum { INFO_OPS, INFO_NET_IN, INFO_NET_OUT, INFO_METRICS };
+enum { INFO_OPS, INFO_NET_IN, INFO_NET_OUT, INFO_REPL_IN, INFO_REPL_OUT, INFO_METRICS };
 static _Atomic int64_t info_samples[INFO_METRICS][INFO_SAMPLES];
 static int info_sample_idx;
 static int64_t info_last_ms;
@@ -323,7 +328,9 @@ void info_cron_sample(int64_t now_ms) {
     if (now_ms - info_last_ms < 100) return;
     worker_stats_t sum;
     info_worker_totals(&sum);
-    uint64_t cur[INFO_METRICS] = {server_total_commands(), sum.net_in, sum.net_out};
+    uint64_t cur[INFO_METRICS] = {server_total_commands(), sum.net_in, sum.net_out,
+                                  (uint64_t)replica_repl_input_bytes(),
+                                  (uint64_t)master_repl_output_bytes()};
     int64_t dt = now_ms - info_last_ms;
     for (int m = 0; m < INFO_METRICS && info_last_ms; m++) {
         int64_t rate = cur[m] >= info_last[m] ? (int64_t)((cur[m] - info_last[m]) * 1000 / (uint64_t)dt) : 0;
@@ -350,8 +357,12 @@ static void info_stats(rbuf_t *b, const info_shards_t *st) {
     info_line(b, "instantaneous_ops_per_sec:%lld", (long long)info_instant(INFO_OPS));
     info_line(b, "total_net_input_bytes:%llu", (unsigned long long)sum.net_in);
     info_line(b, "total_net_output_bytes:%llu", (unsigned long long)sum.net_out);
+    info_line(b, "total_net_repl_input_bytes:%lld", replica_repl_input_bytes());
+    info_line(b, "total_net_repl_output_bytes:%lld", master_repl_output_bytes());
     info_line(b, "instantaneous_input_kbps:%.2f", info_instant(INFO_NET_IN) / 1024);
     info_line(b, "instantaneous_output_kbps:%.2f", info_instant(INFO_NET_OUT) / 1024);
+    info_line(b, "instantaneous_input_repl_kbps:%.2f", info_instant(INFO_REPL_IN) / 1024);
+    info_line(b, "instantaneous_output_repl_kbps:%.2f", info_instant(INFO_REPL_OUT) / 1024);
     info_line(b, "rejected_connections:%llu", (unsigned long long)sum.rejected_conns);
     long long sync[3];
     master_sync_stats(sync);
@@ -361,8 +372,11 @@ static void info_stats(rbuf_t *b, const info_shards_t *st) {
     info_line(b, "expired_keys:%llu", (unsigned long long)st->expired);
     info_line(b, "expired_stale_perc:0.00");
     info_line(b, "expired_time_cap_reached_count:0");
+    info_line(b, "expire_cycle_cpu_milliseconds:0");
     info_line(b, "evicted_keys:%llu", (unsigned long long)st->evicted);
     info_line(b, "evicted_clients:0");
+    info_line(b, "total_eviction_exceeded_time:0");
+    info_line(b, "current_eviction_exceeded_time:0");
     info_line(b, "keyspace_hits:%llu", (unsigned long long)st->hits);
     info_line(b, "keyspace_misses:%llu", (unsigned long long)st->misses);
     long long ps[3];
@@ -372,6 +386,14 @@ static void info_stats(rbuf_t *b, const info_shards_t *st) {
     info_line(b, "pubsubshard_channels:%lld", ps[2]);
     info_line(b, "latest_fork_usec:0");
     info_line(b, "total_forks:0");
+    info_line(b, "migrate_cached_sockets:%d", mlink_cached_count());
+    info_line(b, "slave_expires_tracked_keys:0");
+    info_line(b, "active_defrag_hits:0"); /* no defragmentation: jemalloc's own only */
+    info_line(b, "active_defrag_misses:0");
+    info_line(b, "active_defrag_key_hits:0");
+    info_line(b, "active_defrag_key_misses:0");
+    info_line(b, "total_active_defrag_time:0");
+    info_line(b, "current_active_defrag_time:0");
     long long tk, ti, tp;
     tracking_totals(&tk, &ti, &tp);
     info_line(b, "tracking_total_keys:%lld", tk);
@@ -379,10 +401,13 @@ static void info_stats(rbuf_t *b, const info_shards_t *st) {
     info_line(b, "tracking_total_prefixes:%lld", tp);
     info_line(b, "unexpected_error_replies:0");
     info_line(b, "total_error_replies:%llu", (unsigned long long)info_total_error_replies());
+    info_line(b, "dump_payload_sanitizations:0");
     info_line(b, "total_reads_processed:%llu", (unsigned long long)sum.reads);
     info_line(b, "total_writes_processed:%llu", (unsigned long long)sum.writes);
     info_line(b, "io_threaded_reads_processed:0");
     info_line(b, "io_threaded_writes_processed:0");
+    info_line(b, "reply_buffer_shrinks:0");
+    info_line(b, "reply_buffer_expands:0");
     info_line(b, "total_hops:%llu", (unsigned long long)sum.hops);
     info_line(b, "total_thread_wakeups:%llu", (unsigned long long)sum.wakeups);
 }

@@ -252,6 +252,17 @@ void master_snapshot_done(void *replicas, int ok) {
 /* ------------------------------------------------------------------------------------ */
 /* Sender thread                                                                          */
 
+static atomic_llong g_repl_out; /* bytes written to replicas (INFO total_net_repl_output_bytes) */
+
+long long master_repl_output_bytes(void) { return atomic_load(&g_repl_out); }
+
+/* sockio_write_all to r, counted. */
+static int rep_write(rep_t *r, const void *p, size_t n) {
+    int rc = sockio_write_all(&r->io, p, n);
+    if (rc == 0) atomic_fetch_add(&g_repl_out, (long long)n);
+    return rc;
+}
+
 /* The offsets of "REPLCONF ACK <n>" commands in what the replica sent (an ack cut in two by
    the socket is lost; the replica sends another within a second). */
 static void rep_parse_acks(rep_t *r, char *buf, size_t n) {
@@ -292,7 +303,7 @@ static int rep_wait(rep_t *r, int ms) {
 static int rep_wait_keepalive(rep_t *r, int (*done)(rep_t *)) {
     while (!done(r)) {
         if (atomic_load(&g_server.shutting_down) || rep_wait(r, 1000) < 0 ||
-            backlog_read(&r->rd, 0, NULL, MASTER_LAG_LIMIT) < 0 || sockio_write_all(&r->io, "\n", 1) < 0)
+            backlog_read(&r->rd, 0, NULL, MASTER_LAG_LIMIT) < 0 || rep_write(r, "\n", 1) < 0)
             return -1;
     }
     return 0;
@@ -353,7 +364,7 @@ static int rep_full_sync(rep_t *r) {
         char id[REPLID_LEN + 1];
         rep_full_id(id);
         int n = snprintf(buf, sizeof buf, "+FULLRESYNC %s %lld\r\n", id, (long long)atomic_load(&r->rd.cut));
-        if (sockio_write_all(&r->io, buf, (size_t)n) < 0) return -1;
+        if (rep_write(r, buf, (size_t)n) < 0) return -1;
     }
     if (rep_wait_keepalive(r, rep_snapshot_settled) < 0 || atomic_load(&r->snap_ok) != 1) return -1;
     atomic_store(&r->state, REP_SEND_RDB);
@@ -361,9 +372,9 @@ static int rep_full_sync(rep_t *r) {
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0) return -1;
     int n = snprintf(buf, sizeof buf, "$%lld\r\n", (long long)st.st_size);
-    int rc = sockio_write_all(&r->io, buf, (size_t)n);
+    int rc = rep_write(r, buf, (size_t)n);
     for (ssize_t got; rc == 0 && (got = read(fd, buf, sizeof buf)) > 0;)
-        rc = sockio_write_all(&r->io, buf, (size_t)got);
+        rc = rep_write(r, buf, (size_t)got);
     close(fd);
     unlink(r->path);
     return rc;
@@ -387,7 +398,7 @@ static int rep_continue(rep_t *r) {
     char id[REPLID_LEN + 1], line[64];
     replid_get(id, NULL, NULL);
     int n = snprintf(line, sizeof line, "+CONTINUE %s\r\n", id);
-    if (sockio_write_all(&r->io, line, (size_t)n) < 0) return -1;
+    if (rep_write(r, line, (size_t)n) < 0) return -1;
     atomic_fetch_add(&g_sync_partial_ok, 1);
     log_notice("Partial resynchronization request from %s accepted, from offset %lld.", r->addr,
                r->want_off);
@@ -405,7 +416,7 @@ static void rep_stream(rep_t *r) {
         sent = 0;
         if (n < 0) break;
         if (n > 0) {
-            if (sockio_write_all(&r->io, p, (size_t)n) < 0) break;
+            if (rep_write(r, p, (size_t)n) < 0) break;
             sent = (size_t)n;
             continue;
         }

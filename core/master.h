@@ -78,6 +78,8 @@ void master_info(rbuf_t *b);
 /* ROLE of a master: ["master", offset, [[ip, port, ack offset], ...]] (online replicas). */
 void master_role(dfm_ctx_t *ctx);
 long long master_offset(void);
+/* INFO: bytes written to replicas. Any thread. */
+long long master_repl_output_bytes(void);
 /* INFO stats: sync_full, sync_partial_ok, sync_partial_err. Any thread. */
 void master_sync_stats(long long out[3]);
 /* CLIENT KILL TYPE replica [ADDR addr] ("" any): close those replicas' links; how many. */

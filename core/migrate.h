@@ -49,6 +49,8 @@ typedef struct mlink_req {
 
 /* Start an exchange on this worker. The req struct itself may go once this returns. */
 void mlink_start(mlink_req_t *req);
+/* INFO migrate_cached_sockets: cached connections of every worker. Any thread. */
+int mlink_cached_count(void);
 /* Close this worker's cached connections idle for 10 s (worker cron). */
 void mlink_cron(int64_t now_ms);
 /* Shutdown: end this worker's running exchanges now, as failed (their transactions finish

@@ -22,6 +22,7 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -86,7 +87,12 @@ static void link_close(mlink_t *l) {
     df_free(l);
 }
 
+static atomic_int g_ncached; /* every worker's cached connections (INFO) */
+
+int mlink_cached_count(void) { return atomic_load(&g_ncached); }
+
 static void cache_remove(int i) {
+    atomic_fetch_sub(&g_ncached, 1);
     link_close(tl_cache[i]);
     tl_cache[i] = tl_cache[--tl_ncache];
 }
@@ -114,6 +120,7 @@ static int cache_put(mlink_t *l) {
         cache_remove(victim);
     }
     tl_cache[tl_ncache++] = l;
+    atomic_fetch_add(&g_ncached, 1);
     return 1;
 }
 

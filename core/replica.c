@@ -84,7 +84,12 @@ int replica_active(void) { return atomic_load_explicit(&g_repl.state, memory_ord
 int replica_link_up(void) { return atomic_load(&g_repl.state) == REPL_CONNECTED; }
 int replica_loading(void) { return atomic_load_explicit(&g_server.loading, memory_order_relaxed) != 0; }
 
+static atomic_llong g_repl_in; /* bytes read from masters (INFO total_net_repl_input_bytes) */
+
+long long replica_repl_input_bytes(void) { return atomic_load(&g_repl_in); }
+
 void replica_stream_read(size_t n) {
+    atomic_fetch_add(&g_repl_in, (long long)n);
     atomic_fetch_add(&g_repl.offset, (int64_t)n);
     atomic_store(&g_repl.last_io_ms, server_now_ms());
 }
@@ -103,6 +108,7 @@ static int rd_fill(rd_t *r) {
     if (r->len == sizeof r->buf) return -1;
     ssize_t n = sockio_read(&r->io, r->buf + r->len, sizeof r->buf - r->len);
     if (n <= 0) return -1;
+    atomic_fetch_add(&g_repl_in, (long long)n);
     r->len += (size_t)n;
     atomic_store(&g_repl.last_io_ms, util_now_ms());
     return 0;

@@ -51,4 +51,7 @@ void replica_info(rbuf_t *b);
 extern const char *const replica_readonly_error;
 extern const char *const replica_loading_error;
 
+/* INFO: bytes read from masters (handshake, RDB, stream). Any thread. */
+long long replica_repl_input_bytes(void);
+
 #endif

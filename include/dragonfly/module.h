@@ -56,7 +56,7 @@ extern "C" {
 #endif
 
 #define DFM_ABI_MAJOR 1
-#define DFM_ABI_MINOR 10
+#define DFM_ABI_MINOR 11
 #define DFM_MAGIC 0x44464d44u /* "DFMD" */
 
 #if defined(__GNUC__)
@@ -470,7 +470,9 @@ typedef struct dfm_api {
     /* Module data types: access by id */
     const char *(*type_name)(int type_id);
 
-    /* --- INFO sections */
+    /* --- INFO sections. A section registered under the name of the core's "memory" section
+       adds its fields inside that section (Redis's place for them) instead of a section of
+       its own. */
     void (*info_field)(dfm_info_t *info, const char *name, const char *fmt, ...) DFM_PRINTF(3, 4);
 
     /* --- protocols */
@@ -631,6 +633,10 @@ typedef struct dfm_api {
     /* 1 if ctx's command came from our master over the replication link (a replica obeys
        it: SCRIPT KILL must not stop it), else 0. The command's thread. */
     int (*from_master)(dfm_ctx_t *ctx);
+
+    /* ---- 1.11 ---- */
+    /* An INFO field of a byte count in Redis's human form ("107.63K", "1.50M", "512B"). */
+    void (*info_field_human)(dfm_info_t *info, const char *name, uint64_t bytes);
 } dfm_api_t;
 
 #define DFM_HAS(api, field)                                                                     \

@@ -57,6 +57,8 @@ sc_script_t *sc_cache_add(sc_thread_t *t, const char *sha, const char *body, siz
     s->next = t->buckets[h];
     t->buckets[h] = s;
     t->count++;
+    atomic_store_explicit(&sc_pub_scripts[t->id], t->count, memory_order_relaxed);
+    atomic_fetch_add_explicit(&sc_pub_script_bytes[t->id], len + sizeof *s, memory_order_relaxed);
     return s;
 }
 
@@ -73,6 +75,8 @@ void sc_cache_flush(sc_thread_t *t) {
         t->buckets[i] = NULL;
     }
     t->count = 0;
+    atomic_store_explicit(&sc_pub_scripts[t->id], 0, memory_order_relaxed);
+    atomic_store_explicit(&sc_pub_script_bytes[t->id], 0, memory_order_relaxed);
 }
 
 /* A message to the other threads: one copy, freed by the last thread that used it. */

@@ -16,6 +16,7 @@
 #include <lua-bitop.h>
 #include <lualib.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "scripting.h"
@@ -31,6 +32,7 @@ static void *sc_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     if (nsize == 0) {
         sc_api->free(ptr);
         t->lua_mem -= old;
+        atomic_store_explicit(&sc_pub_mem[t->id], t->lua_mem, memory_order_relaxed);
         return NULL;
     }
     if (nsize > old && t->mem_capped && sc_lua_mem_limit > 0 &&
@@ -38,6 +40,7 @@ static void *sc_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         return NULL;
     void *p = sc_api->realloc(ptr, nsize);
     t->lua_mem += nsize - old;
+    atomic_store_explicit(&sc_pub_mem[t->id], t->lua_mem, memory_order_relaxed);
     return p;
 }
 

@@ -114,5 +114,6 @@ DFM_EXPORT int dfm_module_init(dfm_module_t *self, const dfm_api_t *api, int arg
     for (size_t i = 0; i < sizeof keyed / sizeof keyed[0]; i++)
         if (api->set_command_route(self, keyed[i], sc_eval_route) < 0) return -1;
     if (api->register_rdb_aux(self, &sc_fn_rdb_aux) < 0) return -1;
+    if (api->register_info(self, "memory", sc_info_memory) < 0) return -1;
     return api->register_shutdown(self, sc_shutdown);
 }

@@ -15,6 +15,7 @@
 #ifndef DF_SCRIPTING_H
 #define DF_SCRIPTING_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,6 +60,7 @@ typedef struct sc_run {
 
 /* A thread's scripting state, created on its first script. */
 typedef struct sc_thread {
+    int id;  /* the worker's (its published counters below) */
     lua_State *L;
     sc_script_t **buckets;
     size_t nbuckets, count;
@@ -74,6 +76,13 @@ typedef struct sc_thread {
     uint64_t fn_version; /* the registry version fL's libraries were checked against */
     struct sc_fn_loading *loading; /* the library whose code runs now (register_function) */
 } sc_thread_t;
+
+/* What each thread publishes for INFO (written by that thread, summed by any): its Lua
+   states' bytes, its cached scripts and their bodies' bytes. */
+extern _Atomic size_t sc_pub_mem[SC_MAX_THREADS], sc_pub_scripts[SC_MAX_THREADS],
+    sc_pub_script_bytes[SC_MAX_THREADS];
+/* INFO memory's scripting fields (Redis's used_memory_lua, number_of_cached_scripts...). */
+void sc_info_memory(dfm_info_t *info);
 
 /* thread.c */
 sc_thread_t *sc_thread(void); /* this worker's state (created on first use) */

@@ -18,7 +18,7 @@ sc_thread_t *sc_thread(void) {
     sc_thread_t *t = sc_threads[id];
     if (t) return t;
     t = sc_api->alloc(sizeof *t);
-    *t = (sc_thread_t){.nbuckets = 64};
+    *t = (sc_thread_t){.id = id, .nbuckets = 64};
     t->buckets = sc_api->alloc(t->nbuckets * sizeof *t->buckets);
     for (size_t i = 0; i < t->nbuckets; i++) t->buckets[i] = NULL;
     sc_rand_seed(t, 0); /* math.random before any math.randomseed */

@@ -287,3 +287,37 @@ def test_instantaneous_rates_and_io_counters(server):
     assert after["total_writes_processed"] > before["total_writes_processed"]
     mem = r.info("memory")
     assert mem["allocator_allocated"] > 0 and mem["allocator_resident"] >= mem["allocator_active"] > 0
+
+
+def test_info_scripting_memory_fields(r):
+    """INFO memory's scripting fields (Redis 7.0): cached scripts, functions, libraries."""
+    r.script_flush()
+    r.function_flush()
+    m = r.info("memory")
+    assert m["number_of_cached_scripts"] == 0
+    assert m["number_of_functions"] == 0 and m["number_of_libraries"] == 0
+    for k in ("used_memory_lua", "used_memory_vm_eval", "used_memory_scripts_eval",
+              "used_memory_vm_functions", "used_memory_vm_total", "used_memory_functions",
+              "used_memory_scripts"):
+        assert isinstance(m[k], int) and m[k] >= 0, k
+    r.eval("return 1", 0)
+    r.eval("return 2", 0)
+    r.function_load("#!lua name=infolib\nredis.register_function('a', function() return 1 end)\n"
+                    "redis.register_function('b', function() return 2 end)")
+    m = r.info("memory")
+    assert m["number_of_cached_scripts"] == 2
+    assert m["number_of_functions"] == 2 and m["number_of_libraries"] == 1
+    assert m["used_memory_functions"] > 0 and m["used_memory_scripts_eval"] > 0
+    assert m["used_memory_scripts"] >= m["used_memory_functions"]
+    r.script_flush()
+    r.function_flush()
+    assert r.info("memory")["number_of_cached_scripts"] == 0
+
+
+def test_info_replication_traffic_fields(r):
+    s = r.info("stats")
+    for k in ("total_net_repl_input_bytes", "total_net_repl_output_bytes",
+              "migrate_cached_sockets", "dump_payload_sanitizations"):
+        assert isinstance(s[k], int) and s[k] >= 0, k
+    for k in ("instantaneous_input_repl_kbps", "instantaneous_output_repl_kbps"):
+        assert float(s[k]) >= 0, k

@@ -614,6 +614,8 @@ def test_role_lists_replicas_with_what_they_announce():
         slaves = [v for k, v in info(m).items() if k.startswith("slave")]
         assert sorted((s["ip"], s["port"]) for s in slaves) == sorted([("127.0.0.1", reps[0].port),
                                                                         ("10.1.2.3", 7777)])
+        assert info(m, "stats")["total_net_repl_output_bytes"] > 0
+        assert all(info(rep, "stats")["total_net_repl_input_bytes"] > 0 for rep in reps)
     finally:
         stop_all(*reps, m)
 
