@@ -595,6 +595,7 @@ def test_the_streams_acks_stay_out_of_the_aof(tmpdir_):
     s = aof_server(tmpdir_)
     try:
         r = s.client()
+        wait_for(lambda: rewrite_done(r), "the first base")  # then the writes stay in the incr
         r.set("a", "1")
         r.execute_command("WAIT", 0, 0)  # ours asks replicas (none) for an ack in the stream
         r.set("marker-wait", "1")
