@@ -7,7 +7,10 @@ answer BUSY, so these tests run dragonfly with several threads and send SCRIPT K
 client that answered BUSY (one on another thread): `busy_client` opens clients until one does.
 """
 import hashlib
+import os
 import select
+import socket
+import threading
 import time
 
 import pytest
@@ -190,38 +193,86 @@ def test_busy_function_is_killed_and_shown_by_stats(server, fast):
 
 @pytest.mark.skipif(is_redis(), reason="redis-server 7.0 replicates a script's effects, so its "
                     "replicas never run one; ours replicates the EVAL itself")
+def empty_rdb():
+    """An RDB file of an empty dataset, as the server under test writes it."""
+    s = Server(threads=1)
+    try:
+        c = s.raw()
+        assert c.cmd("SAVE") == Simple("OK")
+        c.close()
+        with open(os.path.join(s.dir, "dump.rdb"), "rb") as f:
+            return f.read()
+    finally:
+        s.stop()
+
+
+def fake_master_sending(stream, go):
+    """A listening socket that plays a master for one replica: it answers the handshake,
+    sends an empty dataset (+FULLRESYNC) and, once the event go is set, `stream`. Returns the
+    socket and the thread."""
+    rdb = empty_rdb()
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(1)
+
+    def serve():
+        conn, _ = lsock.accept()
+        f = conn.makefile("rb")
+        while True:
+            head = f.readline()
+            if not head:
+                return
+            n = int(head[1:])
+            args = []
+            for _ in range(n):
+                ln = int(f.readline()[1:])
+                args.append(f.read(ln + 2)[:-2])
+            name = args[0].upper()
+            if name == b"PING":
+                conn.sendall(b"+PONG\r\n")
+            elif name == b"REPLCONF":
+                if args[1].upper() != b"ACK":
+                    conn.sendall(b"+OK\r\n")
+            elif name in (b"PSYNC", b"SYNC"):
+                conn.sendall(b"+FULLRESYNC " + b"a" * 40 + b" 0\r\n" +
+                             b"$%d\r\n" % len(rdb) + rdb)
+                go.wait(30)
+                conn.sendall(stream)
+        # the connection stays open until the test ends (its socket is closed with lsock)
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    return lsock, t
+
+
 def test_script_from_our_master_is_unkillable():
-    # A replica that runs a script of its master's (one inside MULTI/EXEC: the others come
-    # as their effects) must not kill it, or it would diverge: SCRIPT KILL answers Redis's
-    # UNKILLABLE text for it (even before the script writes).
-    master = Server(threads=threads())
-    replica = Server(threads=threads())
+    # A replica that runs a script its master sent (Redis 7 masters send effects, but an older
+    # master or an AOF replays scripts) must not kill it, or it would diverge: SCRIPT KILL
+    # answers Redis's UNKILLABLE text for it (even before the script writes).
+    body = ("local t = redis.call('time') local s = t[1] * 1000000 + t[2] "
+            "while true do local n = redis.call('time') "
+            "if n[1] * 1000000 + n[2] - s > 1500000 then break end end "
+            "return redis.call('set', KEYS[1], 'done')")
+    go = threading.Event()
+    lsock, _ = fake_master_sending(encode("EVAL", body, 1, "from-master"), go)
+    replica = Server(threads=threads(), args=["--busy-reply-threshold", "100"])
     try:
         r = replica.raw()
-        assert r.cmd("REPLICAOF", "127.0.0.1", str(master.port)) == Simple("OK")
+        assert r.cmd("REPLICAOF", "127.0.0.1", str(lsock.getsockname()[1])) == Simple("OK")
         deadline = time.time() + 20
         while time.time() < deadline and b"master_link_status:up" not in r.cmd("INFO", "replication"):
             time.sleep(0.05)
-        assert r.cmd("CONFIG", "SET", "busy-reply-threshold", "100") == Simple("OK")
-        # busy for about 1.5 s without writing, then one write: replicated as it ran
-        body = ("local t = redis.call('time') local s = t[1] * 1000000 + t[2] "
-                "while true do local n = redis.call('time') "
-                "if n[1] * 1000000 + n[2] - s > 1500000 then break end end "
-                "return redis.call('set', KEYS[1], 'done')")
-        # scripts go to replicas as their effects, but inside MULTI/EXEC as they are
-        m = master.raw()
-        m.send(encode("MULTI") + encode("EVAL", body, 1, "from-master") + encode("EXEC"))
-        assert [m.read() for _ in range(3)] == [Simple("OK"), Simple("QUEUED"), [Simple("OK")]]
+        go.set()
         busy, others = busy_client(replica)
         err = busy.cmd("SCRIPT", "KILL")
         assert err == ("UNKILLABLE The busy script was sent by a master instance in the context "
                        "of replication and cannot be killed."), err
-        close_all(others + [busy, m])
+        close_all(others + [busy])
         deadline = time.time() + 20
         while time.time() < deadline and r.cmd("GET", "from-master") != b"done":
             time.sleep(0.05)
         assert r.cmd("GET", "from-master") == b"done"
         r.close()
     finally:
+        go.set()
         replica.stop()
-        master.stop()
+        lsock.close()
