@@ -837,10 +837,6 @@ void server_unpause(int purpose) {
     pthread_mutex_unlock(&server_pause_mu);
 }
 
-/* Main thread, SIGTERM or SHUTDOWN: the final save when save points are set (or SHUTDOWN
-   SAVE; never after NOSAVE), taken while client writes are held (CLIENT PAUSE WRITE), so no
-   write is acknowledged after it. If it fails the server stays up, as Redis does (unless
-   SHUTDOWN FORCE): returns -1. Else closes every client and returns 0. */
 int server_shutdown_abort(void) {
     if (!atomic_load(&g_server.shutdown_waiting)) return -1;
     atomic_store(&g_server.shutdown_abort, 1);
@@ -883,6 +879,10 @@ static int server_wait_replicas(void) {
     return rc;
 }
 
+/* Main thread, SIGTERM or SHUTDOWN: the final save when save points are set (or SHUTDOWN
+   SAVE; never after NOSAVE), taken while client writes are held (CLIENT PAUSE WRITE), so no
+   write is acknowledged after it. If it fails the server stays up, as Redis does (unless
+   SHUTDOWN FORCE): returns -1. Else closes every client and returns 0. */
 static int server_final_save(void) {
     if (server_loader_started) { /* a load in progress finishes first (its keys are posted) */
         pthread_join(server_loader, NULL);
