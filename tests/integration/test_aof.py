@@ -224,6 +224,7 @@ def killed_with(tmpdir_, tail):
     s = aof_server(tmpdir_)
     try:
         r = s.client()
+        wait_for(lambda: rewrite_done(r), "the first base")  # else a and b may land in it
         r.set("a", "1")
         r.set("b", "2")
         wait_in_file(tmpdir_, "$1\r\nb\r\n")
@@ -295,6 +296,7 @@ def test_config_parameters(tmpdir_):
         assert r.config_get("appenddirname") == {"appenddirname": "appendonlydir"}
         with pytest.raises(redis.ResponseError):
             r.config_set("appendfsync", "sometimes")
+        wait_for(lambda: rewrite_done(r), "the first base")  # else k may land in it
         r.set("k", "v")
         wait_in_file(tmpdir_, "$1\r\nk\r\n")
     finally:
