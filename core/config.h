@@ -136,6 +136,11 @@ extern int64_t g_compat_num[]; /* config_compat.c's numbers, the applied ones fi
 static inline int64_t config_compat_num(config_compat_applied_t i) {
     return __atomic_load_n(&g_compat_num[i], __ATOMIC_RELAXED);
 }
+/* repl-timeout in milliseconds, as an int wait (clamped: the setting goes up to INT32_MAX s). */
+static inline int config_repl_timeout_ms(void) {
+    int64_t s = config_compat_num(C_REPL_TIMEOUT);
+    return s > INT32_MAX / 1000 ? INT32_MAX / 1000 * 1000 : (int)s * 1000;
+}
 const char *config_compat_str(config_compat_applied_t i);
 int config_tls_replication(void);
 /* client-output-buffer-limit of class cls (0 normal, 1 replica, 2 pubsub): hard bytes, soft

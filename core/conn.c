@@ -340,7 +340,7 @@ int conn_obuf_over(conn_t *c) {
     if (!over && lim[1] && used >= (size_t)lim[1]) {
         int64_t now = util_now_ms();
         if (!c->obuf_soft_ms) c->obuf_soft_ms = now;
-        over = now - c->obuf_soft_ms > lim[2] * 1000;
+        over = lim[2] < INT64_MAX / 1000 && now - c->obuf_soft_ms > lim[2] * 1000; /* no overflow */
     } else if (!over) {
         c->obuf_soft_ms = 0;
     }

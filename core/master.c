@@ -452,7 +452,7 @@ static void *rep_thread(void *arg) {
 
 static rep_t *rep_new(conn_t *c, int fd, int argc, const dfm_str_t *argv) {
     rep_t *r = calloc(1, sizeof *r);
-    r->io = (sockio_t){.fd = fd, .timeout_ms = (int)config_compat_num(C_REPL_TIMEOUT) * 1000};
+    r->io = (sockio_t){.fd = fd, .timeout_ms = config_repl_timeout_ms()};
     backlog_reader_init(&r->rd);
     r->port = c->repl_port;
     snprintf(r->addr, sizeof r->addr, "%s", c->addr);
@@ -590,33 +590,29 @@ int master_enough_replicas(void) {
     return master_good_replicas() >= need;
 }
 
-int master_replicas_acked(long long offset) {
-    for (int i = 0; i < MASTER_MAX_REPLICAS; i++) {
-        rep_t *r = atomic_load(&g_reps[i]);
-        if (r && atomic_load(&r->state) == REP_ONLINE && atomic_load(&r->ack) < offset) return 0;
-    }
-    return 1;
-}
-
-int master_good_replicas(void) {
-    int64_t now = util_now_ms(), lag = config_compat_num(C_MIN_REPLICAS_MAX_LAG) * 1000;
+/* Online replicas whose ack reached min_ack (-1: any) and came at most max_lag_ms ago
+   (-1: any). Any thread. */
+static int rep_count(long long min_ack, int64_t max_lag_ms) {
+    int64_t now = max_lag_ms >= 0 ? util_now_ms() : 0;
     int n = 0;
     for (int i = 0; i < MASTER_MAX_REPLICAS; i++) {
         rep_t *r = atomic_load(&g_reps[i]);
-        if (r && atomic_load(&r->state) == REP_ONLINE && now - atomic_load(&r->ack_ms) <= lag) n++;
+        if (!r || atomic_load(&r->state) != REP_ONLINE) continue;
+        if (min_ack >= 0 && atomic_load(&r->ack) < min_ack) continue;
+        if (max_lag_ms >= 0 && now - atomic_load(&r->ack_ms) > max_lag_ms) continue;
+        n++;
     }
     return n;
 }
+
+int master_replicas_acked(long long offset) { return rep_count(offset, -1) == rep_count(-1, -1); }
+
+int master_good_replicas(void) { return rep_count(-1, config_compat_num(C_MIN_REPLICAS_MAX_LAG) * 1000); }
 
 /* Replicas that have acknowledged everything queued before the WAIT. */
 static int wait_count(const waiter_t *w) {
     long long off = backlog_mark_offset(w->mark);
-    int n = 0;
-    for (int i = 0; i < MASTER_MAX_REPLICAS && off >= 0; i++) {
-        rep_t *r = atomic_load(&g_reps[i]);
-        if (r && atomic_load(&r->state) == REP_ONLINE && atomic_load(&r->ack) >= off) n++;
-    }
-    return n;
+    return off >= 0 ? rep_count(off, -1) : 0;
 }
 
 static void wait_free(waiter_t *w) {

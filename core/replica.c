@@ -53,8 +53,6 @@ enum { REPL_NONE, REPL_CONNECT, REPL_CONNECTING, REPL_TRANSFER, REPL_CONNECTED, 
 static const char *const repl_state_names[] = {"none", "connect", "connecting", "sync", "connected",
                                                "connected"};
 
-/* repl-timeout, seconds */
-static int repl_timeout_s(void) { return (int)config_compat_num(C_REPL_TIMEOUT); }
 
 typedef struct repl {
     pthread_mutex_t mu;
@@ -161,7 +159,7 @@ static int repl_tcp_connect(const char *host, int port) {
     for (struct addrinfo *a = res; a && fd < 0; a = a->ai_next) {
         fd = socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0) continue;
-        struct timeval tv = {repl_timeout_s(), 0};
+        struct timeval tv = {config_repl_timeout_ms() / 1000, 0};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
         if (connect(fd, a->ai_addr, a->ai_addrlen) < 0) {
@@ -175,7 +173,7 @@ static int repl_tcp_connect(const char *host, int port) {
 
 /* Connect r to the master; the socket is non-blocking from here on (sockio.h). 0 or -1. */
 static int repl_connect(rd_t *r, const char *host, int port) {
-    r->io = (sockio_t){.fd = repl_tcp_connect(host, port), .timeout_ms = repl_timeout_s() * 1000};
+    r->io = (sockio_t){.fd = repl_tcp_connect(host, port), .timeout_ms = config_repl_timeout_ms()};
     if (r->io.fd < 0) return -1;
     fcntl(r->io.fd, F_SETFL, fcntl(r->io.fd, F_GETFL) | O_NONBLOCK);
     return 0;
@@ -445,7 +443,7 @@ static void repl_close_link(void *arg) {
    dropped, as Redis does; the replication thread then connects again (PSYNC). Worker 0. */
 static void repl_check_timeout(int64_t now) {
     int64_t io = atomic_load(&g_repl.last_io_ms);
-    if (atomic_load(&g_repl.state) != REPL_CONNECTED || !io || now - io <= repl_timeout_s() * 1000LL)
+    if (atomic_load(&g_repl.state) != REPL_CONNECTED || !io || now - io <= config_repl_timeout_ms())
         return;
     log_warning("MASTER timeout: no data nor PING received...");
     atomic_store(&g_repl.last_io_ms, now); /* once */
